@@ -1,0 +1,52 @@
+# The deprived-areas evidence pack. `make pack` builds everything from nothing;
+# `make test` runs the tests. Both create .venv themselves.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Raw data come from their public URLs; a local mirror is used first when one is set
+# (EVIDENCE_PACK_MIRROR) or when ../shared/mirror exists beside the project.
+MIRROR ?= $(or $(EVIDENCE_PACK_MIRROR),$(wildcard ../shared/mirror))
+export EVIDENCE_PACK_MIRROR := $(if $(MIRROR),$(abspath $(MIRROR)),)
+export MPLBACKEND := Agg
+JOBS ?= 2
+
+.PHONY: install data pack test lint bench clean browser
+
+$(BIN)/.installed: pyproject.toml
+	@echo "== installing into $(VENV)"
+	@if $(PY) -m pip install -q --disable-pip-version-check uv 2>/dev/null && $(PY) -m uv --version >/dev/null 2>&1; then \
+	  $(PY) -m uv venv -q --allow-existing --python $(PY) $(VENV) && \
+	  $(PY) -m uv pip install -q --python $(BIN)/python --compile-bytecode -e ".[dev]"; \
+	else \
+	  $(PY) -m venv $(VENV) && $(BIN)/pip install -q -e ".[dev]"; \
+	fi
+	$(BIN)/python -m ipykernel install --sys-prefix --name evidence-pack --display-name "Evidence pack (Python 3)" >/dev/null
+	@touch $@
+
+install: $(BIN)/.installed
+
+data: install
+	$(BIN)/evidence-pack fetch
+	$(BIN)/evidence-pack prepare
+
+pack: data
+	$(BIN)/evidence-pack build --jobs $(JOBS)
+
+# Debian's Chromium for the browser test of the published index (no browser downloads).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: the browser test will be skipped"; }
+
+test: data browser
+	$(BIN)/ruff check lib tests scripts
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check lib tests scripts
+	$(BIN)/nbstripout --verify notebooks/*.ipynb
+
+bench: data
+	$(BIN)/python scripts/bench.py
+
+clean:
+	-$(BIN)/evidence-pack clean

@@ -1,0 +1,142 @@
+"""Command line: ``evidence-pack fetch | prepare | areas draft | build | clean | verify``.
+
+Each subcommand calls one function in a domain module; heavy modules are imported only
+when their subcommand runs, so ``evidence-pack --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from . import config
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from . import catalogue
+
+    entries = catalogue.select(args.ids or None, args.group or None)
+    mirror = Path(args.mirror).resolve() if args.mirror else None
+    try:
+        result = catalogue.fetch(entries, mirror=mirror, allow_network=not args.offline,
+                                 progress=not args.quiet)
+    except catalogue.FetchError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    counts: dict[str, int] = {}
+    for how in result.values():
+        counts[how] = counts.get(how, 0) + 1
+    print(f"fetch: {len(result)} file(s) verified in {config.RAW_DIR} "
+          + ", ".join(f"{n} {how}" for how, n in sorted(counts.items())))
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from . import catalogue
+
+    bad = catalogue.verify()
+    if bad:
+        print(f"{len(bad)} file(s) missing or altered: {', '.join(bad[:20])}", file=sys.stderr)
+        return 1
+    print("all catalogue files present and verified")
+    return 0
+
+
+def _cmd_prepare(args: argparse.Namespace) -> int:
+    from . import prepare
+
+    return prepare.run(stages=args.stages or None, force=args.force)
+
+
+def _cmd_areas_draft(args: argparse.Namespace) -> int:
+    from . import areas
+
+    text = areas.draft_areas_yaml(args.la, release=args.release, threshold=args.threshold)
+    if args.out:
+        from .io import write_text
+
+        write_text(text, args.out)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from . import build
+
+    return build.main(args)
+
+
+def _cmd_clean(args: argparse.Namespace) -> int:
+    targets = [config.REPORTS_DIR, config.ROOT / "build"]
+    if args.all:
+        targets.append(config.PROCESSED_DIR)
+    for t in targets:
+        if t.exists():
+            for child in t.iterdir():
+                if child.name == ".gitkeep":
+                    continue
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+            print(f"cleaned {t.relative_to(config.ROOT)}")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="evidence-pack", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    f = sub.add_parser("fetch", help="download (or copy from a mirror) and verify the raw data")
+    f.add_argument("ids", nargs="*", help="catalogue ids (default: all)")
+    f.add_argument("--group", action="append", help="a catalogue group, e.g. humaniverse-IMD")
+    f.add_argument("--mirror", help=f"mirror directory (default: ${config.MIRROR_ENV})")
+    f.add_argument("--offline", action="store_true", help="never use the network")
+    f.add_argument("--quiet", action="store_true")
+    f.set_defaults(func=_cmd_fetch)
+
+    v = sub.add_parser("verify", help="check every raw file against its sha256")
+    v.set_defaults(func=_cmd_verify)
+
+    pr = sub.add_parser("prepare", help="build the tidy stores in data/processed/")
+    pr.add_argument("stages", nargs="*", help="stages to run (default: all)")
+    pr.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    pr.set_defaults(func=_cmd_prepare)
+
+    a = sub.add_parser("areas", help="target-area definitions")
+    asub = a.add_subparsers(dest="areas_command", required=True)
+    d = asub.add_parser("draft", help="draft an area YAML for any English district")
+    d.add_argument("--la", required=True, help="district code, e.g. E08000018")
+    d.add_argument("--release", type=int, default=2010, choices=config.RELEASES)
+    d.add_argument("--threshold", type=float, default=10.0, help="national most deprived X%%")
+    d.add_argument("--out", help="write here instead of standard output")
+    d.set_defaults(func=_cmd_areas_draft)
+
+    b = sub.add_parser("build", help="run the notebooks and render the reports")
+    b.add_argument("--areas-file", default=str(config.DEFAULT_AREAS_FILE))
+    b.add_argument("--only", action="append", help="area slug(s) or 'borough' (default: all)")
+    b.add_argument("--notebooks", action="append", help="notebook name(s) (default: all)")
+    b.add_argument("--jobs", type=int, default=2)
+    b.add_argument("--no-pdf", action="store_true")
+    b.add_argument("--force", action="store_true", help="ignore the cache")
+    b.set_defaults(func=_cmd_build)
+
+    c = sub.add_parser("clean", help="remove reports (and with --all, processed data)")
+    c.add_argument("--all", action="store_true")
+    c.set_defaults(func=_cmd_clean)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    t0 = time.perf_counter()
+    code = args.func(args)
+    if code == 0 and args.command in {"prepare", "build"}:
+        print(f"{args.command}: done in {time.perf_counter() - t0:.1f} s")
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

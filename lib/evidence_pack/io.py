@@ -1,0 +1,77 @@
+"""Small I/O helpers shared by every stage: atomic writes, R data, clear errors."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+
+class DataError(ValueError):
+    """Bad input data. The message names the file, the row (where there is one) and the problem."""
+
+    def __init__(self, path: str | os.PathLike | None, problem: str, row: int | str | None = None):
+        self.path = str(path) if path is not None else None
+        self.row = row
+        self.problem = problem
+        where = self.path or "<input>"
+        if row is not None:
+            where += f", row {row}"
+        super().__init__(f"{where}: {problem}")
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` only on success.
+
+    Nothing half-written is ever left under the final name.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_parquet(df: pd.DataFrame, target: str | os.PathLike) -> Path:
+    """Write a data frame to parquet atomically."""
+    with atomic_path(target) as tmp:
+        df.to_parquet(tmp, index=False)
+    return Path(target)
+
+
+def write_text(text: str, target: str | os.PathLike) -> Path:
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(target)
+
+
+def read_rda_frame(path: str | os.PathLike, expected_columns: list[str] | None = None) -> pd.DataFrame:
+    """Read the single data frame held in an R ``.rda`` file (pyreadr).
+
+    Raises DataError naming the file when it cannot be read or lacks expected columns.
+    """
+    import pyreadr
+
+    try:
+        result = pyreadr.read_r(str(path))
+    except Exception as exc:  # pyreadr raises several types for corrupt files
+        raise DataError(path, f"cannot be read as R data ({exc.__class__.__name__}: {exc})") from exc
+    if len(result) != 1:
+        raise DataError(path, f"expected one R object, found {list(result)}")
+    df = next(iter(result.values()))
+    if expected_columns:
+        missing = [c for c in expected_columns if c not in df.columns]
+        if missing:
+            raise DataError(path, f"missing column(s) {missing}")
+    return df

@@ -1,0 +1,83 @@
+"""The catalogue and the verified downloader, on small files the tests make themselves."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from evidence_pack import catalogue
+from evidence_pack.catalogue import Entry, FetchError
+
+
+def make_entry(tmp_path: Path, name: str, content: bytes) -> tuple[Entry, Path]:
+    mirror = tmp_path / "mirror"
+    src = mirror / "grp" / name
+    src.parent.mkdir(parents=True, exist_ok=True)
+    src.write_bytes(content)
+    e = Entry(id=name, group="grp", path=f"grp/{name}", url=f"http://127.0.0.1:9/{name}",
+              sha256=hashlib.sha256(content).hexdigest(), bytes=len(content), reader="csv",
+              licence="OGL-3.0", attribution="test", description="test")
+    return e, mirror
+
+
+def test_catalogue_has_every_source_with_checksums():
+    cat = catalogue.load_catalogue()
+    assert len(cat) == 315
+    groups = {e.group for e in cat.values()}
+    assert {"humaniverse-IMD", "mhclg-iod-files", "mhclg-revenue-outturn", "ons-lookups"} <= groups
+    for e in cat.values():
+        assert e.url.startswith("https://") and len(e.sha256) == 64 and e.licence and e.attribution
+
+
+def test_fetch_from_mirror_verifies_and_places_file(tmp_path):
+    e, mirror = make_entry(tmp_path, "a.csv", b"x,y\n1,2\n")
+    raw = tmp_path / "raw"
+    result = catalogue.fetch([e], raw_dir=raw, mirror=mirror, allow_network=False, progress=False)
+    assert result == {"a.csv": "mirror"}
+    assert (raw / "grp" / "a.csv").read_bytes() == b"x,y\n1,2\n"
+    # second run: already present and valid, nothing copied
+    assert catalogue.fetch([e], raw_dir=raw, mirror=mirror, allow_network=False,
+                           progress=False) == {"a.csv": "present"}
+
+
+def test_mirror_file_with_wrong_checksum_is_never_used(tmp_path):
+    e, mirror = make_entry(tmp_path, "b.csv", b"good")
+    (mirror / "grp" / "b.csv").write_bytes(b"evil")
+    raw = tmp_path / "raw"
+    with pytest.raises(FetchError, match="sha256 mismatch"):
+        catalogue.fetch([e], raw_dir=raw, mirror=mirror, allow_network=False, progress=False)
+    assert not (raw / "grp" / "b.csv").exists()
+    assert not list((raw / "grp").glob("*.part")), "temporary file left behind"
+
+
+def test_offline_without_mirror_lists_missing_files_and_how_to_supply(tmp_path):
+    e1, _ = make_entry(tmp_path, "c.csv", b"1")
+    e2, _ = make_entry(tmp_path, "d.csv", b"2")
+    with pytest.raises(FetchError) as info:
+        catalogue.fetch([e1, e2], raw_dir=tmp_path / "raw", mirror=None, allow_network=False,
+                        progress=False)
+    msg = str(info.value)
+    assert "2 of 2" in msg and "grp/c.csv" in msg and "grp/d.csv" in msg
+    assert "EVIDENCE_PACK_MIRROR" in msg and "--mirror" in msg
+
+
+def test_altered_raw_file_is_refused(tmp_path, monkeypatch):
+    e, mirror = make_entry(tmp_path, "e.csv", b"original")
+    raw = tmp_path / "raw"
+    catalogue.fetch([e], raw_dir=raw, mirror=mirror, allow_network=False, progress=False)
+    monkeypatch.setattr(catalogue, "entry", lambda _id: e)
+    assert catalogue.path_for("e.csv", raw_dir=raw) == raw / "grp" / "e.csv"
+    (raw / "grp" / "e.csv").write_bytes(b"truncat")
+    with pytest.raises(FetchError, match="does not match its sha256"):
+        catalogue.path_for("e.csv", raw_dir=raw)
+
+
+def test_unknown_dataset_id_is_a_clear_error():
+    with pytest.raises(KeyError, match="no dataset"):
+        catalogue.entry("imd1999_nowhere")
+
+
+@pytest.mark.mirror
+def test_every_raw_file_verifies(raw_data):
+    assert catalogue.verify() == []
