@@ -24,3 +24,29 @@ def test_environment_yml_delegates_to_pyproject():
 def test_console_command_is_declared():
     py = tomllib.loads((config.ROOT / "pyproject.toml").read_text())
     assert py["project"]["scripts"]["evidence-pack"] == "evidence_pack.cli:main"
+
+
+def _notebooks():
+    return sorted((config.ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_notebooks_are_committed_without_outputs():
+    import nbformat
+
+    for path in _notebooks():
+        nb = nbformat.read(path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                assert not cell.get("outputs"), f"{path.name} cell {i} has outputs: strip them"
+                assert cell.get("execution_count") is None, f"{path.name} cell {i} has a count"
+
+
+def test_every_notebook_takes_the_standard_parameters():
+    import nbformat
+
+    for path in _notebooks():
+        nb = nbformat.read(path, as_version=4)
+        tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1, f"{path.name}: needs exactly one cell tagged 'parameters'"
+        src = tagged[0].source
+        assert "area =" in src and "areas_file =" in src, f"{path.name}: parameters cell lacks area/areas_file"
