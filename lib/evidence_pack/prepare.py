@@ -14,7 +14,10 @@ import time
 STAGES: dict[str, str] = {
     "iod": "evidence_pack.iod",
     "geography": "evidence_pack.geography",
+    "census": "evidence_pack.census",
     "spend": "evidence_pack.spend",
+    "risk": "evidence_pack.risk",
+    "evaluation": "evidence_pack.evaluation",
 }
 
 
