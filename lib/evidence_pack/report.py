@@ -1,0 +1,492 @@
+"""Publishing helpers used by every notebook: the only way text, tables and figures reach a report.
+
+Published documents are public, so the rules of the pack are enforced here:
+
+* **Small numbers**: counts of people or households below ``config.SMALL_COUNT_THRESHOLD`` (5)
+  are shown as ``"<5"`` (``suppress``, ``table(count_cols=...)``, ``count``). A true zero is
+  shown as ``0``: it is not suppressed, because it reveals nothing about a person that the
+  rest of the table does not (the ONS / NHS convention). Counts of *areas* (e.g. LSOAs in the
+  most deprived 10%) are not about people and are not suppressed.
+* **Escaping**: every value put into text (names from the areas YAML are untrusted) is
+  escaped, so it can neither inject HTML nor Markdown (``markdown``, ``key_findings``,
+  ``table``).
+* **Sources**: every table and figure carries a source line naming the dataset, its release
+  and publication date and the licence attribution (``source_line``); a figure needs alt text.
+* **No row-level personal data**: ``table`` refuses columns that look like personal
+  identifiers (names of people, addresses, postcodes, dates of birth, NHS numbers...).
+
+Notebooks call ``report.setup()`` first. Key figures for the published index are recorded
+with ``report.summary(...)``: they are emitted as a display output with the MIME type
+``SUMMARY_MIME``, which ``build`` extracts into a JSON sidecar and strips from the HTML.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+import random
+import re
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import config
+
+#: MIME type of the key-figures output that build turns into ``<report>.json``.
+SUMMARY_MIME = "application/vnd.evidence-pack.summary+json"
+
+#: Fixed seed for every random generator a notebook may use.
+SEED = 20110
+
+#: Publication dates of each IoD release (statistical release day where there is one).
+IOD_PUBLISHED: dict[int, str] = {
+    2004: "April 2004",
+    2007: "December 2007",
+    2010: "24 March 2011",
+    2015: "30 September 2015",
+    2019: "26 September 2019",
+    2025: "30 October 2025",
+}
+#: The department that published each IoD release.
+IOD_PUBLISHER: dict[int, str] = {
+    2004: "ODPM",
+    2007: "DCLG",
+    2010: "DCLG",
+    2015: "DCLG",
+    2019: "MHCLG",
+    2025: "MHCLG",
+}
+
+#: Census 2021 topic-summary release dates (ONS release phases).
+CENSUS21_PUBLISHED: dict[str, str] = {
+    "household_deprivation": "2 November 2022",
+    "household_type": "2 November 2022",
+    "migration": "2 November 2022",
+    "ethnicity": "29 November 2022",
+    "proficiency": "29 November 2022",
+    "household_tenure": "5 January 2023",
+    "household_overcrowding": "5 January 2023",
+    "disability": "19 January 2023",
+}
+
+#: Short aliases notebooks may cite instead of a catalogue id.
+ALIASES: dict[str, str] = {
+    "iod2004": "imd2004_england_lsoa01",
+    "iod2007": "imd2007_england_lsoa01",
+    "iod2010": "imd2010_england_lsoa01",
+    "iod2015": "imd2015_england_lsoa11",
+    "iod2019": "imd2019_england_lsoa11",
+    "iod2025": "imd2025_england_lsoa21",
+}
+
+#: Column names that would mean row-level personal data; ``table`` refuses them.
+PERSONAL_COLUMNS = re.compile(
+    r"^(forename|surname|first_?name|last_?name|full_?name|person(_id)?|address(_line.*)?|"
+    r"post_?code|date_of_birth|dob|nhs_?number|ni_?number|email|e-mail|phone|telephone|"
+    r"mobile|patient(_id)?|pupil(_id)?|upn|uprn)$",
+    re.IGNORECASE,
+)
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&$=:\"'])")
+
+_summary: dict[str, Any] = {}
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def setup(seed: int = SEED) -> None:
+    """Prepare a notebook: cwd = project root, print-readable matplotlib, seeds, pandas options.
+
+    Safe to call more than once. Figures are only published by ``figure`` (the Agg backend
+    is used, so nothing is shown twice and no ``<Figure ...>`` repr leaks into a report).
+    """
+    os.chdir(config.ROOT)
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", palette="colorblind", font_scale=0.95)
+    plt.rcParams.update({
+        "figure.figsize": (7.5, 4.2),
+        "figure.dpi": 100,
+        "savefig.dpi": 150,
+        "savefig.bbox": "tight",
+        "font.size": 10,
+        "axes.titlesize": 11,
+        "axes.titleweight": "bold",
+        "axes.labelsize": 10,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "legend.frameon": False,
+        "figure.autolayout": False,
+        "svg.fonttype": "none",
+    })
+    random.seed(seed)
+    np.random.seed(seed)
+    pd.set_option("display.max_columns", 50)
+    pd.set_option("display.max_rows", 200)
+    pd.set_option("display.width", 120)
+    pd.set_option("display.float_format", lambda v: f"{v:,.2f}")
+    _summary.clear()
+
+
+def rng(seed: int = SEED):
+    """A seeded ``numpy.random.Generator`` (use this rather than the global state)."""
+    import numpy as np
+
+    return np.random.default_rng(seed)
+
+
+# --------------------------------------------------------------------------- escaping
+
+
+def escape_markdown(text: Any) -> str:
+    """``text`` as literal Markdown: HTML-escaped and with Markdown punctuation backslashed."""
+    s = str(text).replace("\r", " ").replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+class _EscapingFormatter(string.Formatter):
+    def format_field(self, value: Any, format_spec: str) -> str:
+        return escape_markdown(super().format_field(value, format_spec))
+
+
+def render_markdown(template: str, **values: Any) -> str:
+    """HTML for ``template`` (trusted Markdown written in the notebook) with ``{name}`` fields
+    filled from ``values`` (untrusted: escaped so they show literally). Raw HTML in the
+    template itself is escaped too."""
+    import mistune
+
+    text = _EscapingFormatter().vformat(template, (), values)
+    md = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
+    return md(text)
+
+
+def _display_html(fragment: str, plain: str = "") -> None:
+    from IPython.display import display
+
+    display({"text/html": fragment, "text/plain": plain or _strip_tags(fragment)}, raw=True)
+
+
+def _strip_tags(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
+
+
+def markdown(template: str, **values: Any) -> None:
+    """Display Markdown; ``{name}`` fields are filled from ``values`` and escaped.
+
+    Format specs work as usual: ``markdown("Rank **{rank:,}** of {n}", rank=53, n=326)``.
+    """
+    _display_html(f'<div class="ep-text">{render_markdown(template, **values)}</div>')
+
+
+# --------------------------------------------------------------------------- small numbers
+
+
+def count(value: Any, threshold: int = config.SMALL_COUNT_THRESHOLD) -> str:
+    """One count for text: ``"<5"`` when 0 < value < threshold, else ``"1,234"`` ("0" stays)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "n/a"
+    v = float(value)
+    if 0 < v < threshold:
+        return f"<{threshold}"
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+
+
+def suppress(df: pd.DataFrame, count_cols: Iterable[str],
+             threshold: int = config.SMALL_COUNT_THRESHOLD) -> pd.DataFrame:
+    """A copy of ``df`` with counts in ``count_cols`` below ``threshold`` shown as ``"<5"``.
+
+    Counts of people/households only. Zero stays 0 (see module docstring); missing stays
+    missing; a negative count raises ValueError. Suppressed columns become object dtype
+    (numbers stay numbers, suppressed cells become the string ``"<5"``).
+    """
+    out = df.copy()
+    for col in count_cols:
+        if col not in out.columns:
+            raise KeyError(f"count column {col!r} not in the table (columns: {list(out.columns)})")
+        values = pd.to_numeric(out[col], errors="raise")
+        if (values < 0).any():
+            raise ValueError(f"count column {col!r} has negative values")
+        small = values.notna() & (values > 0) & (values < threshold)
+        col_out = out[col].astype(object)
+        col_out[small] = f"<{threshold}"
+        out[col] = col_out
+    return out
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@lru_cache(maxsize=1)
+def _catalogue() -> dict:
+    from . import catalogue
+
+    return catalogue.load_catalogue()
+
+
+def describe_dataset(dataset_id: str) -> tuple[str, str]:
+    """(name with release and publication date, licence attribution) for a catalogue id or alias."""
+    did = ALIASES.get(dataset_id, dataset_id)
+    cat = _catalogue()
+    if did not in cat:
+        from . import catalogue
+
+        catalogue.entry(did)  # raises KeyError naming similar ids
+    e = cat[did]
+    name = _dataset_name(did)
+    return name, e.attribution
+
+
+def _dataset_name(did: str) -> str:
+    m = re.match(r"^(?:imd|file_\d+_(?:imd|iod))(\d{4})", did) or re.match(r"^(\d{4})_local_authority", did)
+    if m and int(m.group(1)) in IOD_PUBLISHED:
+        year = int(m.group(1))
+        if "recast" in did:
+            return (f"English Indices of Deprivation 2015 recast to 2019 district boundaries "
+                    f"(MHCLG, published {IOD_PUBLISHED[2019]})")
+        return (f"English Indices of Deprivation {year} ({IOD_PUBLISHER[year]}, "
+                f"published {IOD_PUBLISHED[year]})")
+    if did.startswith("imd2000"):
+        return "Indices of Deprivation 2000 (DETR, published 2000)"
+    m = re.match(r"^cni(\d{4})", did)
+    if m:
+        return f"Community Needs Index {m.group(1)} (OCSI for Local Trust)"
+    if did.startswith("census11_"):
+        return "Census 2011 (ONS)"
+    if did.startswith("census21_"):
+        return f"Census 2021 (ONS, published {CENSUS21_PUBLISHED['household_deprivation']})"
+    m = re.match(r"^([a-z_]+?)21_(?:lsoa|msoa)21", did)
+    if m:
+        topic = m.group(1)
+        when = CENSUS21_PUBLISHED.get(topic)
+        label = topic.replace("household_", "household ").replace("_", " ")
+        return f"Census 2021: {label} (ONS" + (f", published {when})" if when else ")")
+    m = re.match(r"^population(\d{2})_lsoa11", did)
+    if m:
+        return f"ONS mid-{2000 + int(m.group(1))} small area population estimates (LSOA 2011)"
+    m = re.match(r"^ruc(\d{2})_", did)
+    if m:
+        return f"ONS Rural-Urban Classification {2000 + int(m.group(1))}"
+    m = re.match(r"^r([sa])(\d{4})_(\d{2})", did)
+    if m:
+        kind = "Revenue Outturn (RS)" if m.group(1) == "s" else "Revenue Account budget (RA)"
+        return f"Local authority {kind} {m.group(2)}-{m.group(3)} (MHCLG)"
+    if did.startswith(("boundaries_", "lookup_", "oi_")):
+        return f"ONS geography: {did.replace('_', ' ')}"
+    return did.replace("_", " ")
+
+
+def source_line(dataset_ids: str | Sequence[str], note: str | None = None) -> str:
+    """``"Source: <dataset, release, publication date>; ... <attributions>. <note>"`` (plain text).
+
+    ``dataset_ids`` are catalogue ids (see ``catalogue.csv``) or the aliases ``iod2004`` ...
+    ``iod2025``. Raises KeyError for an unknown id, ValueError for none.
+    """
+    ids = [dataset_ids] if isinstance(dataset_ids, str) else list(dataset_ids)
+    if not ids:
+        raise ValueError("a source line needs at least one dataset id")
+    names: list[str] = []
+    attributions: list[str] = []
+    for did in ids:
+        name, attribution = describe_dataset(did)
+        if name not in names:
+            names.append(name)
+        attribution = re.sub(r"^source:\s*", "", attribution.strip(), flags=re.IGNORECASE)
+        if attribution and attribution not in attributions:
+            attributions.append(attribution)
+    text = "Source: " + "; ".join(names) + ". " + " ".join(a.rstrip(".") + "." for a in attributions)
+    if note:
+        text += " " + note.strip()
+    return text.strip()
+
+
+def _source_text(source: str | Sequence[str]) -> str:
+    if isinstance(source, str):
+        if not source.strip():
+            raise ValueError("every table and figure must name its source")
+        return source.strip() if source.strip().lower().startswith("source") else f"Source: {source.strip()}"
+    return source_line(source)
+
+
+# --------------------------------------------------------------------------- tables and figures
+
+
+def _format_cell(v: Any, decimals: int) -> str:
+    if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int) or (hasattr(v, "dtype") and getattr(v.dtype, "kind", "") in "iu"):
+        return f"{int(v):,}"
+    if isinstance(v, float) or (hasattr(v, "dtype") and getattr(v.dtype, "kind", "") == "f"):
+        return f"{float(v):,.{decimals}f}"
+    return str(v)
+
+
+def _count_cell(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return "–"
+    return count(v)
+
+
+def table_html(df: pd.DataFrame, caption: str, source: str | Sequence[str],
+               count_cols: Iterable[str] = (), decimals: int = 1, index: bool = False) -> str:
+    """The HTML ``<figure>`` that ``table`` displays (escaped, suppressed, captioned, sourced)."""
+    if not caption or not str(caption).strip():
+        raise ValueError("a published table needs a caption")
+    personal = [c for c in df.columns if PERSONAL_COLUMNS.match(str(c))]
+    if personal:
+        raise ValueError(f"refusing to publish row-level personal data (columns {personal})")
+    data = suppress(df, count_cols)
+    if index:
+        data = data.reset_index()
+    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in data.columns)
+    counts = set(count_cols)
+    numeric = [c in counts or (c in df.columns and pd.api.types.is_numeric_dtype(df[c]))
+               for c in data.columns]
+    is_count = [c in counts for c in data.columns]
+    rows = []
+    for rec in data.itertuples(index=False, name=None):
+        cells = "".join(
+            f'<td class="{"num" if num else "txt"}">'
+            f'{html.escape(_count_cell(v) if cnt else _format_cell(v, decimals))}</td>'
+            for v, num, cnt in zip(rec, numeric, is_count, strict=True))
+        rows.append(f"<tr>{cells}</tr>")
+    src = html.escape(_source_text(source))
+    return (f'<figure class="ep-table"><table><caption>{html.escape(str(caption))}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f'<figcaption class="ep-source">{src}</figcaption></figure>')
+
+
+def table(df: pd.DataFrame, caption: str, source: str | Sequence[str],
+          count_cols: Iterable[str] = (), decimals: int = 1, index: bool = False) -> None:
+    """Display ``df`` as an HTML table with ``caption`` and a source line.
+
+    ``source`` is a list of dataset ids (see ``source_line``) or a ready source text.
+    Counts in ``count_cols`` are suppressed below 5; integers get thousands separators,
+    floats ``decimals`` places; every cell and header is escaped.
+    """
+    _display_html(table_html(df, caption, source, count_cols, decimals, index),
+                  plain=f"{caption}\n{suppress(df, count_cols).to_string(index=index)}")
+
+
+def figure_html(fig: Any, alt: str, source: str | Sequence[str], caption: str | None = None) -> str:
+    """The HTML ``<figure>`` for a matplotlib figure (PNG embedded as a data URI)."""
+    if not alt or not str(alt).strip():
+        raise ValueError("a published figure needs alt text describing what it shows")
+    fig = getattr(fig, "figure", fig)  # accept an Axes
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight", facecolor="white")
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    cap = f'<span class="ep-caption">{html.escape(caption)}</span> ' if caption else ""
+    return (f'<figure class="ep-figure"><img src="data:image/png;base64,{data}" '
+            f'alt="{html.escape(str(alt).strip(), quote=True)}">'
+            f'<figcaption>{cap}<span class="ep-source">{html.escape(_source_text(source))}</span>'
+            f"</figcaption></figure>")
+
+
+def figure(fig: Any, alt: str, source: str | Sequence[str], caption: str | None = None) -> None:
+    """Display a matplotlib figure (or Axes) with alt text and a source line, then close it."""
+    import matplotlib.pyplot as plt
+
+    fig = getattr(fig, "figure", fig)
+    try:
+        fragment = figure_html(fig, alt, source, caption)
+    finally:
+        plt.close(fig)
+    _display_html(fragment, plain=f"[figure] {alt}")
+
+
+# --------------------------------------------------------------------------- findings, caveats
+
+
+def key_findings(findings: Sequence[str], title: str = "Key findings") -> None:
+    """Display the opening "Key findings" box; each finding is plain text (escaped)."""
+    items = [f for f in findings if f and str(f).strip()]
+    if not items:
+        raise ValueError("key findings must be written from the data: none given")
+    lis = "".join(f"<li>{html.escape(str(f).strip())}</li>" for f in items)
+    _display_html(f'<section class="ep-key-findings"><h2>{html.escape(title)}</h2>'
+                  f"<ul>{lis}</ul></section>")
+    _summary["key_findings"] = [str(f).strip() for f in items]
+    _emit_summary()
+
+
+_CAVEAT = re.compile(r"^\s*[-*]\s+\*\*([A-Z][A-Z0-9]*-\d+)\*\*\s*(.+?)\s*$")
+
+
+def load_caveats(caveats_dir: Path | None = None) -> dict[str, str]:
+    """Every caveat in ``docs/caveats/*.md`` (bullets ``- **ID-n** text``) by ID."""
+    found: dict[str, str] = {}
+    folder = caveats_dir or (config.DOCS_DIR / "caveats")
+    for path in sorted(folder.glob("*.md")):
+        current: str | None = None
+        for line in path.read_text(encoding="utf-8").splitlines():
+            m = _CAVEAT.match(line)
+            if m:
+                current = m.group(1)
+                found[current] = m.group(2)
+            elif current and line.startswith("  ") and line.strip():
+                found[current] += " " + line.strip()
+            else:
+                current = None
+    return found
+
+
+def caveats(ids: Sequence[str], title: str = "Caveats", caveats_dir: Path | None = None) -> None:
+    """Display the caveats with these IDs (KeyError naming any unknown ID)."""
+    known = load_caveats(caveats_dir)
+    missing = [i for i in ids if i not in known]
+    if missing:
+        raise KeyError(f"unknown caveat id(s) {missing}; add them to docs/caveats/*.md")
+    import mistune
+
+    md = mistune.create_markdown(escape=True)
+    lis = "".join(
+        f'<li><strong>{html.escape(i)}</strong> {md(known[i]).strip().removeprefix("<p>").removesuffix("</p>")}</li>'
+        for i in ids)
+    _display_html(f'<section class="ep-caveats"><h2>{html.escape(title)}</h2><ul>{lis}</ul></section>')
+
+
+# --------------------------------------------------------------------------- key figures
+
+
+def summary(**figures: Any) -> None:
+    """Record key figures for the published index (e.g. ``lsoas=21, imd2025_decile1=9``).
+
+    Values must be JSON-serialisable scalars; counts of people should be passed through
+    ``count`` first. ``build`` writes them to ``<report>.json`` beside the HTML.
+    """
+    for k, v in figures.items():
+        if hasattr(v, "item"):
+            v = v.item()
+        if not isinstance(v, (str, int, float, bool, type(None))):
+            raise TypeError(f"summary figure {k!r} must be a scalar, not {type(v).__name__}")
+        _summary[k] = v
+    _emit_summary()
+
+
+def _emit_summary() -> None:
+    from IPython.display import display
+
+    display({SUMMARY_MIME: json.loads(json.dumps(_summary))}, raw=True,
+            metadata={SUMMARY_MIME: {"evidence_pack": True}})
+
+
+def current_summary() -> Mapping[str, Any]:
+    """The figures recorded so far in this kernel."""
+    return dict(_summary)
