@@ -1,0 +1,743 @@
+"""Evaluation (issue 7): did Rotherham's 2011 target areas do better than similar places?
+
+The design, in one paragraph. The unit is the LSOA on its **2001** boundaries (the geography
+of IMD 2010, on which the Cabinet chose its 11 areas in November 2011). Every IoD release is
+put on that geography: 2004-2010 are published on it; 2015 and 2019 (LSOA 2011) and 2025
+(LSOA 2021) are carried back to it with the ONS best-fit lookups (a 2001 LSOA takes the
+weighted mean of the later LSOAs it became, weights = share of it that went to each), so no
+LSOA is lost (counts asserted). Ranks are put on a common scale as **England percentiles**
+(``100 * rank / number of LSOAs ranked``: 1 = most deprived 1% of England, higher = less
+deprived), because England had 32,482, 32,844 and 33,755 LSOAs in the three geographies.
+Each target LSOA gets ``k`` comparison LSOAs elsewhere in England (not in the treated
+district) by nearest neighbours on standardised 2010 percentiles (IMD and its seven
+domains) and the 2004->2010 IMD change, with an exact match on rural-urban class, with
+replacement and a caliper. The difference-in-differences is the mean over target LSOAs of
+(its change since 2010) minus (the mean change of its comparison set), in percentile points
+of England; positive = the target LSOA moved further away from the most deprived end than
+its comparators did. Intervals come from a bootstrap that resamples target LSOAs (or whole
+areas, for all areas together) and, inside each, its comparison set.
+
+This is an observational comparison, not an experiment (see docs/caveats/evaluation.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from .io import DataError, write_parquet, write_text
+
+#: Measures put on the panel (overall IMD and the seven domains; same names in every release).
+MEASURES: tuple[str, ...] = ("imd", "income", "employment", "education", "health", "crime",
+                             "barriers", "living_environment")
+DOMAINS: tuple[str, ...] = MEASURES[1:]
+BASE = 2010
+PRE: tuple[int, ...] = (2004, 2007)
+POST: tuple[int, ...] = (2015, 2019, 2025)
+RELEASES: tuple[int, ...] = (*PRE, BASE, *POST)
+UNIT_VINTAGE = 2001
+
+MEASURE_LABELS: dict[str, str] = {
+    "imd": "Index of Multiple Deprivation", "income": "Income", "employment": "Employment",
+    "education": "Education, skills and training", "health": "Health and disability",
+    "crime": "Crime", "barriers": "Barriers to housing and services",
+    "living_environment": "Living environment",
+}
+
+#: Names of the context groups (not matched; shown beside the estimates).
+CONTEXT_REST = "rest_of_district"
+CONTEXT_DISTRICT_D1 = "district_other_decile1"
+CONTEXT_REGION_D1 = "region_decile1"
+
+OUTPUT_NAMES: tuple[str, ...] = ("units", "matches", "balance", "did", "trajectories",
+                                 "monitoring")
+
+
+def col(measure: str, release: int) -> str:
+    """Panel column for a measure and release: England percentile (1 = most deprived 1%)."""
+    return f"{measure}_{release}"
+
+
+# --------------------------------------------------------------------------- the panel
+
+
+def percentiles(iod: pd.DataFrame) -> pd.DataFrame:
+    """Add ``pct`` = 100 * rank / n (n = LSOAs ranked in that release and measure).
+
+    ``iod`` is long like ``iod_lsoa.parquet`` (release, lsoa_code, lsoa_vintage, measure,
+    rank). Rank 1 = most deprived, so pct near 0 = most deprived, 100 = least deprived.
+    """
+    need = {"release", "lsoa_code", "lsoa_vintage", "measure", "rank"}
+    missing = need - set(iod.columns)
+    if missing:
+        raise DataError("iod_lsoa.parquet", f"missing column(s) {sorted(missing)}")
+    out = iod.loc[iod["rank"].notna(), list(need)].copy()
+    n = out.groupby(["release", "measure"])["rank"].transform("count")
+    out["pct"] = 100.0 * out["rank"].astype(float) / n
+    return out
+
+
+def _lookup_pairs(lookup: pd.DataFrame, frm: int, to: int) -> pd.DataFrame:
+    """Normalise a lookup to columns ``from``, ``to``, ``weight`` (share of from going to to)."""
+    f2, t2 = f"{frm % 100:02d}", f"{to % 100:02d}"
+    fcol = next((c for c in (f"lsoa{f2}_code", f"lsoa{frm}_code", "from", "from_code")
+                 if c in lookup.columns), None)
+    tcol = next((c for c in (f"lsoa{t2}_code", f"lsoa{to}_code", "to", "to_code")
+                 if c in lookup.columns), None)
+    if fcol is None or tcol is None:
+        raise DataError(f"lookup_lsoa{f2}_lsoa{t2}.parquet",
+                        f"cannot find from/to code columns in {list(lookup.columns)}")
+    out = pd.DataFrame({"from": lookup[fcol].astype(str), "to": lookup[tcol].astype(str)})
+    out["weight"] = lookup["weight"].astype(float) if "weight" in lookup.columns else np.nan
+    if out["weight"].isna().all():  # equal shares when the lookup carries no weights
+        out["weight"] = 1.0 / out.groupby("from")["to"].transform("count")
+    return out.drop_duplicates(["from", "to"])
+
+
+def unit_weights(lk01_11: pd.DataFrame, lk11_21: pd.DataFrame) -> dict[int, pd.DataFrame]:
+    """For each later vintage, the pairs (``unit`` = LSOA 2001, ``code``, ``weight``).
+
+    2021 weights compose the two lookups: w(a->k) = sum_j w(a->j) * w(j->k).
+    """
+    a = _lookup_pairs(lk01_11, 2001, 2011)
+    b = _lookup_pairs(lk11_21, 2011, 2021)
+    ab = a.merge(b, left_on="to", right_on="from", suffixes=("", "_b"))
+    ab = (ab.assign(weight=ab["weight"] * ab["weight_b"])
+          .groupby(["from", "to_b"], as_index=False)["weight"].sum())
+    return {
+        2011: a.rename(columns={"from": "unit", "to": "code"}),
+        2021: ab.rename(columns={"from": "unit", "to_b": "code"}),
+    }
+
+
+def carry_back(values: pd.DataFrame, pairs: pd.DataFrame, units: Iterable[str],
+               source: str = "iod_lsoa.parquet") -> pd.DataFrame:
+    """Carry wide ``values`` (index = later LSOA code) back to 2001 ``units``.
+
+    Each unit takes the weighted mean of the later LSOAs it became (weights renormalised
+    over the later LSOAs that have a value). Raises DataError if any unit is lost.
+    """
+    units = pd.Index(sorted(set(units)), name="unit")
+    p = pairs[pairs["unit"].isin(units) & pairs["code"].isin(values.index)]
+    v = values.reindex(p["code"]).to_numpy(dtype=float)
+    w = p["weight"].to_numpy(dtype=float)[:, None]
+    has = ~np.isnan(v)
+    num = pd.DataFrame(np.where(has, v * w, 0.0), columns=values.columns).groupby(
+        p["unit"].to_numpy()).sum()
+    den = pd.DataFrame(np.where(has, w, 0.0), columns=values.columns).groupby(
+        p["unit"].to_numpy()).sum()
+    out = (num / den.where(den > 0)).reindex(units)
+    lost = out.isna().all(axis=1)
+    if lost.any():
+        raise DataError(source, f"{int(lost.sum())} LSOA(s) 2001 lost when carrying values back "
+                        f"from the later geography (first: {lost[lost].index[0]})")
+    return out
+
+
+def build_panel(iod: pd.DataFrame, lk01_11: pd.DataFrame, lk11_21: pd.DataFrame,
+                measures: Sequence[str] = MEASURES) -> pd.DataFrame:
+    """Wide panel: one row per LSOA 2001, columns ``<measure>_<release>`` = England percentile.
+
+    Releases on LSOA 2011/2021 are carried back to 2001 (``carry_back``); the row count is
+    the number of LSOAs in IMD 2010 and is asserted unchanged.
+    """
+    long = percentiles(iod[iod["measure"].isin(measures)])
+    base = long[(long["release"] == BASE) & (long["measure"] == "imd")]
+    if base.empty:
+        raise DataError("iod_lsoa.parquet", "no IMD 2010 ranks: cannot define the LSOA 2001 units")
+    units = pd.Index(sorted(base["lsoa_code"].astype(str).unique()), name="unit")
+    weights = unit_weights(lk01_11, lk11_21)
+    parts = []
+    for vintage, grp in long.groupby("lsoa_vintage"):
+        wide = grp.pivot_table(index="lsoa_code", columns=["measure", "release"], values="pct",
+                               aggfunc="first")
+        wide.columns = [col(m, int(r)) for m, r in wide.columns]
+        wide.index = wide.index.astype(str)
+        if int(vintage) == UNIT_VINTAGE:
+            parts.append(wide.reindex(units))
+        else:
+            parts.append(carry_back(wide, weights[int(vintage)], units,
+                                    source=f"iod_lsoa.parquet (LSOA {int(vintage)})"))
+    panel = pd.concat(parts, axis=1)
+    panel.index.name = "lsoa_code"
+    if len(panel) != len(units):
+        raise DataError("iod_lsoa.parquet", f"panel has {len(panel)} rows, expected {len(units)}")
+    return panel
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@dataclass(frozen=True)
+class MatchSpec:
+    """How comparison LSOAs are chosen (documented in the notebook and the caveats).
+
+    ``weights``: relative weight of each standardised variable in the distance (the overall
+    IMD 2010 position and the 2004->2010 trend count twice as much as each domain).
+    ``caliper``: largest allowed distance, as the root-mean-square of the weighted
+    standardised differences (in England standard deviations). A target LSOA with no
+    candidate inside the caliper keeps its single nearest one, flagged ``outside_caliper``.
+    """
+
+    k: int = 5
+    caliper: float = 0.15
+    exact: tuple[str, ...] = ("ruc",)
+    weights: Mapping[str, float] = field(default_factory=lambda: {
+        "imd_2010": 2.0, "imd_trend_2004_2010": 2.0,
+        **{col(d, BASE): 1.0 for d in DOMAINS}})
+
+    def as_text(self) -> str:
+        names = ", ".join(f"{v} (weight {w:g})" for v, w in self.weights.items())
+        return (f"{self.k} nearest neighbours with replacement, exact on {', '.join(self.exact)}, "
+                f"caliper {self.caliper:g} SD (root-mean-square), variables: {names}")
+
+
+def covariates(panel: pd.DataFrame) -> pd.DataFrame:
+    """Matching variables from the panel: 2010 percentiles and the 2004->2010 IMD change."""
+    cov = pd.DataFrame(index=panel.index)
+    for m in MEASURES:
+        if col(m, BASE) in panel:
+            cov[col(m, BASE)] = panel[col(m, BASE)]
+    cov["imd_trend_2004_2010"] = panel[col("imd", BASE)] - panel[col("imd", 2004)]
+    return cov
+
+
+def match(units: pd.DataFrame, treated: Sequence[str], exclude_lad: str | Iterable[str],
+          spec: MatchSpec = MatchSpec()) -> pd.DataFrame:
+    """Nearest-neighbour matches for each treated LSOA.
+
+    ``units``: one row per LSOA (index = code) with the spec's variables, the exact-match
+    columns and ``lad_code``. Candidates are all LSOAs outside ``exclude_lad`` with complete
+    variables. Variables are standardised by their England standard deviation.
+    Returns rows (treated, control, distance, rank, outside_caliper).
+    """
+    from scipy.spatial import cKDTree
+
+    variables = [v for v in spec.weights if v in units.columns]
+    if not variables:
+        raise ValueError("no matching variables present in units")
+    excl = {exclude_lad} if isinstance(exclude_lad, str) else set(exclude_lad)
+    treated = [t for t in treated]
+    missing = [t for t in treated if t not in units.index]
+    if missing:
+        raise DataError("evaluation units", f"treated LSOA(s) not in the panel: {missing[:5]}")
+    data = units[variables].astype(float)
+    sd = data.std(ddof=0).replace(0, 1.0)
+    w = np.array([spec.weights[v] for v in variables], dtype=float)
+    scale = np.sqrt(w / w.sum()) / sd.to_numpy()
+    z = data.to_numpy() * scale
+    complete = ~np.isnan(z).any(axis=1)
+    pool_mask = complete & ~units["lad_code"].isin(excl).to_numpy() & ~units.index.isin(treated)
+    exact = list(spec.exact) if spec.exact else []
+    keys = (units[exact].astype(str).agg("|".join, axis=1) if exact
+            else pd.Series("all", index=units.index))
+    rows = []
+    pos = pd.Series(np.arange(len(units)), index=units.index)
+    for key, grp in pd.Series(treated).groupby(keys.reindex(treated).to_numpy()):
+        cand = np.flatnonzero(pool_mask & (keys.to_numpy() == key))
+        tidx = pos[grp.to_numpy()].to_numpy()
+        bad = ~complete[tidx]
+        if bad.any():
+            raise DataError("evaluation units", "treated LSOA(s) lack matching variables: "
+                            f"{list(units.index[tidx[bad]])}")
+        if len(cand) == 0:
+            raise DataError("evaluation units", f"no candidate LSOAs with {exact} = {key}")
+        k = min(spec.k, len(cand))
+        dist, idx = cKDTree(z[cand]).query(z[tidx], k=k)
+        dist, idx = dist.reshape(len(tidx), k), idx.reshape(len(tidx), k)
+        for i, t in enumerate(tidx):
+            keep = dist[i] <= spec.caliper
+            outside = not keep.any()
+            if outside:
+                keep = np.zeros(k, dtype=bool)
+                keep[0] = True
+            for r, (d, j) in enumerate(zip(dist[i][keep], idx[i][keep], strict=True), start=1):
+                rows.append((units.index[t], units.index[cand[j]], float(d), r, outside))
+    return pd.DataFrame(rows, columns=["treated", "control", "distance", "rank",
+                                       "outside_caliper"])
+
+
+def smd(a: np.ndarray, b: np.ndarray, wb: np.ndarray | None = None,
+        sd_pooled: float | None = None) -> float:
+    """Standardised mean difference (a - b) / pooled SD; ``wb`` weights the b group."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    wb = np.ones(len(b)) if wb is None else np.asarray(wb, float)
+    mb = np.average(b, weights=wb)
+    if sd_pooled is None:
+        vb = np.average((b - mb) ** 2, weights=wb)
+        sd_pooled = float(np.sqrt((a.var() + vb) / 2))
+    return float((a.mean() - mb) / sd_pooled) if sd_pooled > 0 else 0.0
+
+
+def balance(units: pd.DataFrame, matches: pd.DataFrame, variables: Sequence[str],
+            exclude_lad: str | Iterable[str]) -> pd.DataFrame:
+    """Balance table: means and standardised mean differences before and after matching.
+
+    Before = treated vs every candidate LSOA in England (outside the treated district);
+    after = treated vs matched comparators, each comparison set weighted 1/size so each
+    treated LSOA counts once. Both SMDs use the same (before) pooled SD.
+    """
+    excl = {exclude_lad} if isinstance(exclude_lad, str) else set(exclude_lad)
+    treated = matches["treated"].unique()
+    pool = units[~units["lad_code"].isin(excl) & ~units.index.isin(treated)]
+    w = 1.0 / matches.groupby("treated")["control"].transform("count")
+    rows = []
+    for v in variables:
+        t = units.loc[treated, v].to_numpy(float)
+        p = pool[v].dropna().to_numpy(float)
+        c = units.loc[matches["control"], v].to_numpy(float)
+        sd = float(np.sqrt((t.var() + p.var()) / 2))
+        rows.append({
+            "variable": v, "mean_treated": t.mean(), "mean_england_pool": p.mean(),
+            "smd_before": smd(t, p, sd_pooled=sd),
+            "mean_matched": float(np.average(c, weights=w)),
+            "smd_after": smd(t, c, wb=w.to_numpy(), sd_pooled=sd),
+        })
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- estimates
+
+
+def bootstrap_draws(n_c: np.ndarray, clusters: np.ndarray, n_boot: int,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Resampling draws shared by every measure and release of one estimate.
+
+    Returns ``weights`` (n_boot, n): how many times each treated row is drawn when whole
+    clusters are resampled with replacement (a row per cluster = LSOA resampling), and
+    ``cols`` (n_boot, n, kmax): for each row, its comparison set resampled with replacement
+    (indices into the row's ``n_c`` comparators).
+    """
+    ids, inv = np.unique(clusters, return_inverse=True)
+    g = len(ids)
+    counts = rng.multinomial(g, np.full(g, 1.0 / g), size=n_boot)  # (B, g)
+    weights = counts[:, inv].astype(float)
+    kmax = int(n_c.max())
+    cols = (rng.random((n_boot, len(n_c), kmax)) * n_c[None, :, None]).astype(int)
+    return weights, cols
+
+
+def _did_replicates(d_t: np.ndarray, d_c: np.ndarray, weights: np.ndarray,
+                    cols: np.ndarray) -> np.ndarray:
+    """Bootstrap replicates of mean_i(d_t - mean of resampled comparators), (n_boot,)."""
+    n = len(d_t)
+    cmean = d_c[np.arange(n)[None, :, None], cols].mean(axis=2)  # (B, n)
+    return ((d_t[None, :] - cmean) * weights).sum(axis=1) / weights.sum(axis=1)
+
+
+def did(panel: pd.DataFrame, matches: pd.DataFrame, groups: pd.Series,
+        measures: Sequence[str] = MEASURES, releases: Sequence[int] = (*PRE, *POST),
+        n_boot: int = 999, seed: int = 20110, cluster: str = "lsoa",
+        group_name: str | None = None) -> pd.DataFrame:
+    """Difference-in-differences in England percentile points, relative to 2010.
+
+    ``groups``: treated LSOA -> area (slug). For each release t and measure, the estimate is
+    mean_i[(y_i,t - y_i,2010) - mean_j in M(i) (y_j,t - y_j,2010)]. For t before 2010 the
+    same formula gives the pre-period gap (0 = parallel before targeting). ``cluster`` =
+    "lsoa" resamples treated LSOAs, "area" resamples whole areas; both resample each
+    comparison set. Returns group, measure, release, estimate, ci_low, ci_high (95%),
+    n_treated, n_comparators, mean changes, cluster.
+    """
+    rng = np.random.default_rng(seed)
+    treated = list(groups.index)
+    m = matches[matches["treated"].isin(treated)]
+    sizes = m.groupby("treated")["control"].count().reindex(treated)
+    kmax = int(sizes.max())
+    ctrl = np.full((len(treated), kmax), "", dtype=object)
+    order = {t: i for i, t in enumerate(treated)}
+    for t, sub in m.groupby("treated"):
+        ctrl[order[t], :len(sub)] = sub.sort_values("rank")["control"].to_numpy()
+    n_c = sizes.to_numpy(int)
+    clusters = (pd.factorize(groups.to_numpy())[0] if cluster == "area"
+                else np.arange(len(treated)))
+    weights, cols = bootstrap_draws(n_c, clusters, n_boot, rng)
+    rows = []
+    for meas in measures:
+        if col(meas, BASE) not in panel:
+            continue
+        for rel in releases:
+            c = col(meas, rel)
+            if c not in panel:
+                continue
+            change = panel[c] - panel[col(meas, BASE)]
+            d_t = change.reindex(treated).to_numpy(float)
+            d_c = np.full(ctrl.shape, np.nan)
+            filled = ctrl != ""
+            d_c[filled] = change.reindex(ctrl[filled]).to_numpy(float)
+            if np.isnan(d_t).any() or np.isnan(d_c[filled]).any():
+                continue
+            est = float(np.mean(d_t - np.nanmean(d_c, axis=1)))
+            boot = _did_replicates(d_t, d_c, weights, cols)
+            lo, hi = np.percentile(boot, [2.5, 97.5])
+            rows.append({
+                "group": group_name or "all", "measure": meas, "release": int(rel),
+                "estimate": est, "ci_low": float(lo), "ci_high": float(hi),
+                "treated_change": float(np.mean(d_t)),
+                "comparator_change": float(np.mean(np.nanmean(d_c, axis=1))),
+                "n_treated": len(treated), "n_comparators": int(m["control"].nunique()),
+                "n_clusters": int(len(np.unique(clusters))), "cluster": cluster,
+            })
+    return pd.DataFrame(rows)
+
+
+def did_by_area(panel: pd.DataFrame, matches: pd.DataFrame, groups: pd.Series,
+                n_boot: int = 999, seed: int = 20110, **kw) -> pd.DataFrame:
+    """``did`` for all areas together (areas resampled as clusters, and LSOAs as a check)
+    and for each area (its LSOAs resampled; one-LSOA areas: comparators only)."""
+    parts = [did(panel, matches, groups, n_boot=n_boot, seed=seed, cluster="area",
+                 group_name="all", **kw),
+             did(panel, matches, groups, n_boot=n_boot, seed=seed, cluster="lsoa",
+                 group_name="all", **kw)]
+    for slug, sub in groups.groupby(groups):
+        parts.append(did(panel, matches, sub, n_boot=n_boot, seed=seed, cluster="lsoa",
+                         group_name=str(slug), **kw))
+    return pd.concat(parts, ignore_index=True)
+
+
+def context_changes(panel: pd.DataFrame, members: Mapping[str, Sequence[str]],
+                    measures: Sequence[str] = MEASURES, n_boot: int = 999,
+                    seed: int = 20110) -> pd.DataFrame:
+    """Mean change since 2010 (percentile points) for context groups, bootstrap over LSOAs."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name, codes in members.items():
+        codes = list(codes)
+        if not codes:
+            continue
+        for meas in measures:
+            for rel in (*PRE, *POST):
+                if col(meas, rel) not in panel:
+                    continue
+                d = (panel.loc[codes, col(meas, rel)] - panel.loc[codes, col(meas, BASE)]
+                     ).dropna().to_numpy()
+                if len(d) == 0:
+                    continue
+                boot = d[rng.integers(0, len(d), (n_boot, len(d)))].mean(axis=1)
+                lo, hi = np.percentile(boot, [2.5, 97.5])
+                rows.append({"group": name, "measure": meas, "release": rel,
+                             "change": float(d.mean()), "ci_low": float(lo),
+                             "ci_high": float(hi), "n_lsoas": len(d)})
+    return pd.DataFrame(rows)
+
+
+def trajectories(panel: pd.DataFrame, members: Mapping[str, Sequence[str]],
+                 matches: pd.DataFrame | None = None,
+                 measures: Sequence[str] = MEASURES) -> pd.DataFrame:
+    """Mean England percentile per release for named groups of LSOAs (long).
+
+    With ``matches``, each named group that is a set of treated LSOAs also gets its
+    comparators as ``<name>__comparators`` (each comparison set weighted 1/size).
+    """
+    rows = []
+    for name, codes in members.items():
+        codes = list(codes)
+        sets: list[tuple[str, pd.Series]] = [(name, pd.Series(1.0, index=codes))]
+        if matches is not None:
+            mm = matches[matches["treated"].isin(codes)]
+            if len(mm):
+                w = 1.0 / mm.groupby("treated")["control"].transform("count")
+                sets.append((f"{name}__comparators",
+                             pd.Series(w.to_numpy(), index=mm["control"].to_numpy())))
+        for label, wts in sets:
+            for meas in measures:
+                for rel in RELEASES:
+                    c = col(meas, rel)
+                    if c not in panel:
+                        continue
+                    v = panel[c].reindex(wts.index).to_numpy(float)
+                    ok = ~np.isnan(v)
+                    if not ok.any():
+                        continue
+                    rows.append({"group": label, "measure": meas, "release": rel,
+                                 "mean_pct": float(np.average(v[ok], weights=wts.to_numpy()[ok])),
+                                 "n_lsoas": int(len(set(wts.index[ok])))})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- monitoring
+
+#: Indicators published in 2019 that were replaced or split in 2025 (not compared).
+REPLACED_2025: dict[str, str] = {
+    "mood_and_anxiety_disorders_indicator": "replaced in 2025 by a broader mental health "
+    "indicator (mental_health_indicator)",
+    "household_overcrowding_indicator": "split in 2025 into rooms- and bedrooms-based measures",
+    "road_distance_to_a_post_office_indicator_km": "road distances replaced in 2025 by a "
+    "connectivity score",
+    "road_distance_to_a_primary_school_indicator_km": "road distances replaced in 2025 by a "
+    "connectivity score",
+    "road_distance_to_general_store_or_supermarket_indicator_km": "road distances replaced in "
+    "2025 by a connectivity score",
+    "road_distance_to_a_gp_surgery_indicator_km": "road distances replaced in 2025 by a "
+    "connectivity score",
+}
+#: Indicators whose name is the same in both releases but whose definition moved (compared
+#: by position in England only, with this note).
+CHANGED_SAME_NAME: dict[str, str] = {
+    "income_score": "benefits counted changed (Universal Credit roll-out)",
+    "employment_score": "benefits counted changed (Universal Credit roll-out)",
+    "idaci_score": "benefits counted changed (Universal Credit roll-out)",
+    "idaopi_score": "benefits counted changed (Universal Credit roll-out)",
+    "homelessness_indicator_rate_per_1000_households": "source year and local-authority data "
+    "differ; district-level values spread to LSOAs",
+    "adult_skills_and_english_language_proficiency_indicator": "Census 2011 in 2019, Census "
+    "2021 in 2025",
+}
+#: Rate-type domain scores from iod_lsoa added to the monitoring table (proportions of people).
+SCORE_MEASURES: tuple[str, ...] = ("income", "employment", "idaci", "idaopi")
+#: A change in position of at least this many points of England's LSOAs counts as a movement.
+DIRECTION_THRESHOLD = 5.0
+
+
+def _norm_indicator(name: str) -> str:
+    return str(name).replace("per_1_000", "per_1000")
+
+
+def indicator_polarity(values: pd.Series, imd_rank: pd.Series) -> int:
+    """+1 when a higher value goes with more deprivation (negative correlation with IMD rank,
+    rank 1 = most deprived), -1 otherwise. Spearman correlation over LSOAs of one release."""
+    both = pd.concat([values.rename("v"), imd_rank.rename("r")], axis=1).dropna()
+    if len(both) < 10:
+        return 1
+    rho = both["v"].rank().corr(both["r"].rank())
+    return 1 if rho <= 0 else -1
+
+
+def monitoring(indicators: pd.DataFrame, members: Mapping[int, pd.DataFrame],
+               imd_rank: Mapping[int, pd.Series], first: int = 2019,
+               last: int = 2025) -> pd.DataFrame:
+    """Per area and indicator: value and England position in ``first`` and ``last``.
+
+    ``indicators``: long (release, lsoa_code, indicator, value), each release on its own
+    LSOA vintage. ``members``: release -> areas.members(...) frame at that release's
+    vintage (slug, name, lsoa_code, weight). The area value is the member-weighted mean
+    of its LSOAs; ``position`` = % of England's LSOAs less deprived than that value (50 =
+    England's middle LSOA, higher = worse). Direction compares positions (not raw values,
+    whose scales differ between releases): worsening if the position rose by at least
+    ``DIRECTION_THRESHOLD`` points. ``red_red`` = worse than England's middle LSOA in
+    ``last`` and worsening. Count indicators (numerators) are left out.
+    """
+    ind = indicators[~indicators["indicator"].str.endswith("_numerator")].copy()
+    ind["key"] = ind["indicator"].map(_norm_indicator)
+    per_release: dict[int, pd.DataFrame] = {}
+    for rel in (first, last):
+        sub = ind[ind["release"] == rel]
+        mem = members[rel]
+        rows = []
+        for key, grp in sub.groupby("key"):
+            vals = grp.set_index("lsoa_code")["value"].astype(float)
+            vals = vals[~vals.index.duplicated()]
+            pol = indicator_polarity(vals, imd_rank[rel])
+            sorted_vals = np.sort(vals.dropna().to_numpy() * pol)
+            median = float(np.median(vals.dropna()))
+            for slug, m in mem.groupby("slug"):
+                v = vals.reindex(m["lsoa_code"]).to_numpy(float)
+                w = m["weight"].to_numpy(float)
+                ok = ~np.isnan(v)
+                if not ok.any():
+                    continue
+                val = float(np.average(v[ok], weights=w[ok]))
+                position = 100.0 * np.searchsorted(sorted_vals, val * pol, side="left") / len(
+                    sorted_vals)
+                rows.append({"slug": slug, "key": key, "indicator": grp["indicator"].iloc[0],
+                             "value": val, "england_median": median, "position": position,
+                             "polarity": pol})
+        per_release[rel] = pd.DataFrame(rows)
+    a, b = per_release[first], per_release[last]
+    out = a.merge(b, on=["slug", "key"], how="outer", suffixes=(f"_{first}", f"_{last}"))
+    out["indicator"] = out[f"indicator_{last}"].fillna(out[f"indicator_{first}"])
+    both = out[f"value_{first}"].notna() & out[f"value_{last}"].notna()
+    out["comparable"] = both
+    shift = out[f"position_{last}"] - out[f"position_{first}"]
+    out["direction"] = np.select(
+        [~both, shift >= DIRECTION_THRESHOLD, shift <= -DIRECTION_THRESHOLD],
+        ["not comparable", "worsening", "improving"], "little change")
+    latest_pos = out[f"position_{last}"].fillna(out[f"position_{first}"])
+    out["worse_than_england"] = latest_pos > 50
+    out["red_red"] = both & (out[f"position_{last}"] > 50) & (out["direction"] == "worsening")
+
+    def note(row) -> str:
+        k = row["key"]
+        if k in REPLACED_2025:
+            return REPLACED_2025[k]
+        if k in CHANGED_SAME_NAME:
+            return CHANGED_SAME_NAME[k]
+        if not row["comparable"]:
+            return f"only published in {last if pd.isna(row[f'value_{first}']) else first}"
+        return ""
+
+    out["note"] = out.apply(note, axis=1) if len(out) else pd.Series(dtype=str)
+    keep = ["slug", "indicator", f"value_{first}", f"position_{first}", f"value_{last}",
+            f"position_{last}", f"england_median_{last}", "comparable", "direction",
+            "worse_than_england", "red_red", "note"]
+    return out[keep].sort_values(["slug", "comparable", "indicator"],
+                                 ascending=[True, False, True]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- glue
+
+
+def _processed(name: str) -> Path:
+    return config.PROCESSED_DIR / name
+
+
+def _read(name: str, **kw) -> pd.DataFrame:
+    path = _processed(name)
+    if not path.exists():
+        raise DataError(path, "not built yet: run `evidence-pack prepare` (stage iod)")
+    return pd.read_parquet(path, **kw)
+
+
+def unit_attributes(geo: pd.DataFrame, iod2010: pd.DataFrame,
+                    lk01_11: pd.DataFrame) -> pd.DataFrame:
+    """District (IMD 2010), region and rural-urban class for each LSOA 2001.
+
+    Taken from the 2001 rows of ``lsoa_geography`` where it has them, otherwise from the
+    LSOA 2011 that holds the largest share of the 2001 LSOA.
+    """
+    base = (iod2010.drop_duplicates("lsoa_code").set_index("lsoa_code")[["lad_code", "lad_name"]])
+    base.index = base.index.astype(str)
+    g01 = geo[geo["lsoa_vintage"] == 2001].set_index("lsoa_code")
+    if len(g01) and g01["ruc"].notna().any():
+        attrs = g01[["region_name", "ruc"]].reindex(base.index)
+    else:
+        pairs = _lookup_pairs(lk01_11, 2001, 2011).sort_values("weight", ascending=False)
+        best = pairs.drop_duplicates("from").set_index("from")["to"]
+        g11 = geo[geo["lsoa_vintage"] == 2011].drop_duplicates("lsoa_code").set_index("lsoa_code")
+        attrs = g11[["region_name", "ruc"]].reindex(best.reindex(base.index).to_numpy())
+        attrs.index = base.index
+    out = base.join(attrs)
+    lost = out["ruc"].isna()
+    if lost.any():
+        raise DataError("lsoa_geography.parquet", f"{int(lost.sum())} LSOA(s) 2001 without a "
+                        f"rural-urban class (first: {out.index[lost][0]})")
+    return out
+
+
+def _areas_digest(areas_file: Path) -> str:
+    return hashlib.sha256(Path(areas_file).read_bytes()).hexdigest()[:16]
+
+
+def run(areas_file: str | Path = config.DEFAULT_AREAS_FILE, spec: MatchSpec = MatchSpec(),
+        n_boot: int = 999, seed: int = 20110) -> dict[str, pd.DataFrame]:
+    """Everything the notebook shows, computed from the processed store.
+
+    Returns frames: units (panel + attributes + group flags for the LSOAs used), matches,
+    balance, did, context, trajectories, monitoring.
+    """
+    from . import areas
+
+    areas_file = Path(areas_file)
+    if not areas_file.is_absolute():
+        areas_file = config.ROOT / areas_file
+    area_set = areas.load_areas(areas_file)
+    iod = _read("iod_lsoa.parquet", columns=["release", "lsoa_code", "lsoa_vintage", "lad_code",
+                                              "lad_name", "measure", "score", "rank"])
+    lk01 = _read("lookup_lsoa01_lsoa11.parquet")
+    lk11 = _read("lookup_lsoa11_lsoa21.parquet")
+    geo = _read("lsoa_geography.parquet")
+    panel = build_panel(iod, lk01, lk11)
+    attrs = unit_attributes(geo, iod[(iod["release"] == BASE) & (iod["measure"] == "imd")], lk01)
+    units = panel.join(attrs).join(covariates(panel)[["imd_trend_2004_2010"]])
+
+    mem01 = areas.members(area_set, 2001)
+    groups = (mem01.drop_duplicates("lsoa_code").set_index("lsoa_code")["slug"])
+    groups.index = groups.index.astype(str)
+    lad = area_set.la_code
+    matches = match(units, list(groups.index), lad, spec)
+    bal = balance(units, matches, list(spec.weights), lad)
+    est = did_by_area(panel, matches, groups, n_boot=n_boot, seed=seed)
+
+    region = units.loc[groups.index, "region_name"].mode().iloc[0]
+    in_lad = units["lad_code"] == lad
+    d1 = units[col("imd", BASE)] <= 10.0
+    context = {
+        CONTEXT_REST: units.index[in_lad & ~units.index.isin(groups.index)],
+        CONTEXT_DISTRICT_D1: units.index[in_lad & d1 & ~units.index.isin(groups.index)],
+        CONTEXT_REGION_D1: units.index[(units["region_name"] == region) & d1 & ~in_lad],
+    }
+    ctx = context_changes(panel, context, n_boot=n_boot, seed=seed)
+    ctx["region_name"] = region
+    named = {"all": list(groups.index), **{str(s): list(g.index) for s, g in
+                                              groups.groupby(groups)}}
+    traj = pd.concat([trajectories(panel, named, matches), trajectories(panel, context)],
+                     ignore_index=True)
+
+    ind = _read("iod_indicators.parquet")
+    extra = iod[iod["measure"].isin(SCORE_MEASURES) & iod["release"].isin([2019, 2025])
+                & iod["score"].notna()]
+    if len(extra):
+        ind = pd.concat([ind, extra.assign(indicator=extra["measure"] + "_score")
+                         .rename(columns={"score": "value"})[list(ind.columns)]],
+                        ignore_index=True)
+    imd_rank = {r: iod[(iod["release"] == r) & (iod["measure"] == "imd")]
+                .drop_duplicates("lsoa_code").set_index("lsoa_code")["rank"] for r in (2019, 2025)}
+    mons = monitoring(ind, {2019: areas.members(area_set, 2011),
+                            2025: areas.members(area_set, 2021)}, imd_rank)
+
+    used = set(groups.index) | set(matches["control"]) | set().union(*map(set, context.values()))
+    flags = pd.DataFrame(index=units.index)
+    flags["area_slug"] = groups.reindex(units.index)
+    flags["comparator"] = units.index.isin(matches["control"])
+    for name, codes in context.items():
+        flags[name] = units.index.isin(codes)
+    out_units = units.join(flags).loc[sorted(used)].reset_index()
+    return {"units": out_units, "matches": matches.assign(area_slug=matches["treated"].map(groups)),
+            "balance": bal, "did": est, "context": ctx, "trajectories": traj,
+            "monitoring": mons}
+
+
+def _outputs() -> dict[str, Path]:
+    names = (*OUTPUT_NAMES, "context")
+    return {n: _processed(f"evaluation_{n}.parquet") for n in names}
+
+
+def _inputs() -> list[Path]:
+    return [_processed(n) for n in ("iod_lsoa.parquet", "lookup_lsoa01_lsoa11.parquet",
+                                    "lookup_lsoa11_lsoa21.parquet", "lsoa_geography.parquet",
+                                    "iod_indicators.parquet")] + [config.DEFAULT_AREAS_FILE,
+                                                                  Path(__file__)]
+
+
+def prepare(force: bool = False) -> list[Path]:
+    """Stage "evaluation": write data/processed/evaluation_*.parquet for the default areas file.
+
+    Skips when every output is newer than every input (unless ``force``).
+    """
+    outs = _outputs()
+    meta = _processed("evaluation_meta.json")
+    ins = _inputs()
+    if not force and meta.exists() and all(p.exists() for p in outs.values()):
+        newest_in = max(p.stat().st_mtime for p in ins if p.exists())
+        if min(p.stat().st_mtime for p in [*outs.values(), meta]) > newest_in:
+            return [*outs.values(), meta]
+    spec = MatchSpec()
+    res = run(config.DEFAULT_AREAS_FILE, spec)
+    for name, path in outs.items():
+        write_parquet(res[name], path)
+    write_text(json.dumps({"areas_file": str(config.DEFAULT_AREAS_FILE.relative_to(config.ROOT)),
+                           "areas_digest": _areas_digest(config.DEFAULT_AREAS_FILE),
+                           "spec": {**asdict(spec), "weights": dict(spec.weights)},
+                           "spec_text": spec.as_text()}, indent=2), meta)
+    return [*outs.values(), meta]
+
+
+def load(areas_file: str | Path = config.DEFAULT_AREAS_FILE) -> dict[str, pd.DataFrame]:
+    """The evaluation frames for ``areas_file``: from data/processed when they were built for
+    this very file (same content), otherwise computed now (``run``, a few seconds)."""
+    path = Path(areas_file)
+    if not path.is_absolute():
+        path = config.ROOT / path
+    meta = _processed("evaluation_meta.json")
+    outs = _outputs()
+    if meta.exists() and all(p.exists() for p in outs.values()):
+        info = json.loads(meta.read_text())
+        if info.get("areas_digest") == _areas_digest(path):
+            return {n: pd.read_parquet(p) for n, p in outs.items()}
+    return run(path)
