@@ -1,0 +1,622 @@
+"""The tidy English Indices of Deprivation store, 2004-2025, and district summaries.
+
+``prepare()`` reads the public files (through ``catalogue.path_for``) and writes to
+``data/processed/``:
+
+- ``iod_lsoa.parquet``: one row per release x LSOA x measure (see docs/design.md). Releases
+  2004, 2007 and 2010 are on 2001 LSOAs, 2015 and 2019 on 2011 LSOAs, 2025 on 2021 LSOAs.
+  ``rank`` 1 = most deprived LSOA in England; ``decile`` 1 = most deprived 10%.
+- ``iod_indicators.parquet``: the IoD2019 (LSOA 2011) and IoD2025 (LSOA 2021) underlying
+  indicators, long.
+- ``lsoa_population.parquet``: population denominators by LSOA (IoD2019 File 6, mid-2015,
+  LSOA 2011; ONS mid-2017/2019/2020 estimates, LSOA 2011, from demographr).
+- ``la_summary.parquet``: district summaries (average rank, average score, proportion of
+  LSOAs in the most deprived 10%, extent, local concentration), computed and official.
+- the lookups of ``evidence_pack.lookups`` (built from here: the prepare stages are fixed).
+
+IoD scores are not a time series: compare releases on ranks and deciles
+(``lookups.rank_change``). Caveats: docs/caveats/iod.md (IOD-n).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import catalogue, config
+from .io import DataError, read_rda_frame, write_parquet
+
+IOD_FILE = config.PROCESSED_DIR / "iod_lsoa.parquet"
+INDICATORS_FILE = config.PROCESSED_DIR / "iod_indicators.parquet"
+POPULATION_FILE = config.PROCESSED_DIR / "lsoa_population.parquet"
+LA_SUMMARY_FILE = config.PROCESSED_DIR / "la_summary.parquet"
+
+DOMAINS: tuple[str, ...] = (
+    "income", "employment", "education", "health", "crime", "barriers", "living_environment",
+)
+SUBDOMAINS: tuple[str, ...] = (
+    "children_young_people", "adult_skills", "geographical_barriers", "wider_barriers",
+    "indoors", "outdoors",
+)
+MEASURES: tuple[str, ...] = ("imd", *DOMAINS, "idaci", "idaopi", *SUBDOMAINS)
+
+#: IMD domain weights (IoD2019 technical report), applied to exponentially transformed
+#: domain scores (File 9) to give the IMD 2019 score.
+IMD_WEIGHTS_2019: dict[str, float] = {
+    "income": 0.225, "employment": 0.225, "education": 0.135, "health": 0.135,
+    "crime": 0.093, "barriers": 0.093, "living_environment": 0.093,
+}
+
+COLUMNS = ["release", "lsoa_code", "lsoa_vintage", "lad_code", "lad_name", "measure",
+           "score", "rank", "decile"]
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@dataclass(frozen=True)
+class Source:
+    """One public LSOA table of a release and how its columns map to measures.
+
+    ``measures`` maps measure -> (score column or None, rank column, decile column or None).
+    ``kind`` is 'rda' (R data frame) or 'xlsx' (sheet ``sheet``, header on the first row).
+    """
+
+    dataset_id: str
+    code_col: str
+    measures: Mapping[str, tuple[str | None, str, str | None]] = field(default_factory=dict)
+    lad_cols: tuple[str, str] | None = None
+    kind: str = "rda"
+    sheet: str | int = 0
+
+
+def _sub(prefix: str, score: str = "_score", rank: str = "_rank", decile: str = "_decile"):
+    return (f"{prefix}{score}" if score else None, f"{prefix}{rank}",
+            f"{prefix}{decile}" if decile else None)
+
+
+_SUB_0407 = {
+    "education": _sub("education_skills_and_training_domain"),
+    "barriers": _sub("barriers_to_housing_and_services_domain"),
+    "living_environment": _sub("living_environment_domain"),
+    "children_young_people": _sub("children_young_people_sub_domain"),
+    "adult_skills": _sub("skills_sub_domain"),
+    "geographical_barriers": _sub("geographical_barriers_sub_domain"),
+    "wider_barriers": _sub("wider_barriers_sub_domain"),
+    "indoors": _sub("indoors_sub_domain"),
+    "outdoors": _sub("outdoors_sub_domain"),
+}
+_SUB_2007 = {**_SUB_0407,
+             "indoors": _sub("indoors_sub_domain", decile="_rank_decile"),
+             "outdoors": _sub("outdoors_sub_domain", decile="_rank_decile")}
+_DOM_CAP = {"income": "Income", "employment": "Employment", "education": "Education",
+            "health": "Health", "crime": "Crime", "barriers": "Housing_and_Access",
+            "living_environment": "Environment"}
+_F9 = {"income": "Income", "employment": "Employment", "education": "Education",
+       "health": "Health", "crime": "Crime", "barriers": "Barriers",
+       "living_environment": "Living Environment"}
+_F3 = {
+    "idaci": (None, "Income Deprivation Affecting Children Index (IDACI) Rank (where 1 is most deprived)",
+              "Income Deprivation Affecting Children Index (IDACI) Decile (where 1 is most "
+              "deprived 10% of LSOAs)"),
+    "idaopi": (None, "Income Deprivation Affecting Older People (IDAOPI) Rank (where 1 is most "
+               "deprived)", "Income Deprivation Affecting Older People (IDAOPI) Decile (where 1 "
+               "is most deprived 10% of LSOAs)"),
+}
+
+SOURCES: dict[int, list[Source]] = {
+    2004: [
+        Source("imd2004_england_lsoa01", "lsoa01_code", {"imd": _sub("IMD")},
+               lad_cols=("lad04_code", "lad04_name")),
+        Source("imd2004_england_lsoa01_subdomains", "lsoa01_code", _SUB_0407),
+    ],
+    2007: [
+        Source("imd2007_england_lsoa01", "lsoa01_code", {"imd": _sub("IMD")},
+               lad_cols=("lad07_code", "lad07_name")),
+        Source("imd2007_england_lsoa01_subdomains", "lsoa01_code", _SUB_2007),
+    ],
+    2010: [
+        Source("imd2010_england_lsoa01", "lsoa01_code",
+               {"imd": _sub("IMD"), **{m: _sub(c) for m, c in _DOM_CAP.items()}}),
+        Source("imd2010_england_lsoa01_subdomains", "lsoa01_code", {
+            "children_young_people": _sub("children_young_people_sub_domain"),
+            "adult_skills": _sub("skills_sub_domain"),
+            "geographical_barriers": _sub("geographical_barriers_sub_domain"),
+            "wider_barriers": _sub("wider_barriers_sub_domain"),
+            "indoors": _sub("indoors_sub_domain"),
+            "outdoors": _sub("outdoors_sub_domain"),
+        }),
+    ],
+    2015: [
+        Source("imd2015_england_lsoa11", "lsoa11_code", {"imd": _sub("IMD")},
+               lad_cols=("lad13_code", "lad13_name")),
+        Source("imd2015_england_lsoa11_subdomains", "lsoa11_code", {
+            "children_young_people": _sub("children_and_young_people_sub_domain"),
+            "adult_skills": _sub("adult_skills_sub_domain"),
+            "geographical_barriers": _sub("geographical_barriers_sub_domain"),
+            "wider_barriers": _sub("wider_barriers_sub_domain"),
+            "indoors": _sub("indoors_sub_domain"),
+            "outdoors": _sub("outdoors_sub_domain"),
+        }),
+    ],
+    2019: [
+        Source("imd2019_england_lsoa11", "lsoa11_code",
+               {"imd": _sub("IMD", score=""),
+                **{m: _sub(c, score="") for m, c in _DOM_CAP.items()}}),
+        Source("imd2019_england_lsoa11_subdomains", "lsoa11_code", {
+            "children_young_people": _sub("Children_and_young_people", score=""),
+            "adult_skills": _sub("Adult_skills", score=""),
+            "geographical_barriers": _sub("Geographical_barriers", score=""),
+            "wider_barriers": _sub("Wider_barriers", score=""),
+            "indoors": _sub("Indoors", score=""),
+            "outdoors": _sub("Outdoors", score=""),
+        }),
+        Source("file_3_iod2019_supplementary_indices_idaci_and_idaopi", "LSOA code (2011)", _F3,
+               lad_cols=("Local Authority District code (2019)",
+                         "Local Authority District name (2019)"),
+               kind="xlsx", sheet="IoD2019 IDACI & IDAOPI"),
+    ],
+    2025: [
+        Source("imd2025_england_lsoa21", "lsoa21_code", {
+            "imd": _sub("IMD"),
+            **{m: _sub(c) for m, c in {**_DOM_CAP, "barriers": "Housing_and_Services"}.items()},
+        }),
+        Source("imd2025_england_lsoa21_subdomains", "lsoa21_code", {
+            "children_young_people": _sub("children_and_young_people"),
+            "adult_skills": _sub("adult_skills"),
+            "geographical_barriers": _sub("geographical_barriers"),
+            "wider_barriers": _sub("wider_barriers"),
+            "indoors": _sub("indoors"),
+            "outdoors": _sub("outdoors"),
+        }),
+    ],
+}
+
+#: File 9 (IoD2019 transformed domain scores, LSOA 2011): the IMD 2019 score is derived.
+FILE9 = Source("file_9_iod2019_transformed_scores", "LSOA code (2011)", kind="xlsx",
+               sheet="IoD2019 Transformed Scores")
+FILE6 = Source("file_6_iod2019_population_denominators", "LSOA code (2011)", kind="xlsx",
+               sheet="Population Denominators")
+FILE6_COLUMNS = {
+    "Total population: mid 2015 (excluding prisoners)": "population",
+    "Dependent Children aged 0-15: mid 2015 (excluding prisoners)": "children_0_15",
+    "Population aged 16-59: mid 2015 (excluding prisoners)": "aged_16_59",
+    "Older population aged 60 and over: mid 2015 (excluding prisoners)": "older_60_plus",
+    "Working age population 18-59/64: for use with Employment Deprivation Domain "
+    "(excluding prisoners)": "working_age",
+}
+
+#: Where each release's district (lad_code, lad_name) comes from when its main table
+#: lacks them: dataset id of a lookup from that release's LSOAs to districts.
+LAD_FROM_LOOKUP: dict[int, str] = {2010: "220", 2025: "lookup_lsoa21_ward24_ltla24"}
+
+
+def _path(dataset_id: str, paths: Mapping[str, Path] | None) -> Path:
+    if paths is not None and dataset_id in paths:
+        return Path(paths[dataset_id])
+    return catalogue.path_for(dataset_id)
+
+
+def read_sheet(path: Path, sheet: str | int) -> pd.DataFrame:
+    """A worksheet as a data frame, header on its first row (python-calamine, fast).
+
+    DataError naming the file when it is not a readable workbook or lacks the sheet.
+    """
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        ws = wb.get_sheet_by_index(sheet) if isinstance(sheet, int) else wb.get_sheet_by_name(sheet)
+        rows = ws.to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises its own types for corrupt or truncated files
+        raise DataError(path, f"cannot be read as a workbook with sheet {sheet!r} "
+                              f"({exc.__class__.__name__}: {exc})") from exc
+    if not rows:
+        raise DataError(path, f"sheet {sheet!r} is empty")
+    header = [str(c).strip() if c is not None else "" for c in rows[0]]
+    body = [r for r in rows[1:] if any(v not in (None, "") for v in r)]
+    return pd.DataFrame(body, columns=header)
+
+
+def read_table(src: Source, path: Path, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read one source table, checking that ``columns`` are present (DataError otherwise)."""
+    wanted = list(dict.fromkeys([src.code_col, *(columns or [])]))
+    if src.kind == "rda":
+        return read_rda_frame(path, wanted)
+    df = read_sheet(path, src.sheet)
+    missing = [c for c in wanted if c not in df.columns]
+    if missing:
+        raise DataError(path, f"missing column(s) {missing}")
+    return df
+
+
+def _check_codes(df: pd.DataFrame, code_col: str, path: Path, expected: int | None) -> None:
+    codes = df[code_col]
+    if codes.isna().any():
+        raise DataError(path, "blank LSOA code", row=int(np.flatnonzero(codes.isna())[0]) + 2)
+    dup = codes.duplicated(keep=False)
+    if dup.any():
+        first = int(np.flatnonzero(dup)[0])
+        raise DataError(path, f"duplicate LSOA code {codes.iloc[first]!r} "
+                              f"({int(codes.duplicated().sum())} duplicate row(s))", row=first + 2)
+    if expected is not None and len(df) != expected:
+        raise DataError(path, f"{len(df)} LSOAs, expected {expected} (every LSOA of England)")
+
+
+def derive_decile(rank: pd.Series | np.ndarray, n: int, vintage: int) -> np.ndarray:
+    """Deciles (1 = most deprived 10%) from ranks among ``n`` LSOAs.
+
+    The rule reproduces each release's published IMD deciles: releases on 2001 LSOAs put rank
+    r in decile floor((r - 1) * 10 / n) + 1; releases on 2011 and 2021 LSOAs in ceil(r * 10 / n).
+    """
+    r = np.asarray(rank, dtype="float64")
+    if vintage == 2001:
+        d = np.floor((r - 1) * 10 / n) + 1
+    else:
+        d = np.ceil(r * 10 / n)
+    return d
+
+
+def _measure_frames(release: int, src: Source, df: pd.DataFrame, path: Path) -> list[pd.DataFrame]:
+    n = len(df)
+    vintage = config.RELEASE_VINTAGE[release]
+    out = []
+    for measure, (score_col, rank_col, decile_col) in src.measures.items():
+        rank = pd.to_numeric(df[rank_col], errors="coerce")
+        if rank.isna().any():
+            raise DataError(path, f"missing or non-numeric rank in {rank_col!r}",
+                            row=int(np.flatnonzero(rank.isna())[0]) + 2)
+        if rank.min() < 1 or rank.max() > n:
+            raise DataError(path, f"rank {rank_col!r} outside 1..{n}")
+        if decile_col is not None:
+            decile = pd.to_numeric(df[decile_col], errors="coerce").to_numpy("float64")
+        else:
+            decile = derive_decile(rank, n, vintage)
+        score = (pd.to_numeric(df[score_col], errors="coerce").to_numpy("float64")
+                 if score_col else np.full(n, np.nan))
+        out.append(pd.DataFrame({
+            "lsoa_code": df[src.code_col].astype(str).to_numpy(),
+            "measure": measure,
+            "score": score,
+            "rank": rank.to_numpy("float64"),
+            "decile": decile,
+        }))
+    return out
+
+
+_LOOKUP_CACHE: dict[tuple[str, int, int], pd.DataFrame] = {}
+
+
+def _lads_from_lookup(release: int, paths: Mapping[str, Path] | None) -> pd.DataFrame:
+    """lsoa_code -> lad_code, lad_name for releases whose tables carry no district."""
+    dataset_id = LAD_FROM_LOOKUP[release]
+    path = _path(dataset_id, paths)
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _LOOKUP_CACHE:
+        _LOOKUP_CACHE[key] = _read_lad_lookup(dataset_id, path)
+    return _LOOKUP_CACHE[key].copy()
+
+
+def _read_lad_lookup(dataset_id: str, path: Path) -> pd.DataFrame:
+    if dataset_id == "220":
+        try:
+            lk = pd.read_csv(path, usecols=["LSOA01CD", "LAD11CD", "LAD11NM"], dtype=str)
+        except ValueError as exc:
+            raise DataError(path, f"missing column(s): {exc}") from exc
+        lk = lk.rename(columns={"LSOA01CD": "lsoa_code", "LAD11CD": "lad_code",
+                                "LAD11NM": "lad_name"})
+    else:
+        lk = read_rda_frame(path, ["lsoa21_code", "ltla24_code", "ltla24_name"])
+        lk = lk.rename(columns={"lsoa21_code": "lsoa_code", "ltla24_code": "lad_code",
+                                "ltla24_name": "lad_name"})
+    lk = lk[["lsoa_code", "lad_code", "lad_name"]].drop_duplicates()
+    # A 2001 LSOA split across 2011 LSOAs stays in one district; keep one row per LSOA and
+    # refuse a lookup that puts one LSOA in two districts.
+    per = lk.groupby("lsoa_code")["lad_code"].nunique()
+    if (per > 1).any():
+        raise DataError(path, f"LSOA(s) in more than one district: {list(per[per > 1].index[:5])}")
+    return lk.drop_duplicates("lsoa_code")
+
+
+#: Releases whose tables carry pre-2009 district codes (e.g. Rotherham 00CF).
+LEGACY_LAD_RELEASES: tuple[int, ...] = (2004, 2007)
+
+
+def gss_for_legacy_districts(lads: pd.DataFrame, paths: Mapping[str, Path] | None = None,
+                             ) -> pd.DataFrame:
+    """Replace pre-2009 district codes (``00CF``) by the 2011 GSS code of the same district.
+
+    An old district gets the GSS code of the 2011 district (ONS lookup 220) that holds exactly
+    the same 2001 LSOAs; districts abolished in the 2009 reorganisation (no identical 2011
+    district) keep their old code. Names are kept as published.
+    """
+    lk = _lads_from_lookup(2010, paths)[["lsoa_code", "lad_code"]].rename(
+        columns={"lad_code": "lad11"})
+    m = lads.merge(lk, on="lsoa_code", how="left")
+    old_sets = m.groupby("lad_code")["lsoa_code"].agg(frozenset)
+    new_sets = lk.groupby("lad11")["lsoa_code"].agg(frozenset)
+    new_by_set = {v: k for k, v in new_sets.items()}
+    mapping = {old: new_by_set[s] for old, s in old_sets.items() if s in new_by_set}
+    out = lads.copy()
+    out["lad_code"] = out["lad_code"].map(mapping).fillna(out["lad_code"])
+    return out
+
+
+def derive_imd2019_score(paths: Mapping[str, Path] | None = None) -> pd.DataFrame:
+    """IMD 2019 score by LSOA 2011 = sum of File 9 transformed domain scores x the weights.
+
+    File 9 scores are published to 3 decimals, so the derived score reproduces published
+    ranks to within a place or two (ties after rounding); ranks are kept as published.
+    """
+    path = _path(FILE9.dataset_id, paths)
+    cols = {m: f"{c} Score - exponentially transformed" for m, c in _F9.items()}
+    df = read_table(FILE9, path, cols.values())
+    _check_codes(df, FILE9.code_col, path, None)
+    score = sum(pd.to_numeric(df[cols[m]], errors="raise") * w
+                for m, w in IMD_WEIGHTS_2019.items())
+    return pd.DataFrame({"lsoa_code": df[FILE9.code_col].astype(str), "score": score})
+
+
+def build_release(release: int, paths: Mapping[str, Path] | None = None,
+                  expected_rows: int | None = None) -> pd.DataFrame:
+    """The long table (``COLUMNS``) of one release, from its public files.
+
+    ``paths`` overrides catalogue paths by dataset id (tests); ``expected_rows`` defaults
+    to the number of LSOAs in England for the release's vintage. DataError on bad input.
+    """
+    if release not in SOURCES:
+        raise DataError(None, f"unknown release {release!r}; known: {list(SOURCES)}")
+    vintage = config.RELEASE_VINTAGE[release]
+    expected = config.ENGLAND_LSOAS[vintage] if expected_rows is None else expected_rows
+    frames: list[pd.DataFrame] = []
+    lads: pd.DataFrame | None = None
+    codes: set[str] | None = None
+    for src in SOURCES[release]:
+        path = _path(src.dataset_id, paths)
+        needed = [c for spec in src.measures.values() for c in spec if c]
+        if src.lad_cols:
+            needed += list(src.lad_cols)
+        df = read_table(src, path, needed)
+        _check_codes(df, src.code_col, path, expected)
+        these = set(df[src.code_col].astype(str))
+        if codes is None:
+            codes = these
+        elif these != codes:
+            raise DataError(path, f"LSOA codes differ from the release's main table "
+                                  f"({len(these ^ codes)} code(s) in one but not the other)")
+        if src.lad_cols and lads is None:
+            lads = pd.DataFrame({"lsoa_code": df[src.code_col].astype(str),
+                                 "lad_code": df[src.lad_cols[0]].astype(str),
+                                 "lad_name": df[src.lad_cols[1]].astype(str)})
+        frames += _measure_frames(release, src, df, path)
+    long = pd.concat(frames, ignore_index=True)
+    if release == 2019:
+        imd = derive_imd2019_score(paths)
+        mask = long["measure"] == "imd"
+        long.loc[mask, "score"] = long.loc[mask, "lsoa_code"].map(imd.set_index("lsoa_code")["score"])
+        if long.loc[mask, "score"].isna().any():
+            raise DataError(_path(FILE9.dataset_id, paths), "LSOA(s) of IMD 2019 missing")
+    if lads is None:
+        lads = _lads_from_lookup(release, paths)
+        lk_path = _path(LAD_FROM_LOOKUP[release], paths)
+        missing = codes - set(lads["lsoa_code"]) if codes else set()
+        if missing:
+            raise DataError(lk_path, f"{len(missing)} LSOA(s) of release {release} have no "
+                                     f"district, e.g. {sorted(missing)[:3]}")
+    if release in LEGACY_LAD_RELEASES:
+        lads = gss_for_legacy_districts(lads, paths)
+    long = long.merge(lads, on="lsoa_code", how="left", validate="many_to_one")
+    long["release"] = release
+    long["lsoa_vintage"] = vintage
+    dup = long.duplicated(["lsoa_code", "measure"])
+    if dup.any():
+        raise DataError(None, f"release {release}: duplicate LSOA x measure rows")
+    return long[COLUMNS]
+
+
+def _finish(long: pd.DataFrame) -> pd.DataFrame:
+    long = long.sort_values(["release", "measure", "lad_code", "lsoa_code"], kind="stable")
+    out = pd.DataFrame({
+        "release": long["release"].astype("int16"),
+        "lsoa_code": long["lsoa_code"].astype(str),
+        "lsoa_vintage": long["lsoa_vintage"].astype("int16"),
+        "lad_code": long["lad_code"].astype(str),
+        "lad_name": long["lad_name"].astype(str),
+        "measure": long["measure"].astype(str),
+        "score": long["score"].astype("float64"),
+        "rank": long["rank"].round().astype("int32"),
+        "decile": long["decile"].round().astype("int8"),
+    })
+    return out.reset_index(drop=True)
+
+
+def build_store(paths: Mapping[str, Path] | None = None) -> pd.DataFrame:
+    """Every release, long, in the contract's column types."""
+    return _finish(pd.concat([build_release(r, paths) for r in SOURCES], ignore_index=True))
+
+
+# --------------------------------------------------------------------------- indicators
+
+
+INDICATOR_SOURCES: dict[int, tuple[str, str]] = {
+    2019: ("imd2019_england_lsoa11_indicators", "lsoa11_code"),
+    2025: ("imd2025_england_lsoa21_indicators", "lsoa21_code"),
+}
+
+
+def build_indicators(paths: Mapping[str, Path] | None = None) -> pd.DataFrame:
+    """IoD2019/2025 underlying indicators, long: release, lsoa_code, lsoa_vintage, indicator, value."""
+    frames = []
+    for release, (dataset_id, code_col) in INDICATOR_SOURCES.items():
+        path = _path(dataset_id, paths)
+        df = read_rda_frame(path, [code_col])
+        vintage = config.RELEASE_VINTAGE[release]
+        _check_codes(df, code_col, path, config.ENGLAND_LSOAS[vintage] if paths is None else None)
+        long = df.melt(id_vars=[code_col], var_name="indicator", value_name="value")
+        frames.append(pd.DataFrame({
+            "release": np.int16(release), "lsoa_code": long[code_col].astype(str),
+            "lsoa_vintage": np.int16(vintage), "indicator": long["indicator"].astype(str),
+            "value": pd.to_numeric(long["value"], errors="coerce").astype("float64"),
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- populations
+
+
+POPULATION_SOURCES: dict[int, str] = {
+    2017: "population17_lsoa11", 2019: "population19_lsoa11", 2020: "population20_lsoa11",
+}
+
+
+def read_file6(paths: Mapping[str, Path] | None = None) -> pd.DataFrame:
+    """IoD2019 File 6 denominators (mid-2015, excluding prisoners), LSOA 2011, all England."""
+    path = _path(FILE6.dataset_id, paths)
+    df = read_table(FILE6, path, FILE6_COLUMNS)
+    _check_codes(df, FILE6.code_col, path, config.ENGLAND_LSOAS[2011] if paths is None else None)
+    out = df[[FILE6.code_col, *FILE6_COLUMNS]].rename(
+        columns={FILE6.code_col: "lsoa_code", **FILE6_COLUMNS})
+    for c in FILE6_COLUMNS.values():
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+        if out[c].isna().any():
+            raise DataError(path, f"missing value in {c!r}",
+                            row=int(np.flatnonzero(out[c].isna())[0]) + 2)
+    out["lsoa_code"] = out["lsoa_code"].astype(str)
+    return out
+
+
+def build_population(paths: Mapping[str, Path] | None = None) -> pd.DataFrame:
+    """Populations by LSOA used as weights (``lsoa_population.parquet``).
+
+    ``year`` 2015 with ``source`` 'IoD2019 File 6' (the IoD2019 denominators: mid-2015,
+    excluding prisoners) and 2017, 2019, 2020 with ``source`` 'ONS SAPE (demographr)' (mid-year
+    estimates). All on LSOA 2011, England only. ``working_age`` is 18-59/64 (File 6) or
+    16-64 (ONS); ``children_0_15`` ages 0-15; ``older_60_plus`` 60 and over.
+    """
+    f6 = read_file6(paths)
+    frames = [f6.assign(year=2015, source="IoD2019 File 6 (mid-2015, excl. prisoners)")]
+    england = set(f6["lsoa_code"])
+    for year, dataset_id in POPULATION_SOURCES.items():
+        path = _path(dataset_id, paths)
+        df = read_rda_frame(path, ["lsoa11_code", "total_population"])
+        ages = [str(a) for a in range(90)] + ["90+"]
+        missing = [a for a in ages if a not in df.columns]
+        if missing:
+            raise DataError(path, f"missing age column(s) {missing[:5]}")
+        df = df[df["lsoa11_code"].astype(str).isin(england)]
+        _check_codes(df, "lsoa11_code", path, len(england) if paths is None else None)
+        a = df[ages].to_numpy("float64")
+        frames.append(pd.DataFrame({
+            "lsoa_code": df["lsoa11_code"].astype(str).to_numpy(),
+            "population": df["total_population"].to_numpy("float64"),
+            "children_0_15": a[:, :16].sum(axis=1),
+            "aged_16_59": a[:, 16:60].sum(axis=1),
+            "older_60_plus": a[:, 60:].sum(axis=1),
+            "working_age": a[:, 16:65].sum(axis=1),
+            "year": year,
+            "source": "ONS mid-year estimate (demographr)",
+        }))
+    out = pd.concat(frames, ignore_index=True)
+    out.insert(1, "lsoa_vintage", np.int16(2011))
+    out["year"] = out["year"].astype("int16")
+    return out[["lsoa_code", "lsoa_vintage", "year", "population", "children_0_15",
+                "older_60_plus", "working_age", "aged_16_59", "source"]]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _check_releases(releases: Iterable[int] | None) -> list[int] | None:
+    if releases is None:
+        return None
+    releases = [int(r) for r in ([releases] if isinstance(releases, int) else releases)]
+    bad = [r for r in releases if r not in config.RELEASE_VINTAGE]
+    if bad:
+        raise DataError(IOD_FILE, f"unknown release(s) {bad}; known: {list(config.RELEASES)}")
+    return releases
+
+
+def load(releases: Iterable[int] | int | None = None, measures: Iterable[str] | str | None = None,
+         lad_codes: Iterable[str] | str | None = None, path: Path | None = None) -> pd.DataFrame:
+    """Rows of ``iod_lsoa.parquet`` (contract columns), filtered on read.
+
+    ``lad_codes`` are districts of each release's own geography (Rotherham: E08000018 from
+    2010 on, 00CF in 2004 and 2007). Raises DataError for unknown releases or measures.
+    """
+    path = path or IOD_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not built: run `evidence-pack prepare`")
+    filters = []
+    rel = _check_releases(releases)
+    if rel is not None:
+        filters.append(("release", "in", rel))
+    if measures is not None:
+        measures = [measures] if isinstance(measures, str) else list(measures)
+        bad = [m for m in measures if m not in MEASURES]
+        if bad:
+            raise DataError(path, f"unknown measure(s) {bad}; known: {list(MEASURES)}")
+        filters.append(("measure", "in", measures))
+    if lad_codes is not None:
+        lad_codes = [lad_codes] if isinstance(lad_codes, str) else list(lad_codes)
+        filters.append(("lad_code", "in", lad_codes))
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, filters=filters or None)
+    return table.to_pandas()
+
+
+def wide(release: int, measures: Iterable[str] | None = None,
+         values: tuple[str, ...] = ("score", "rank", "decile")) -> pd.DataFrame:
+    """One row per LSOA of ``release``: lsoa_code, lad_code, lad_name and ``<measure>_<value>``."""
+    df = load(releases=[release], measures=measures)
+    idx = ["lsoa_code", "lsoa_vintage", "lad_code", "lad_name"]
+    w = df.pivot(index=idx, columns="measure", values=list(values))
+    w.columns = [f"{m}_{v}" for v, m in w.columns]
+    order = [f"{m}_{v}" for m in MEASURES for v in values if f"{m}_{v}" in w.columns]
+    return w[order].reset_index()
+
+
+# --------------------------------------------------------------------------- prepare
+
+
+def _inputs() -> list[Path]:
+    ids = [s.dataset_id for srcs in SOURCES.values() for s in srcs]
+    ids += [FILE9.dataset_id, FILE6.dataset_id, *LAD_FROM_LOOKUP.values()]
+    ids += [d for d, _ in INDICATOR_SOURCES.values()] + list(POPULATION_SOURCES.values())
+    return [catalogue.entry(i).raw_path() for i in dict.fromkeys(ids)]
+
+
+def _fresh(outputs: list[Path], inputs: list[Path]) -> bool:
+    if not all(p.exists() for p in outputs):
+        return False
+    newest_in = max(p.stat().st_mtime for p in [*inputs, Path(__file__)] if p.exists())
+    return min(p.stat().st_mtime for p in outputs) > newest_in
+
+
+def prepare(force: bool = False) -> list[Path]:
+    """Build the IoD store, indicators, populations, lookups and district summaries."""
+    import importlib
+    import importlib.util
+
+    outputs = [IOD_FILE, INDICATORS_FILE, POPULATION_FILE]
+    written: list[Path] = []
+    if force or not _fresh(outputs, _inputs()):
+        t0 = time.perf_counter()
+        store = build_store()
+        write_parquet(store, IOD_FILE)
+        write_parquet(build_indicators(), INDICATORS_FILE)
+        write_parquet(build_population(), POPULATION_FILE)
+        print(f"  iod: {len(store):,} rows in {time.perf_counter() - t0:.1f} s")
+    written += outputs
+    if importlib.util.find_spec("evidence_pack.lookups") is not None:
+        written += importlib.import_module("evidence_pack.lookups").prepare(force=force)
+    summary = globals().get("prepare_la_summary")
+    if summary is not None:
+        written += summary(force=force)
+    return written
