@@ -343,14 +343,12 @@ def prepare(force: bool = False) -> list[Path]:
 
 @lru_cache(maxsize=1)
 def load_lsoa() -> pd.DataFrame:
-    """The tidy LSOA 2021 table (builds it when absent). Treat the result as read-only."""
+    """The tidy LSOA 2021 table (builds it when absent; ``topic`` and ``category`` are
+    pandas categoricals). Treat the result as read-only."""
     path = config.PROCESSED_DIR / LSOA_FILE
     if not path.exists():
         prepare()
-    df = pd.read_parquet(path)
-    for col in ("topic", "category"):
-        df[col] = df[col].astype(str)
-    return df
+    return pd.read_parquet(path)
 
 
 @lru_cache(maxsize=1)
@@ -359,10 +357,7 @@ def load_msoa() -> pd.DataFrame:
     path = config.PROCESSED_DIR / MSOA_FILE
     if not path.exists():
         prepare()
-    df = pd.read_parquet(path)
-    for col in ("topic", "category"):
-        df[col] = df[col].astype(str)
-    return df
+    return pd.read_parquet(path)
 
 
 # --------------------------------------------------------------------------- aggregating
@@ -383,9 +378,10 @@ def add_groups(df: pd.DataFrame, key: str | None = None) -> pd.DataFrame:
         sub = df.loc[df["topic"] == topic]
         if sub.empty:
             continue
+        present = set(sub["category"].astype(str))
         for gkey, members in groups.items():
             m = sub.loc[sub["category"].isin(members)]
-            if m.empty:
+            if m.empty or gkey in present:
                 continue
             agg = m.groupby(keys + ["topic"], sort=False, observed=True).agg(
                 n=("n", "sum"), total=("total", "first")).reset_index() if keys else \
@@ -416,16 +412,19 @@ def shares(codes: Iterable[str] | None, topics: Iterable[str] | None = None,
         sub = sub.loc[sub["topic"].isin(list(topics))]
     if codes is not None:
         codes = list(dict.fromkeys(codes))
-        missing = sorted(set(codes) - set(table[key]))
+        missing = sorted(set(codes) - set(table[key].unique()))
         if missing:
             raise KeyError(f"{len(missing)} code(s) not in the census table: {missing[:5]}")
         sub = sub.loc[sub[key].isin(codes)]
     if weights is not None:
         w = sub[key].map(weights).fillna(1.0 if codes is None else 0.0).to_numpy()
         sub = sub.assign(n=sub["n"] * w, total=sub["total"] * w)
-    per = sub.groupby([key, "topic"], sort=False)["total"].first().groupby(level="topic").sum()
-    agg = sub.groupby(["topic", "category"], sort=False)["n"].sum().reset_index()
-    agg["total"] = agg["topic"].map(per).astype(float)
+    per = (sub.groupby([key, "topic"], sort=False, observed=True)["total"].first()
+           .groupby(level="topic", observed=True).sum())
+    agg = sub.groupby(["topic", "category"], sort=False, observed=True)["n"].sum().reset_index()
+    for col in ("topic", "category"):
+        agg[col] = agg[col].astype(str)
+    agg["total"] = agg["topic"].map(per.rename(index=str)).astype(float)
     agg["prop"] = _safe_div(agg["n"], agg["total"])
     if groups:
         agg = add_groups(agg)
@@ -458,7 +457,7 @@ def lsoa_measure(topic: str, category: str, table: pd.DataFrame | None = None,
     sub = sub.loc[sub["category"].isin(members)]
     if sub.empty:
         raise KeyError(f"no category {category!r} in topic {topic!r}")
-    g = sub.groupby(key, sort=False).agg(n=("n", "sum"), total=("total", "first"))
+    g = sub.groupby(key, sort=False, observed=True).agg(n=("n", "sum"), total=("total", "first"))
     return pd.Series(_safe_div(g["n"], g["total"]), index=g.index, name=f"{topic}:{category}")
 
 

@@ -1,0 +1,472 @@
+"""IMD trends 2004-2025 for a district and its target areas (logic behind ``imd_trends.ipynb``).
+
+Conventions: ``rank`` 1 = most deprived (LSOAs in England, or districts among districts);
+``decile`` 1 = the most deprived 10% of LSOAs in England. Because England had 32,482 LSOAs
+(2001 geography: IoD 2004-2010), 32,844 (2011: IoD 2015-2019) and 33,755 (2021: IoD 2025),
+ranks are compared across releases as a *national percentile*: ``pct = 100 x rank / N``
+(0 = most deprived end, 100 = least deprived). District ranks are compared with the number
+of districts in that release (354 in 2004-2007, 326 in 2010-2015, 317 in 2019, 296 in 2025).
+
+Every function takes data frames (the ``iod_lsoa`` / ``la_summary`` contracts in
+docs/design.md), so it can be tested on small fixtures; ``load_*`` helpers read the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from .io import DataError
+
+#: The seven IMD domains (supplementary indices and sub-domains excluded).
+DOMAINS: tuple[str, ...] = (
+    "income", "employment", "education", "health", "crime", "barriers", "living_environment",
+)
+DOMAIN_LABELS: dict[str, str] = {
+    "imd": "Index of Multiple Deprivation",
+    "income": "Income",
+    "employment": "Employment",
+    "education": "Education, skills and training",
+    "health": "Health and disability",
+    "crime": "Crime",
+    "barriers": "Barriers to housing and services",
+    "living_environment": "Living environment",
+    "idaci": "Income deprivation affecting children",
+    "idaopi": "Income deprivation affecting older people",
+    "children_young_people": "Children and young people (education)",
+    "adult_skills": "Adult skills (education)",
+    "geographical_barriers": "Geographical barriers (barriers)",
+    "wider_barriers": "Wider barriers (barriers)",
+    "indoors": "Indoors living environment",
+    "outdoors": "Outdoors living environment",
+}
+
+#: District ranks quoted in the report to Cabinet of 9 November 2011, section 7.2
+#: (rank of average score among districts; "53rd out of 326").
+REPORTED_RANKS: dict[int, tuple[int, int | None]] = {2007: (68, None), 2010: (53, 326)}
+
+#: Statistics of ``la_summary`` in the order they are shown; the first is the headline.
+STATISTICS: tuple[str, ...] = (
+    "average_score", "average_rank", "extent", "local_concentration",
+    "proportion_most_deprived_10",
+)
+STAT_LABELS: dict[str, str] = {
+    "average_score": "Rank of average score",
+    "average_rank": "Rank of average rank",
+    "extent": "Rank of extent",
+    "local_concentration": "Rank of local concentration",
+    "proportion_most_deprived_10": "Rank of proportion of LSOAs in most deprived 10%",
+}
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_la_summary() -> pd.DataFrame | None:
+    """``la_summary.parquet`` (the district summaries of the ``iod`` module), or None when it
+    has not been built."""
+    path = config.PROCESSED_DIR / "la_summary.parquet"
+    return pd.read_parquet(path) if path.exists() else None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def n_lsoas(release: int) -> int:
+    """LSOAs in England for the geography of ``release``."""
+    return config.ENGLAND_LSOAS[config.RELEASE_VINTAGE[int(release)]]
+
+
+def national_pct(rank: pd.Series | np.ndarray, release: int) -> np.ndarray:
+    """National percentile of LSOA ranks (0 = most deprived end of England, 100 = least)."""
+    return 100.0 * np.asarray(rank, dtype=float) / n_lsoas(release)
+
+
+def _need(df: pd.DataFrame, cols: Iterable[str], what: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise DataError(what, f"missing column(s) {missing}")
+
+
+def district_sets(iod: pd.DataFrame, la_code: str, la_name: str | None = None
+                  ) -> dict[int, pd.DataFrame]:
+    """{release: DataFrame[lsoa_code, weight=1]} for the district's LSOAs in each release.
+
+    Matches ``lad_code`` (and ``lad_name`` as a fall-back for releases published with
+    pre-2009 district codes). Raises DataError when a release has none.
+    """
+    _need(iod, ["release", "lsoa_code", "lad_code"], "iod_lsoa")
+    hit = iod["lad_code"] == la_code
+    if la_name is not None and "lad_name" in iod.columns:
+        hit |= iod["lad_name"] == la_name
+    sub = iod.loc[hit, ["release", "lsoa_code"]].drop_duplicates()
+    out = {int(r): g[["lsoa_code"]].assign(weight=1.0).reset_index(drop=True)
+           for r, g in sub.groupby("release")}
+    for r in sorted(iod["release"].unique()):
+        if int(r) not in out:
+            raise DataError("iod_lsoa", f"no LSOAs for district {la_code} in release {r}")
+    return out
+
+
+def member_sets(members_by_vintage: Mapping[int, pd.DataFrame], releases: Iterable[int]
+                ) -> dict[int, pd.DataFrame]:
+    """{release: DataFrame[lsoa_code, weight]} from area members per LSOA vintage.
+
+    ``members_by_vintage`` maps 2001/2011/2021 to ``areas.members(...)`` output for one area
+    (columns ``lsoa_code`` and ``weight``: the share of that LSOA counted in the area).
+    """
+    out = {}
+    for r in releases:
+        v = config.RELEASE_VINTAGE[int(r)]
+        m = members_by_vintage[v]
+        _need(m, ["lsoa_code", "weight"], f"members {v}")
+        out[int(r)] = (m.groupby("lsoa_code", as_index=False)["weight"].sum())
+    return out
+
+
+def _select(iod: pd.DataFrame, release: int, lsoas: pd.DataFrame, measure: str) -> pd.DataFrame:
+    sub = iod.loc[(iod["release"] == release) & (iod["measure"] == measure),
+                  ["lsoa_code", "score", "rank", "decile"]]
+    out = lsoas.merge(sub, on="lsoa_code", how="left")
+    if out["rank"].isna().any():
+        missing = out.loc[out["rank"].isna(), "lsoa_code"].iloc[0]
+        raise DataError("iod_lsoa", f"LSOA {missing} has no {measure} rank in release {release}")
+    return out
+
+
+def _wquantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Weighted quantile (weights = LSOA shares; equals numpy's 'inverted_cdf' for weight 1)."""
+    order = np.argsort(values)
+    v, w = values[order], weights[order]
+    cw = np.cumsum(w)
+    return float(v[np.searchsorted(cw, q * cw[-1] - 1e-9)])
+
+
+# --------------------------------------------------------------------------- district ranks
+
+
+def district_ranks(la_summary: pd.DataFrame, la_code: str, measure: str = "imd",
+                   la_name: str | None = None) -> pd.DataFrame:
+    """The district's rank among districts per release: one row per release, columns
+    ``rank_<statistic>`` for each of ``STATISTICS`` present, ``n_districts``, ``source``,
+    ``share_of_districts`` (rank of average score / n, 0-1; smaller = more deprived).
+
+    Where a release has both an ``official`` and a ``computed`` figure, the official one wins.
+    """
+    _need(la_summary, ["release", "lad_code", "measure", "statistic", "rank", "n_districts",
+                       "source"], "la_summary")
+    hit = la_summary["lad_code"] == la_code
+    if la_name is not None and "lad_name" in la_summary.columns:
+        hit |= la_summary["lad_name"] == la_name
+    sub = la_summary.loc[hit & (la_summary["measure"] == measure)].copy()
+    if sub.empty:
+        raise DataError("la_summary", f"no {measure} rows for district {la_code}")
+    sub["_pref"] = (sub["source"] != "official").astype(int)
+    sub = sub.sort_values(["release", "statistic", "_pref"]).drop_duplicates(
+        ["release", "statistic"])
+    wide = sub.pivot(index="release", columns="statistic", values="rank")
+    wide = wide[[s for s in STATISTICS if s in wide.columns]]
+    wide.columns = [f"rank_{c}" for c in wide.columns]
+    head = sub.loc[sub["statistic"] == STATISTICS[0]].set_index("release")
+    if head.empty:
+        head = sub.drop_duplicates("release").set_index("release")
+    out = wide.join(head[["n_districts", "source"]]).reset_index()
+    for c in out.columns:
+        if c.startswith("rank_") or c == "n_districts":
+            out[c] = out[c].astype("Int64")
+    if "rank_average_score" in out:
+        out["share_of_districts"] = out["rank_average_score"] / out["n_districts"]
+    return out
+
+
+def compare_reported(ranks: pd.DataFrame,
+                     reported: Mapping[int, tuple[int, int | None]] = REPORTED_RANKS
+                     ) -> pd.DataFrame:
+    """The 2011 report's district ranks beside the data's rank of average score."""
+    rows = []
+    for release, (rank, n) in sorted(reported.items()):
+        got = ranks.loc[ranks["release"] == release]
+        data_rank = got["rank_average_score"].iloc[0] if len(got) else pd.NA
+        data_n = got["n_districts"].iloc[0] if len(got) else pd.NA
+        rows.append({"release": release, "reported_rank": rank, "reported_of": n,
+                     "data_rank": data_rank, "data_of": data_n,
+                     "agrees": bool(len(got)) and int(data_rank) == rank
+                     and (n is None or int(data_n) == n)})
+    return pd.DataFrame(rows)
+
+
+def rank_direction(ranks: pd.DataFrame, col: str = "rank_average_score") -> list[str]:
+    """Plain words for each release-to-release move of a district rank."""
+    out = []
+    prev = None
+    for r in ranks.itertuples():
+        rank, n = getattr(r, col), r.n_districts
+        if prev is not None and pd.notna(rank) and pd.notna(prev[1]):
+            word = ("more deprived" if rank < prev[1] else "less deprived" if rank > prev[1]
+                    else "unchanged")
+            out.append(f"{prev[0]} -> {r.release}: {prev[1]} -> {rank} of {n} ({word} "
+                       "relative to other districts)")
+        prev = (r.release, rank)
+    return out
+
+
+# --------------------------------------------------------------------------- decile 1 counts
+
+
+def decile_counts(iod: pd.DataFrame, sets: Mapping[int, pd.DataFrame], measure: str = "imd"
+                  ) -> pd.DataFrame:
+    """Per release: LSOAs (weighted), LSOAs in England's most deprived 10% and 20%, shares,
+    the median national percentile and the most deprived LSOA's national rank."""
+    _need(iod, ["release", "lsoa_code", "measure", "rank", "decile"], "iod_lsoa")
+    rows = []
+    for release, lsoas in sorted(sets.items()):
+        d = _select(iod, release, lsoas, measure)
+        w = d["weight"].to_numpy(float)
+        pct = national_pct(d["rank"], release)
+        rows.append({
+            "release": release, "lsoas": w.sum(),
+            "decile1": float((w * (d["decile"] == 1)).sum()),
+            "decile1_2": float((w * (d["decile"] <= 2)).sum()),
+            "median_pct": _wquantile(pct, w, 0.5),
+            "most_deprived_rank": int(d["rank"].min()),
+            "england_lsoas": n_lsoas(release),
+        })
+    out = pd.DataFrame(rows)
+    out["share_decile1"] = out["decile1"] / out["lsoas"]
+    out["share_decile1_2"] = out["decile1_2"] / out["lsoas"]
+    return out
+
+
+# --------------------------------------------------------------------------- domains
+
+
+def domain_profile(iod: pd.DataFrame, sets: Mapping[int, pd.DataFrame],
+                   measures: Iterable[str] = DOMAINS) -> pd.DataFrame:
+    """Per release x domain: share of the LSOAs in England's most deprived 10% on that domain,
+    and the median national percentile (low = more deprived). Domains a release lacks are
+    left out."""
+    rows = []
+    for release, lsoas in sorted(sets.items()):
+        have = set(iod.loc[iod["release"] == release, "measure"].unique())
+        for m in measures:
+            if m not in have:
+                continue
+            d = _select(iod, release, lsoas, m)
+            w = d["weight"].to_numpy(float)
+            rows.append({"release": release, "measure": m,
+                         "share_decile1": float((w * (d["decile"] == 1)).sum() / w.sum()),
+                         "median_pct": _wquantile(national_pct(d["rank"], release), w, 0.5)})
+    return pd.DataFrame(rows, columns=["release", "measure", "share_decile1", "median_pct"])
+
+
+def domain_ranks(la_summary: pd.DataFrame, la_code: str, la_name: str | None = None,
+                 statistic: str = "average_score", measures: Iterable[str] = DOMAINS
+                 ) -> pd.DataFrame:
+    """District rank among districts on each domain per release (wide: release x measure)."""
+    hit = la_summary["lad_code"] == la_code
+    if la_name is not None and "lad_name" in la_summary.columns:
+        hit |= la_summary["lad_name"] == la_name
+    sub = la_summary.loc[hit & la_summary["measure"].isin(list(measures))
+                         & (la_summary["statistic"] == statistic)].copy()
+    if sub.empty:
+        return pd.DataFrame(columns=["release", *measures])
+    sub["_pref"] = (sub["source"] != "official").astype(int)
+    sub = sub.sort_values(["release", "measure", "_pref"]).drop_duplicates(["release", "measure"])
+    wide = sub.pivot(index="release", columns="measure", values="rank")
+    return wide[[m for m in measures if m in wide.columns]].astype("Int64").reset_index()
+
+
+def worst_domains(profile: pd.DataFrame, release: int, n: int = 3) -> list[str]:
+    """The ``n`` domains with the highest share of LSOAs in the most deprived 10% in
+    ``release`` (ties broken by the lower median national percentile)."""
+    sub = profile.loc[profile["release"] == release]
+    sub = sub.sort_values(["share_decile1", "median_pct"], ascending=[False, True])
+    return sub["measure"].head(n).tolist()
+
+
+# --------------------------------------------------------------------------- the gap
+
+
+def gap(iod: pd.DataFrame, sets: Mapping[int, pd.DataFrame], low: float = 0.1,
+        high: float = 0.9, measure: str = "imd") -> pd.DataFrame:
+    """The spread between the most and least deprived LSOAs of a set, per release.
+
+    ``pct_low``/``pct_high``: national percentile of the LSOA at the ``low``/``high`` quantile
+    of the set (``pct_low`` is the more deprived end); ``pct_spread`` = high - low in
+    percentile points. ``score_most``/``score_least``: IMD scores at the most deprived
+    (quantile ``high`` of scores) and least deprived (``low``) ends; ``score_gap`` = their
+    difference. ``widened`` compares each gap with the previous release (None for the first).
+    """
+    rows = []
+    for release, lsoas in sorted(sets.items()):
+        d = _select(iod, release, lsoas, measure)
+        w = d["weight"].to_numpy(float)
+        pct = national_pct(d["rank"], release)
+        row = {"release": release, "pct_low": _wquantile(pct, w, low),
+               "pct_high": _wquantile(pct, w, high)}
+        sc = d["score"].to_numpy(float)
+        ok = ~np.isnan(sc)
+        if ok.any():
+            row["score_most"] = _wquantile(sc[ok], w[ok], high)
+            row["score_least"] = _wquantile(sc[ok], w[ok], low)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["pct_spread"] = out["pct_high"] - out["pct_low"]
+    if "score_most" in out:
+        out["score_gap"] = out["score_most"] - out["score_least"]
+    else:
+        out["score_gap"] = np.nan
+    for col, name in (("pct_spread", "spread_widened"), ("score_gap", "score_gap_widened")):
+        prev = out[col].shift()
+        out[name] = [None if (pd.isna(p) or pd.isna(c)) else bool(c > p)
+                     for p, c in zip(prev, out[col], strict=True)]
+    return out
+
+
+def change_by_group(iod: pd.DataFrame, lsoas: pd.DataFrame, base: int, later: int,
+                    groups: int = 5, measure: str = "imd") -> pd.DataFrame:
+    """IMD score change between two releases on the same LSOA geography, by the set's
+    deprivation fifths at ``base`` (group 1 = the most deprived fifth of the set).
+
+    Shows whether a rise in deprivation was concentrated in the most deprived areas.
+    """
+    if config.RELEASE_VINTAGE[base] != config.RELEASE_VINTAGE[later]:
+        raise ValueError(f"{base} and {later} use different LSOA geographies")
+    a = _select(iod, base, lsoas, measure)
+    b = _select(iod, later, lsoas, measure)
+    d = a.merge(b[["lsoa_code", "score", "rank"]], on="lsoa_code", suffixes=("_base", "_later"))
+    d["group"] = pd.qcut(d["rank_base"].rank(method="first"), groups, labels=False) + 1
+    d["pct_change"] = (national_pct(d["rank_later"], later) - national_pct(d["rank_base"], base))
+    out = d.groupby("group").agg(lsoas=("lsoa_code", "size"), score_base=("score_base", "mean"),
+                                 score_later=("score_later", "mean"),
+                                 pct_change=("pct_change", "mean")).reset_index()
+    out["score_change"] = out["score_later"] - out["score_base"]
+    return out
+
+
+# --------------------------------------------------------------------------- areas over time
+
+
+def area_trend(iod: pd.DataFrame, area_sets: Mapping[str, Mapping[int, pd.DataFrame]],
+               measure: str = "imd") -> pd.DataFrame:
+    """Long table: area x release with LSOAs, decile-1 LSOAs, share and median percentile.
+
+    ``area_sets`` maps an area name to ``{release: members}`` (see ``member_sets``).
+    """
+    parts = []
+    for name, sets in area_sets.items():
+        t = decile_counts(iod, sets, measure)
+        t.insert(0, "area", name)
+        parts.append(t)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def carried_pct(iod: pd.DataFrame, release: int, lookup: pd.DataFrame | None,
+                measure: str = "imd") -> pd.DataFrame:
+    """One release's LSOA national percentiles carried to a target LSOA geography.
+
+    ``lookup`` has ``from_code``, ``to_code`` and ``weight`` (share of the from-LSOA's
+    population in the to-LSOA); None means the release is already on the target geography.
+    A target LSOA's value is the weight-averaged percentile of its source LSOAs; its decile
+    is the decile of that percentile (an approximation for LSOAs that were merged or split).
+    """
+    sub = iod.loc[(iod["release"] == release) & (iod["measure"] == measure),
+                  ["lsoa_code", "rank", "decile"]].copy()
+    sub["pct"] = national_pct(sub["rank"], release)
+    if lookup is None:
+        out = sub.rename(columns={"decile": "decile_carried"})[["lsoa_code", "pct",
+                                                                 "decile_carried"]]
+        return out.assign(release=release)
+    _need(lookup, ["from_code", "to_code", "weight"], "lookup")
+    m = lookup.merge(sub, left_on="from_code", right_on="lsoa_code", how="inner")
+    m["wp"] = m["pct"] * m["weight"]
+    g = m.groupby("to_code").agg(wp=("wp", "sum"), w=("weight", "sum"))
+    out = pd.DataFrame({"lsoa_code": g.index, "pct": (g["wp"] / g["w"]).to_numpy()})
+    out["decile_carried"] = np.clip(np.ceil(out["pct"] / 10.0), 1, 10).astype(int)
+    return out.assign(release=release).reset_index(drop=True)
+
+
+def lsoa_changes(carried: pd.DataFrame, lsoas: Iterable[str], first: int, last: int
+                 ) -> pd.DataFrame:
+    """For LSOAs on one geography: percentile and decile in ``first`` and ``last`` and the
+    change (positive percentile change = less deprived relative to England)."""
+    lsoas = list(lsoas)
+    sub = carried.loc[carried["lsoa_code"].isin(lsoas)]
+    w = sub.pivot(index="lsoa_code", columns="release", values=["pct", "decile_carried"])
+    out = pd.DataFrame({
+        "lsoa_code": w.index,
+        f"pct_{first}": w[("pct", first)].to_numpy(), f"pct_{last}": w[("pct", last)].to_numpy(),
+        f"decile_{first}": w[("decile_carried", first)].to_numpy(),
+        f"decile_{last}": w[("decile_carried", last)].to_numpy(),
+    })
+    out["pct_change"] = out[f"pct_{last}"] - out[f"pct_{first}"]
+    out["decile_change"] = out[f"decile_{last}"] - out[f"decile_{first}"]
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def _ordinal(n: int) -> str:
+    n = int(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def key_findings(la_name: str, ranks: pd.DataFrame, counts: pd.DataFrame,
+                 domains: pd.DataFrame, spread: pd.DataFrame,
+                 reported: pd.DataFrame | None = None) -> list[str]:
+    """Plain-English findings written from the tables above (for a chief executive)."""
+    out: list[str] = []
+    r = ranks.dropna(subset=["rank_average_score"]).sort_values("release")
+    if len(r):
+        first, last = r.iloc[0], r.iloc[-1]
+        trail = ", ".join(f"{_ordinal(x.rank_average_score)} of {x.n_districts} in {x.release}"
+                          for x in r.itertuples())
+        out.append(f"{la_name} ranked {trail} districts on average deprivation score "
+                   "(1st = most deprived).")
+        share_first = first.rank_average_score / first.n_districts
+        share_last = last.rank_average_score / last.n_districts
+        move = ("more deprived" if share_last < share_first - 0.01 else
+                "less deprived" if share_last > share_first + 0.01 else "about as deprived")
+        out.append(f"Relative to other districts it is {move} in {last.release} than in "
+                   f"{first.release}: in the most deprived {100 * share_last:.0f}% of districts "
+                   f"in {last.release}, against {100 * share_first:.0f}% in {first.release}.")
+    if reported is not None and len(reported):
+        agree = reported["agrees"].all()
+        txt = "; ".join(f"{x.release}: report {_ordinal(x.reported_rank)}, data "
+                        f"{_ordinal(x.data_rank) if pd.notna(x.data_rank) else 'n/a'}"
+                        for x in reported.itertuples())
+        out.append(("The 2011 Cabinet report's district ranks are confirmed by the data ("
+                    if agree else "The 2011 Cabinet report's district ranks differ from the "
+                    "data (") + txt + ").")
+    c = counts.sort_values("release")
+    if len(c):
+        cf, cl = c.iloc[0], c.iloc[-1]
+        peak = c.loc[c["decile1"].idxmax()]
+        out.append(f"Neighbourhoods (LSOAs) in England's most deprived 10%: {cf.decile1:.0f} of "
+                   f"{cf.lsoas:.0f} in {cf.release}, {cl.decile1:.0f} of {cl.lsoas:.0f} in "
+                   f"{cl.release} (highest: {peak.decile1:.0f} in {peak.release}).")
+    if len(domains):
+        last_rel = int(domains["release"].max())
+        worst = worst_domains(domains, last_rel)
+        sub = domains.loc[domains["release"] == last_rel].set_index("measure")
+        parts = [f"{DOMAIN_LABELS[m].split(',')[0].lower()} "
+                 f"({100 * sub.loc[m, 'share_decile1']:.0f}% of LSOAs in the most deprived 10%)"
+                 for m in worst]
+        out.append(f"The most challenging domains in {last_rel} are " + ", ".join(parts) + ".")
+    s = spread.dropna(subset=["pct_spread"]).sort_values("release")
+    if len(s) >= 2:
+        a, b = s.iloc[0], s.iloc[-1]
+        word = "wider" if b.pct_spread > a.pct_spread + 1 else (
+            "narrower" if b.pct_spread < a.pct_spread - 1 else "about the same")
+        out.append(f"The gap between the most and least deprived neighbourhoods is {word} in "
+                   f"{b.release} than in {a.release}: the 10th and 90th percentile "
+                   f"neighbourhoods sit {a.pct_spread:.0f} national percentile points apart in "
+                   f"{a.release} and {b.pct_spread:.0f} in {b.release}"
+                   + (f" (IMD score gap {a.score_gap:.1f} -> {b.score_gap:.1f} points)."
+                      if pd.notna(a.score_gap) and pd.notna(b.score_gap) else "."))
+    return out

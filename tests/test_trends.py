@@ -1,0 +1,134 @@
+"""IMD trends: district ranks, decile-1 counts, domains, the gap, carried changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from evidence_pack import trends
+from evidence_pack.io import DataError
+
+
+def _iod() -> pd.DataFrame:
+    """Two releases on one geography (2007, 2010), 10 LSOAs in district D, 10 elsewhere."""
+    rows = []
+    for release, shift in ((2007, 0), (2010, 1)):
+        for i in range(20):
+            lad = "D" if i < 10 else "X"
+            rank = 100 + i * 1000 - (shift * 90 if i < 3 else 0)   # D's worst three get worse
+            for measure, r in (("imd", rank), ("health", 50 + i), ("crime", 20000 + i)):
+                rows.append({"release": release, "lsoa_code": f"L{i:02d}", "lsoa_vintage": 2001,
+                             "lad_code": lad, "lad_name": lad, "measure": measure,
+                             "score": 60.0 - i * 3 + (shift * 5 if i < 3 else 0), "rank": r,
+                             "decile": int(np.ceil(10 * r / 32482))})
+    return pd.DataFrame(rows)
+
+
+def _la_summary() -> pd.DataFrame:
+    rows = []
+    for release, rank, n in ((2007, 68, 354), (2010, 53, 326)):
+        for stat in trends.STATISTICS:
+            rows.append({"release": release, "lad_code": "D", "lad_name": "D", "measure": "imd",
+                         "statistic": stat, "value": 1.0, "rank": rank, "n_districts": n,
+                         "source": "computed", "population_basis": "x"})
+        rows.append({"release": release, "lad_code": "D", "lad_name": "D", "measure": "health",
+                     "statistic": "average_score", "value": 1.0, "rank": 9, "n_districts": n,
+                     "source": "computed", "population_basis": "x"})
+    rows.append({**rows[0], "rank": 70, "source": "official"})   # official wins over computed
+    return pd.DataFrame(rows)
+
+
+def test_district_ranks_prefers_official_and_compares_with_report():
+    r = trends.district_ranks(_la_summary(), "D")
+    assert r["release"].tolist() == [2007, 2010]
+    assert r.set_index("release").loc[2007, "rank_average_score"] == 70
+    assert r.set_index("release").loc[2010, "n_districts"] == 326
+    cmp = trends.compare_reported(r).set_index("release")
+    assert not cmp.loc[2007, "agrees"] and cmp.loc[2010, "agrees"]
+    with pytest.raises(DataError, match="no imd rows"):
+        trends.district_ranks(_la_summary(), "NOPE")
+    assert "more deprived" in trends.rank_direction(r)[0]
+
+
+def test_decile_counts_and_weights():
+    iod = _iod()
+    sets = trends.district_sets(iod, "D")
+    c = trends.decile_counts(iod, sets).set_index("release")
+    # ranks 100..9100 of 32482: decile 1 is rank <= 3248 -> LSOAs 0-3
+    assert c.loc[2007, "decile1"] == 4 and c.loc[2007, "lsoas"] == 10
+    assert c.loc[2010, "most_deprived_rank"] == 10
+    half = {2007: pd.DataFrame({"lsoa_code": ["L00", "L09"], "weight": [0.5, 1.0]})}
+    h = trends.decile_counts(iod, half).iloc[0]
+    assert h["decile1"] == 0.5 and h["share_decile1"] == pytest.approx(0.5 / 1.5)
+    with pytest.raises(DataError, match="no LSOAs for district"):
+        trends.district_sets(iod, "ZZ")
+
+
+def test_domains_worst_and_ranks():
+    iod = _iod()
+    sets = trends.district_sets(iod, "D")
+    prof = trends.domain_profile(iod, sets, measures=("health", "crime", "education"))
+    assert set(prof["measure"]) == {"health", "crime"}        # education absent: left out
+    assert trends.worst_domains(prof, 2010, n=1) == ["health"]
+    dr = trends.domain_ranks(_la_summary(), "D", measures=("health", "crime"))
+    assert dr.set_index("release").loc[2010, "health"] == 9
+
+
+def test_gap_widens_when_worst_get_worse():
+    iod = _iod()
+    g = trends.gap(iod, trends.district_sets(iod, "D")).set_index("release")
+    assert g.loc[2007, "spread_widened"] is None
+    assert g.loc[2010, "pct_spread"] > g.loc[2007, "pct_spread"]
+    assert g.loc[2010, "spread_widened"] is True
+    assert g.loc[2010, "score_gap_widened"] is True
+    grp = trends.change_by_group(iod, trends.district_sets(iod, "D")[2007], 2007, 2010, groups=2)
+    assert grp.loc[0, "score_change"] > grp.loc[1, "score_change"] == 0
+    with pytest.raises(ValueError, match="different LSOA geographies"):
+        trends.change_by_group(iod, grp, 2010, 2015)
+
+
+def test_carried_percentiles_and_changes():
+    iod = _iod()
+    lookup = pd.DataFrame({"from_code": ["L00", "L01", "L02"], "to_code": ["N1", "N1", "N2"],
+                           "weight": [1.0, 1.0, 1.0]})
+    c07 = trends.carried_pct(iod, 2007, lookup)
+    n1 = c07.set_index("lsoa_code").loc["N1", "pct"]
+    assert n1 == pytest.approx(100 * (100 + 1100) / 2 / 32482)
+    c10 = trends.carried_pct(iod, 2010, lookup)
+    ch = trends.lsoa_changes(pd.concat([c07, c10]), ["N1", "N2"], 2007, 2010)
+    assert (ch["pct_change"] < 0).all()
+    assert trends.carried_pct(iod, 2010, None)["lsoa_code"].nunique() == 20
+
+
+def test_key_findings_are_written_from_the_data():
+    iod = _iod()
+    sets = trends.district_sets(iod, "D")
+    ranks = trends.district_ranks(_la_summary(), "D")
+    f = trends.key_findings("D", ranks, trends.decile_counts(iod, sets),
+                            trends.domain_profile(iod, sets), trends.gap(iod, sets),
+                            trends.compare_reported(ranks))
+    text = " ".join(f)
+    assert "70th of 354 in 2007" in text and "53rd of 326 in 2010" in text
+    assert "differ from the data" in text
+    assert "4 of 10 in 2007" in text
+    assert "gap between the most and least deprived neighbourhoods is about the same" in text
+    assert "score gap 21.0 -> 21.0" not in text
+
+
+@pytest.mark.mirror
+def test_rotherham_real_trends(processed):
+    from evidence_pack import iod as iod_mod
+
+    iod = iod_mod.load(measures=["imd", *trends.DOMAINS], lad_codes=["E08000018"])
+    sets = trends.district_sets(iod, "E08000018", "Rotherham")
+    c = trends.decile_counts(iod, sets).set_index("release")
+    assert c.loc[2010, "lsoas"] == 166 and c.loc[2025, "lsoas"] == 170
+    assert c.loc[2007, "decile1"] == 19 and c.loc[2010, "decile1"] == 28
+    g = trends.gap(iod, sets).set_index("release")
+    assert g.loc[2010, "spread_widened"] is True     # the report: the gap grew wider
+    summary = trends.load_la_summary()
+    if summary is None:
+        pytest.skip("la_summary.parquet not built yet")
+    r = trends.district_ranks(summary, "E08000018", la_name="Rotherham").set_index("release")
+    assert r.loc[2010, "rank_average_score"] == 53 and r.loc[2010, "n_districts"] == 326
+    assert r.loc[2007, "rank_average_score"] == 68
