@@ -1,0 +1,402 @@
+"""Area profiles (logic behind ``area_profile.ipynb``): an area against its borough and England.
+
+Geography: the latest release, IoD 2025 (published 30 October 2025), on 2021 LSOAs; Census
+2021 (21 March 2021) on 2021 LSOAs and MSOAs; Community Needs Index 2023 (OCSI for Local
+Trust) on 2021 LSOAs; Rural-Urban Classification 2021 on 2021 LSOAs. Areas defined on older
+LSOAs are carried to 2021 LSOAs by ``areas.members`` (weights = share of an LSOA in the area).
+
+A *set* is ``DataFrame[lsoa_code, weight]``; ``None`` stands for England (every LSOA).
+Percentiles: national rank / number of LSOAs x 100 (0 = most deprived, 100 = least).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from . import catalogue, census, config
+from .io import DataError, read_rda_frame
+from .trends import DOMAIN_LABELS, DOMAINS, n_lsoas
+
+#: IMD domain weights (IoD 2019 and IoD 2025 technical reports: unchanged since 2004).
+IMD_WEIGHTS: dict[str, float] = {
+    "income": 0.225, "employment": 0.225, "education": 0.135, "health": 0.135,
+    "crime": 0.093, "barriers": 0.093, "living_environment": 0.093,
+}
+SUBDOMAINS: tuple[str, ...] = (
+    "children_young_people", "adult_skills", "geographical_barriers", "wider_barriers",
+    "indoors", "outdoors",
+)
+#: Census 2021 shares shown in the profile (topic, category or group key).
+CENSUS_ROWS: tuple[tuple[str, str], ...] = (
+    ("tenure", "social_rented"), ("tenure", "private_rented"), ("tenure", "owner_occupied"),
+    ("household_deprivation", "deprived_1plus"), ("household_deprivation", "deprived_2plus"),
+    ("overcrowding", "overcrowded"), ("disability", "disabled"),
+    ("ethnicity", "ethnic_minority"),
+)
+CNI_DOMAINS: dict[str, str] = {
+    "cni": "Community Needs Index 2023",
+    "civic_assets": "Civic assets",
+    "connectedness": "Connectedness",
+    "engaged_community": "Active and engaged community",
+}
+_CNI_COLUMNS = {
+    "cni": "Community Needs Index 2023", "civic_assets": "Civic Assets Domain",
+    "connectedness": "Connectedness Domain", "engaged_community":
+    "Active and Engaged Community Domain",
+}
+
+Sets = Mapping[str, pd.DataFrame | None]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@lru_cache(maxsize=1)
+def load_cni() -> pd.DataFrame:
+    """CNI 2023 by LSOA 2021: lsoa_code, lsoa_name, ``<domain>_score``, ``<domain>_rank``
+    (rank 1 = highest community need in England), ``left_behind`` (bool)."""
+    path = catalogue.path_for("cni2023_england_lsoa21")
+    raw = read_rda_frame(path, ["lsoa21_code", "lsoa21_name", "Left Behind Area?"])
+    out = pd.DataFrame({"lsoa_code": raw["lsoa21_code"].astype(str),
+                        "lsoa_name": raw["lsoa21_name"].astype(str)})
+    for key, col in _CNI_COLUMNS.items():
+        for kind in ("Score", "Rank"):
+            name = f"{col} {kind}"
+            if name not in raw.columns:
+                raise DataError(path, f"missing column {name!r}")
+            out[f"{key}_{kind.lower()}"] = raw[name].astype(float)
+    out["left_behind"] = raw["Left Behind Area?"].astype(bool)
+    if out["lsoa_code"].duplicated().any():
+        raise DataError(path, "duplicate LSOA codes")
+    return out
+
+
+@lru_cache(maxsize=1)
+def load_ruc() -> pd.DataFrame:
+    """Rural-Urban Classification 2021 by LSOA 2021 (England): lsoa_code, ruc_code,
+    classification, ruc (Urban/Rural)."""
+    path = catalogue.path_for("ruc21_lsoa21")
+    raw = read_rda_frame(path, ["lsoa21_code", "ruc21_code", "classification", "ruc"])
+    raw = raw.loc[raw["lsoa21_code"].astype(str).str.startswith("E")]
+    return pd.DataFrame({"lsoa_code": raw["lsoa21_code"].astype(str).to_numpy(),
+                         "ruc_code": raw["ruc21_code"].astype(str).to_numpy(),
+                         "classification": raw["classification"].astype(str).to_numpy(),
+                         "ruc": raw["ruc"].astype(str).to_numpy()})
+
+
+def lsoa_to_msoa() -> pd.Series:
+    """LSOA 2021 -> MSOA 2021 code, from ``lsoa_geography.parquet`` when built, otherwise
+    from the LSOA names (``Rotherham 012A`` is in MSOA ``Rotherham 012``)."""
+    geo = config.PROCESSED_DIR / "lsoa_geography.parquet"
+    if geo.exists():
+        try:
+            g = pd.read_parquet(geo, columns=["lsoa_code", "lsoa_vintage", "msoa_code"])
+            g = g.loc[(g["lsoa_vintage"] == 2021) & g["msoa_code"].notna()]
+            if len(g):
+                return g.set_index("lsoa_code")["msoa_code"]
+        except (KeyError, ValueError, OSError):
+            pass
+    names = load_cni().set_index("lsoa_code")["lsoa_name"].str[:-1].str.strip()
+    msoa = census.load_msoa()[["msoa_code", "msoa_name"]].drop_duplicates()
+    by_name = msoa.set_index("msoa_name")["msoa_code"]
+    return names.map(by_name).dropna()
+
+
+# --------------------------------------------------------------------------- sets
+
+
+def area_sets(area_set, members_2021: pd.DataFrame, iod2025: pd.DataFrame,
+              slugs: Iterable[str] | None = None, england: bool = True) -> dict[str, pd.DataFrame | None]:
+    """{display name: set} for the chosen areas, then the borough, then England (None).
+
+    ``members_2021`` is ``areas.members(area_set, 2021)``; the borough is every LSOA of
+    ``area_set.la_code`` in ``iod2025`` (the IoD 2025 district).
+    """
+    out: dict[str, pd.DataFrame | None] = {}
+    chosen = list(slugs) if slugs is not None else area_set.slugs
+    for slug in chosen:
+        a = area_set.get(slug)
+        m = members_2021.loc[members_2021["slug"] == slug, ["lsoa_code", "weight"]]
+        out[a.name] = m.groupby("lsoa_code", as_index=False)["weight"].sum()
+    borough = iod2025.loc[iod2025["lad_code"] == area_set.la_code, "lsoa_code"].unique()
+    if len(borough) == 0:
+        raise DataError("iod_lsoa", f"no 2025 LSOAs for district {area_set.la_code}")
+    out[area_set.la_name] = pd.DataFrame({"lsoa_code": sorted(borough), "weight": 1.0})
+    if england:
+        out["England"] = None
+    return out
+
+
+def _weights(s: pd.DataFrame | None, codes: pd.Series) -> np.ndarray:
+    if s is None:
+        return np.ones(len(codes))
+    idx = pd.Index(s["lsoa_code"]).get_indexer(codes)
+    w = np.zeros(len(codes))
+    hit = idx >= 0
+    w[hit] = s["weight"].to_numpy(float)[idx[hit]]
+    return w
+
+
+def _weight_matrix(sets: Sets, codes: pd.Series) -> np.ndarray:
+    """(len(codes), len(sets)) weights of each LSOA in each set."""
+    return np.column_stack([_weights(s, codes) for s in sets.values()])
+
+
+# --------------------------------------------------------------------------- people
+
+
+def population(sets: Sets, census_lsoa: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Census 2021 usual residents and households per set (weighted), plus LSOA count."""
+    t = census_lsoa if census_lsoa is not None else census.load_lsoa()
+    res = t.loc[t["topic"] == "disability"].groupby("lsoa_code")["total"].first()
+    hh = t.loc[t["topic"] == "tenure"].groupby("lsoa_code")["total"].first()
+    rows = []
+    for name, s in sets.items():
+        w_res = _weights(s, res.index.to_series())
+        w_hh = _weights(s, hh.index.to_series())
+        rows.append({"area": name, "lsoas": float(w_res[w_res > 0].sum()) if s is not None
+                     else float(len(res)),
+                     "residents": float((res.to_numpy() * w_res).sum()),
+                     "households": float((hh.to_numpy() * w_hh).sum())})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- deprivation
+
+
+def domain_table(iod: pd.DataFrame, sets: Sets, release: int = 2025,
+                 measures: Iterable[str] = ("imd", *DOMAINS)) -> pd.DataFrame:
+    """Per set x measure: share of LSOAs in England's most deprived 10% on that measure and
+    the weighted mean national percentile (England: 10% and 50% by construction)."""
+    sub = iod.loc[iod["release"] == release]
+    n = n_lsoas(release)
+    rows = []
+    for m in measures:
+        d = sub.loc[sub["measure"] == m, ["lsoa_code", "rank", "decile"]]
+        if d.empty:
+            continue
+        pct = 100.0 * d["rank"].to_numpy(float) / n
+        wm = _weight_matrix(sets, d["lsoa_code"])
+        tot = wm.sum(axis=0)
+        if (tot == 0).any():
+            name = list(sets)[int(np.flatnonzero(tot == 0)[0])]
+            raise DataError("iod_lsoa", f"{name}: no LSOAs with {m} in release {release}")
+        d1 = (d["decile"].to_numpy() == 1).astype(float) @ wm / tot
+        mp = pct @ wm / tot
+        for j, name in enumerate(sets):
+            rows.append({"area": name, "measure": m, "share_decile1": float(d1[j]),
+                         "mean_pct": float(mp[j])})
+    return pd.DataFrame(rows, columns=["area", "measure", "share_decile1", "mean_pct"])
+
+
+def exp_transform(rank: np.ndarray | pd.Series, n: int) -> np.ndarray:
+    """The IMD's exponential transformation of a domain rank (rank 1 = most deprived):
+    R = (n + 1 - rank) / n in (0, 1], X = -23 ln(1 - R (1 - exp(-100/23))), 0-100."""
+    r = (n + 1 - np.asarray(rank, dtype=float)) / n
+    return -23.0 * np.log(1.0 - r * (1.0 - np.exp(-100.0 / 23.0)))
+
+
+def drivers(iod: pd.DataFrame, sets: Sets, release: int = 2025) -> pd.DataFrame:
+    """What drives each set's deprivation: per set x domain, the weighted, exponentially
+    transformed domain rank (the IMD's own combination) as ``points`` and its ``share`` of the
+    set's combined points, and ``vs_england`` = points / England's mean points for that
+    domain (above 1 = the domain pulls the set's IMD further than it does on average)."""
+    sub = iod.loc[(iod["release"] == release) & iod["measure"].isin(IMD_WEIGHTS)]
+    if sub.empty:
+        raise DataError("iod_lsoa", f"no domain ranks in release {release}")
+    n = n_lsoas(release)
+    rows = []
+    for m, wgt in IMD_WEIGHTS.items():
+        d = sub.loc[sub["measure"] == m, ["lsoa_code", "rank"]]
+        if d.empty:
+            continue
+        x = wgt * exp_transform(d["rank"], n)
+        eng = float(x.mean())
+        wm = _weight_matrix(sets, d["lsoa_code"])
+        pts = x @ wm / wm.sum(axis=0)
+        for j, name in enumerate(sets):
+            rows.append({"area": name, "measure": m, "points": float(pts[j]),
+                         "vs_england": float(pts[j]) / eng})
+    out = pd.DataFrame(rows)
+    out["share"] = out["points"] / out.groupby("area")["points"].transform("sum")
+    return out
+
+
+def top_drivers(drv: pd.DataFrame, area: str, n: int = 3) -> list[str]:
+    """The ``n`` domains contributing most to ``area``'s combined IMD points."""
+    sub = drv.loc[drv["area"] == area].sort_values("points", ascending=False)
+    return sub["measure"].head(n).tolist()
+
+
+# --------------------------------------------------------------------------- context
+
+
+def census_table(sets: Sets, rows: Iterable[tuple[str, str]] = CENSUS_ROWS,
+                 census_lsoa: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Census 2021 shares (0-1): one row per (topic, category), one column per set."""
+    t = census_lsoa if census_lsoa is not None else census.load_lsoa()
+    rows = list(rows)
+    topics = sorted({r[0] for r in rows})
+    t = t.loc[t["topic"].isin(topics)]
+    codes = set().union(*(set(s["lsoa_code"]) for s in sets.values() if s is not None))
+    small = t.loc[t["lsoa_code"].isin(codes)]
+    cols = {}
+    for name, s in sets.items():
+        if s is None:
+            sh = census.shares(None, topics, table=t)
+        else:
+            sh = census.shares(s["lsoa_code"], topics, table=small,
+                               weights=dict(zip(s["lsoa_code"], s["weight"], strict=True)))
+        cols[name] = sh.set_index(["topic", "category"])["prop"]
+    out = pd.DataFrame(cols).loc[rows]
+    out.insert(0, "measure", [census.label(c) for _, c in rows])
+    return out.reset_index()
+
+
+def msoa_context(sets: Sets, msoa_of: pd.Series | None = None,
+                 census_msoa: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Population churn and poor English (Census 2021, MSOA) for the MSOAs that hold each
+    set's LSOAs (MSOAs are larger than most target areas: context, not a measure of the
+    area itself). Columns: area, msoas, churn, poor_english (0-1)."""
+    t = census_msoa if census_msoa is not None else census.load_msoa()
+    msoa_of = msoa_of if msoa_of is not None else lsoa_to_msoa()
+    rows = []
+    for name, s in sets.items():
+        codes = None if s is None else sorted(set(msoa_of.reindex(s["lsoa_code"]).dropna()))
+        if codes is not None and not codes:
+            continue
+        sh = census.shares(codes, ["migration", "proficiency"], table=t, key="msoa_code"
+                           ).set_index("category")["prop"]
+        rows.append({"area": name, "msoas": len(codes) if codes is not None
+                     else t["msoa_code"].nunique(),
+                     "churn": sh["churn"], "poor_english": sh["poor_english"]})
+    return pd.DataFrame(rows)
+
+
+def cni_table(sets: Sets, cni: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Community Needs Index 2023 per set: for the index and each domain, the share of LSOAs
+    in England's highest-need 10% (rank <= N/10) and the weighted mean score (higher = more
+    community need); ``left_behind`` = LSOAs flagged as "left behind"."""
+    c = cni if cni is not None else load_cni()
+    n = len(c) if cni is not None else config.ENGLAND_LSOAS[2021]
+    rows = []
+    for name, s in sets.items():
+        w = _weights(s, c["lsoa_code"])
+        row = {"area": name, "left_behind": float((w * c["left_behind"]).sum())}
+        for key in CNI_DOMAINS:
+            top = (c[f"{key}_rank"].to_numpy() <= n / 10)
+            row[f"{key}_top10"] = float((w * top).sum() / w.sum())
+            row[f"{key}_score"] = float((w * c[f"{key}_score"]).sum() / w.sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def rurality(sets: Sets, ruc: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Share of each set's LSOAs in each Rural-Urban Classification 2021 class (0-1)."""
+    r = ruc if ruc is not None else load_ruc()
+    cols = {}
+    for name, s in sets.items():
+        w = _weights(s, r["lsoa_code"])
+        cols[name] = pd.Series(w, index=r.index).groupby(r["classification"]).sum() / w.sum()
+    out = pd.DataFrame(cols).fillna(0.0)
+    return out.loc[(out.drop(columns=["England"], errors="ignore") > 0).any(axis=1)
+                   ].rename_axis("classification").reset_index()
+
+
+def dominant_class(rur: pd.DataFrame, area: str) -> tuple[str, float]:
+    """The rural-urban class holding most of ``area``'s LSOAs and that share."""
+    i = rur[area].idxmax()
+    return str(rur.loc[i, "classification"]), float(rur.loc[i, area])
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _short(m: str) -> str:
+    return DOMAIN_LABELS[m].split(",")[0].split(" (")[0].lower()
+
+
+def key_findings(area: str, borough: str, pop: pd.DataFrame, dom: pd.DataFrame,
+                 drv: pd.DataFrame, cen: pd.DataFrame, cni: pd.DataFrame,
+                 rur: pd.DataFrame | None = None, msoa: pd.DataFrame | None = None,
+                 release: int = 2025) -> list[str]:
+    """Plain-English findings for ``area`` (a column/row name in the tables) written from the
+    data: size, IMD position, driving domains, the starkest census contrasts, community need
+    and rurality. When ``area`` is the borough, comparisons are with England only."""
+    out: list[str] = []
+    p = pop.set_index("area")
+    d = dom.set_index(["area", "measure"])
+    is_borough = area == borough
+    base = "England" if is_borough else borough
+    res = p.loc[area, "residents"]
+    n = p.loc[area, "lsoas"]
+    nbh = _n(n, "neighbourhood")
+    out.append(f"{area} had about {res:,.0f} residents in {p.loc[area, 'households']:,.0f} "
+               f"households at the 2021 Census, in {nbh} (LSOA{'' if nbh.startswith('1 ') else 's'})" + ("" if is_borough else
+               f": {res / p.loc[borough, 'residents']:.1%} of {borough}'s residents") + ".")
+    share1 = d.loc[(area, "imd"), "share_decile1"]
+    mean_pct = d.loc[(area, "imd"), "mean_pct"]
+    comp = "" if is_borough else (f" (against {_pct(d.loc[(borough, 'imd'), 'share_decile1'])} "
+                                  f"of {borough}'s)")
+    inside = (f"all {nbh} are" if share1 > 0.999 and n > 1 else
+              f"its {nbh} is" if share1 > 0.999 else
+              f"none of its {nbh} is" if share1 < 0.001 else
+              f"{share1 * n:.0f} of its {nbh} ({_pct(share1)}) are")
+    out.append(f"On the IMD {release}, {inside} in England's most deprived 10%{comp}; their "
+               f"average position is the {_ordinal(mean_pct)} percentile of England "
+               "(1st = most deprived, 50th = the middle).")
+    top = top_drivers(drv, area)
+    dv = drv.set_index(["area", "measure"])
+    out.append("What drives its deprivation score most: " + ", ".join(
+        f"{_short(m)} ({_pct(dv.loc[(area, m), 'share'])})" for m in top)
+        + " of the combined IMD score.")
+    rel = dv.loc[area]["vs_england"].sort_values(ascending=False)
+    m = rel.index[0]
+    out.append(f"Compared with England the domain that stands out most is {_short(m)}: it adds "
+               f"{rel.iloc[0]:.1f} times as much to the score as in an average English "
+               "neighbourhood.")
+    c = cen.set_index("category")
+    diffs = (c[area] - c[base]).abs().sort_values(ascending=False)
+    parts = [f"{c.loc[cat, 'measure'][0].lower()}{c.loc[cat, 'measure'][1:]} "
+             f"{_pct(c.loc[cat, area])} ({base} {_pct(c.loc[cat, base])})"
+             for cat in diffs.index[:3]]
+    out.append("At the 2021 Census the biggest differences from " + base + " were: "
+               + "; ".join(parts) + ".")
+    if msoa is not None and len(msoa) and area in set(msoa["area"]):
+        mm = msoa.set_index("area")
+        comp = f"{base} {_pct(mm.loc[base, 'churn'])}" if base in mm.index else ""
+        out.append(f"Population churn: {_pct(mm.loc[area, 'churn'])} of residents of the "
+                   f"surrounding {_n(mm.loc[area, 'msoas'], 'MSOA').removeprefix('1 ')} had moved in during the "
+                   f"year before the census" + (f" ({comp})." if comp else "."))
+    ci = cni.set_index("area")
+    top10 = ci.loc[area, "cni_top10"]
+    out.append(f"Community Needs Index 2023 (community capacity: civic assets, connectedness, "
+               f"engagement): {_pct(top10)} of its neighbourhoods are in England's highest-need "
+               f"10% (civic assets {_pct(ci.loc[area, 'civic_assets_top10'])}, connectedness "
+               f"{_pct(ci.loc[area, 'connectedness_top10'])}, engaged community "
+               f"{_pct(ci.loc[area, 'engaged_community_top10'])}; England 10% each).")
+    if rur is not None and area in rur.columns:
+        cls, sh = dominant_class(rur, area)
+        out.append(f"Rural-urban class (2021): {_pct(sh)} of its neighbourhoods are "
+                   f"'{cls}'.")
+    return out
+
+
+def _n(n: float, word: str) -> str:
+    n = float(n)
+    txt = f"{n:.0f}" if abs(n - round(n)) < 0.05 else f"{n:.1f}"
+    return f"{txt} {word}" + ("" if txt == "1" else "s")
+
+
+def _ordinal(x: float) -> str:
+    v = max(1, int(round(x)))
+    suffix = "th" if 10 <= v % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(v % 10, "th")
+    return f"{v}{suffix}"
