@@ -523,10 +523,29 @@ def build_population(paths: Mapping[str, Path] | None = None) -> pd.DataFrame:
             "source": "ONS mid-year estimate (demographr)",
         }))
     out = pd.concat(frames, ignore_index=True)
-    out.insert(1, "lsoa_vintage", np.int16(2011))
+    out.insert(1, "lsoa_vintage", 2011)
+    c21 = read_census21_population(paths)
+    out = pd.concat([out, c21.assign(lsoa_vintage=2021, year=2021,
+                                     source="Census 2021 usual residents (demographr)")],
+                    ignore_index=True)
     out["year"] = out["year"].astype("int16")
+    out["lsoa_vintage"] = out["lsoa_vintage"].astype("int16")
     return out[["lsoa_code", "lsoa_vintage", "year", "population", "children_0_15",
                 "older_60_plus", "working_age", "aged_16_59", "source"]]
+
+
+CENSUS21_POPULATION = "ethnicity21_lsoa21"
+
+
+def read_census21_population(paths: Mapping[str, Path] | None = None) -> pd.DataFrame:
+    """Census 2021 usual residents by LSOA 2021 (England), from demographr's ethnicity table."""
+    path = _path(CENSUS21_POPULATION, paths)
+    df = read_rda_frame(path, ["lsoa21_code", "total_residents"])
+    df = df[df["lsoa21_code"].astype(str).str.startswith("E")]
+    df = df.drop_duplicates(["lsoa21_code", "total_residents"])
+    _check_codes(df, "lsoa21_code", path, config.ENGLAND_LSOAS[2021] if paths is None else None)
+    return pd.DataFrame({"lsoa_code": df["lsoa21_code"].astype(str).to_numpy(),
+                         "population": df["total_residents"].to_numpy("float64")})
 
 
 # --------------------------------------------------------------------------- reading
@@ -589,6 +608,7 @@ def _inputs() -> list[Path]:
     ids = [s.dataset_id for srcs in SOURCES.values() for s in srcs]
     ids += [FILE9.dataset_id, FILE6.dataset_id, *LAD_FROM_LOOKUP.values()]
     ids += [d for d, _ in INDICATOR_SOURCES.values()] + list(POPULATION_SOURCES.values())
+    ids += [CENSUS21_POPULATION]
     return [catalogue.entry(i).raw_path() for i in dict.fromkeys(ids)]
 
 
@@ -601,8 +621,7 @@ def _fresh(outputs: list[Path], inputs: list[Path]) -> bool:
 
 def prepare(force: bool = False) -> list[Path]:
     """Build the IoD store, indicators, populations, lookups and district summaries."""
-    import importlib
-    import importlib.util
+    from . import lookups
 
     outputs = [IOD_FILE, INDICATORS_FILE, POPULATION_FILE]
     written: list[Path] = []
@@ -614,8 +633,7 @@ def prepare(force: bool = False) -> list[Path]:
         write_parquet(build_population(), POPULATION_FILE)
         print(f"  iod: {len(store):,} rows in {time.perf_counter() - t0:.1f} s")
     written += outputs
-    if importlib.util.find_spec("evidence_pack.lookups") is not None:
-        written += importlib.import_module("evidence_pack.lookups").prepare(force=force)
+    written += lookups.prepare(force=force)
     summary = globals().get("prepare_la_summary")
     if summary is not None:
         written += summary(force=force)
