@@ -12,12 +12,14 @@ Caveats: docs/caveats/areas.md (AREAS-n).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -26,6 +28,8 @@ from .io import DataError
 
 #: The area types the 2011 report uses (section 7.2).
 AREA_TYPES: tuple[str, ...] = ("council estate", "multi-ethnic terraced", "coalfield community")
+#: Also accepted on load: drafts leave the type for people to decide.
+UNCLASSIFIED = "unclassified"
 VINTAGES: tuple[int, ...] = (2001, 2011, 2021)
 CONFIDENCE: tuple[str, ...] = ("high", "medium", "low")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -188,9 +192,9 @@ def parse_areas(doc: object, path: Path | str = "<areas>",
         if not name:
             raise DataError(path, "missing name", row=row)
         area_type = _text(item.get("area_type"), "area_type", path, row)
-        if area_type not in AREA_TYPES:
-            raise DataError(path, f"area_type {area_type!r} is not one of {list(AREA_TYPES)}",
-                            row=row)
+        if area_type not in (*AREA_TYPES, UNCLASSIFIED):
+            raise DataError(path, f"area_type {area_type!r} is not one of "
+                                  f"{[*AREA_TYPES, UNCLASSIFIED]}", row=row)
         vintage = item.get("lsoa_vintage", default_vintage)
         if vintage not in VINTAGES:
             raise DataError(path, f"lsoa_vintage {vintage!r} is not one of {list(VINTAGES)}",
@@ -369,3 +373,236 @@ def _raw_pair(lo: int, hi: int) -> pd.DataFrame:
         df.columns = ["from_code", "to_code"]
     n = df.groupby("from_code")["to_code"].transform("size")
     return df.assign(mass=1.0 / n)
+
+
+# --------------------------------------------------------------------------- drafting
+
+
+def neighbours(shapes: pd.DataFrame, min_shared_m: float = 10.0) -> dict[str, set[str]]:
+    """Shared-boundary adjacency of polygons (GeoDataFrame[code, geometry], metres).
+
+    Two shapes are neighbours when they share at least ``min_shared_m`` metres of boundary
+    (touching at a corner does not count); a 1 m tolerance absorbs slivers between
+    generalised shapes.
+    """
+    import shapely
+
+    codes = shapes["code"].tolist()
+    geoms = shapes.geometry.to_numpy()
+    out: dict[str, set[str]] = {c: set() for c in codes}
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(shapely.buffer(geoms, 1.0), predicate="intersects")
+    for i, j in zip(left, right, strict=True):
+        if i >= j:
+            continue
+        shared = shapely.intersection(shapely.buffer(geoms[i], 1.0),
+                                      shapely.buffer(geoms[j], 1.0))
+        # area of the overlap of two 1 m buffers ~ 2 m x the shared boundary length
+        if shapely.area(shared) >= 2.0 * min_shared_m:
+            out[codes[i]].add(codes[j])
+            out[codes[j]].add(codes[i])
+    return out
+
+
+def connected_groups(codes: list[str], adjacency: Mapping[str, set[str]]) -> list[list[str]]:
+    """Connected components of ``codes`` under ``adjacency`` (each sorted; in order of
+    their smallest code)."""
+    pool = set(codes)
+    groups: list[list[str]] = []
+    for start in sorted(pool):
+        if any(start in g for g in groups):
+            continue
+        seen, stack = {start}, [start]
+        while stack:
+            c = stack.pop()
+            for d in adjacency.get(c, ()):
+                if d in pool and d not in seen:
+                    seen.add(d)
+                    stack.append(d)
+        groups.append(sorted(seen))
+    return groups
+
+
+def slugify(text: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower().replace("&", " and ")).strip("-")
+    return s or "area"
+
+
+def _common(values: list[str], k: int = 2) -> list[str]:
+    counts = pd.Series([v for v in values if v]).value_counts()
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [v for v, _ in ordered[:k]]
+
+
+def draft_groups(ranked: pd.DataFrame, adjacency: Mapping[str, set[str]],
+                 names: pd.DataFrame | None = None) -> list[dict]:
+    """Group selected LSOAs into neighbourhoods and name them (pure; for tests).
+
+    ``ranked``: lsoa_code, rank (1 = most deprived). ``names`` (optional): lsoa_code,
+    msoa_name, ward_name. Returns dicts (slug, name, lsoas, ranks, msoas, wards) ordered by
+    each group's most deprived LSOA; names are the commonest MSOA name(s) of the members
+    (then ward names), made unique with the ward name or a number.
+    """
+    rank = dict(zip(ranked["lsoa_code"], ranked["rank"], strict=True))
+    info = (names.set_index("lsoa_code") if names is not None
+            else pd.DataFrame(index=pd.Index([], name="lsoa_code"),
+                              columns=["msoa_name", "ward_name"]))
+    groups = connected_groups(list(rank), adjacency)
+    groups.sort(key=lambda g: (min(rank[c] for c in g), g[0]))
+    out: list[dict] = []
+    used: dict[str, int] = {}
+    for g in groups:
+        msoas = [str(info["msoa_name"].get(c, "") or "") for c in g] if len(info) else []
+        wards = [str(info["ward_name"].get(c, "") or "") for c in g] if len(info) else []
+        top_m, top_w = _common(msoas), _common(wards)
+        base = " & ".join(top_m) if top_m else (" & ".join(top_w) if top_w else g[0])
+        name = base
+        if name in used and top_w and f"{base} ({top_w[0]})" not in used:
+            name = f"{base} ({top_w[0]})"
+        n = 2
+        while name in used:
+            name = f"{base} ({n})"
+            n += 1
+        used[name] = 1
+        out.append({"slug": slugify(name), "name": name, "lsoas": g,
+                    "ranks": [int(rank[c]) for c in g], "msoas": sorted(set(filter(None, msoas))),
+                    "wards": sorted(set(filter(None, wards)))})
+    slugs: dict[str, int] = {}
+    for d in out:  # slugs unique even when names differ only in punctuation
+        s = d["slug"]
+        if s in slugs:
+            slugs[s] += 1
+            d["slug"] = f"{s}-{slugs[s]}"
+        else:
+            slugs[s] = 1
+    return out
+
+
+def _yaml_str(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)
+
+
+def render_draft(la_code: str, la_name: str, release: int, threshold: float, vintage: int,
+                 groups: list[dict], n_england: int, cutoff: int) -> str:
+    """The draft area YAML text (deterministic: no dates)."""
+    lines = [
+        f"# Draft target areas for {la_name} ({la_code}), written by",
+        f"# `evidence-pack areas draft --la {la_code} --release {release} --threshold {threshold:g}`.",
+        f"# LSOAs ({vintage}) in England's most deprived {threshold:g}% on IMD {release} (rank",
+        f"# {cutoff:,} or lower of {n_england:,}), grouped into neighbourhoods by shared",
+        "# boundaries and named from House of Commons Library MSOA names and ward names.",
+        "# Review before use: rename, split or merge areas, set area_type and the leads.",
+        f"la_code: {la_code}",
+        f"la_name: {_yaml_str(la_name)}",
+        f"source: {_yaml_str(f'Draft from IMD {release}, most deprived {threshold:g}% nationally')}",
+        f"lsoa_vintage: {vintage}",
+        "areas:",
+    ]
+    for d in groups:
+        ranks = d["ranks"]
+        ev = (f"Draft: {len(d['lsoas'])} contiguous LSOA(s) in the national most deprived "
+              f"{threshold:g}% on IMD {release} (ranks {min(ranks):,}-{max(ranks):,}). "
+              f"MSOAs: {', '.join(d['msoas']) or 'n/a'}. Wards: {', '.join(d['wards']) or 'n/a'}.")
+        lines += [
+            f"  - slug: {d['slug']}",
+            f"    name: {_yaml_str(d['name'])}",
+            "    area_type: unclassified",
+            f"    lsoa_vintage: {vintage}",
+            f"    lsoas: [{', '.join(d['lsoas'])}]",
+            '    cabinet_member: ""',
+            '    slt_lead: ""',
+            f"    evidence: {_yaml_str(ev)}",
+        ]
+    if not groups:
+        lines[-1] = "areas: []"
+    return "\n".join(lines) + "\n"
+
+
+def lsoa_names(codes: Iterable[str], vintage: int) -> pd.DataFrame:
+    """MSOA (House of Commons Library) and ward names of LSOAs: lsoa_code, msoa_name,
+    ward_name. From the lookups store (``lsoa_geography.parquet``) when built."""
+    codes = list(dict.fromkeys(codes))
+    p = config.PROCESSED_DIR / "lsoa_geography.parquet"
+    if p.exists():
+        geo = pd.read_parquet(p)
+        sub = geo[(geo["lsoa_vintage"] == vintage) & geo["lsoa_code"].isin(codes)]
+        if len(sub):
+            return (sub[["lsoa_code", "msoa_name", "ward_name"]]
+                    .drop_duplicates("lsoa_code").reset_index(drop=True))
+    return _names_from_raw(codes, vintage)
+
+
+def _names_from_raw(codes: list[str], vintage: int) -> pd.DataFrame:
+    """Fallback: carry to 2021 LSOAs; 2024 ward names; MSOA 2021 names (HoC Library)."""
+    from .io import read_rda_frame
+
+    w = read_rda_frame(catalogue.path_for("lookup_lsoa21_ward24_ltla24"),
+                       ["lsoa21_code", "lsoa21_name", "ward24_name"])
+    hcl = pd.read_csv(catalogue.path_for("msoa_names_2021csv"), encoding="utf-8-sig")
+    hcl.columns = [c.lstrip("\ufeff").lstrip("ï»¿") for c in hcl.columns]
+    msoa_by_name = dict(zip(hcl["msoa21nm"], hcl["msoa21hclnm"], strict=False))
+    w = w.assign(msoa_name=w["lsoa21_name"].str[:-1].map(msoa_by_name))
+    rows = []
+    for c in codes:
+        c21 = carry_codes([c], vintage, 2021) if vintage != 2021 else pd.DataFrame(
+            {"lsoa_code": [c]})
+        sub = w[w["lsoa21_code"].isin(c21["lsoa_code"])]
+        rows.append({"lsoa_code": c,
+                     "msoa_name": (_common(sub["msoa_name"].dropna().tolist(), 1) or [""])[0],
+                     "ward_name": (_common(sub["ward24_name"].dropna().tolist(), 1) or [""])[0]})
+    return pd.DataFrame(rows, columns=["lsoa_code", "msoa_name", "ward_name"])
+
+
+def selected_lsoas(la_code: str, release: int, threshold: float = 10.0,
+                   measure: str = "imd") -> tuple[pd.DataFrame, int, int, int]:
+    """LSOAs of a district in England's most deprived ``threshold``% on ``measure``.
+
+    Returns (DataFrame[lsoa_code, rank], vintage, number of LSOAs in England, rank cut-off).
+    The cut-off is floor(threshold% of England's LSOAs); districts are those of the LSOA
+    vintage's lookup, falling back to the release's own district codes.
+    """
+    from . import iod
+
+    if not 0 < threshold <= 100:
+        raise ValueError(f"threshold must be a percentage in (0, 100], not {threshold}")
+    vintage = config.RELEASE_VINTAGE[release]
+    df = iod.load(releases=[release], measures=[measure])
+    n = len(df)
+    cutoff = int(np.floor(n * threshold / 100 + 1e-9))
+    lad = lsoa_districts(vintage)
+    in_la = df["lsoa_code"].map(lad) == la_code
+    if not in_la.any():
+        in_la = df["lad_code"] == la_code
+    if not in_la.any():
+        raise DataError(None, f"no LSOAs of district {la_code} in IMD {release}")
+    sub = df[in_la & (df["rank"] <= cutoff)][["lsoa_code", "rank"]]
+    return sub.sort_values(["rank", "lsoa_code"], ignore_index=True), vintage, n, cutoff
+
+
+def draft_areas_yaml(la_code: str, release: int = 2010, threshold: float = 10.0) -> str:
+    """A draft area YAML for any English district: its LSOAs in England's most deprived
+    ``threshold``% on IMD ``release``, grouped by shared boundaries (connected components)
+    and named from MSOA and ward names. Deterministic."""
+    from . import geography
+
+    ranked, vintage, n, cutoff = selected_lsoas(la_code, release, threshold)
+    shapes = geography.lsoa_boundaries(vintage, lad_code=None, detail=False)
+    shapes = shapes[shapes["code"].isin(ranked["lsoa_code"])]
+    if geography.has_detail(la_code):
+        det = geography.lsoa_boundaries(vintage, la_code, detail=True)
+        shapes = pd.concat([det[det["code"].isin(ranked["lsoa_code"])],
+                            shapes[~shapes["code"].isin(det["code"])]], ignore_index=True)
+    adj = neighbours(shapes)
+    names = lsoa_names(ranked["lsoa_code"], vintage)
+    groups = draft_groups(ranked, adj, names)
+    la_name = _district_name(la_code)
+    return render_draft(la_code, la_name, release, threshold, vintage, groups, n, cutoff)
+
+
+def _district_name(la_code: str) -> str:
+    from . import iod
+
+    df = iod.load(measures=["imd"], lad_codes=[la_code])
+    if len(df):
+        return str(df.sort_values("release")["lad_name"].iloc[-1])
+    return la_code
