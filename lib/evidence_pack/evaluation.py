@@ -95,7 +95,8 @@ def _lookup_pairs(lookup: pd.DataFrame, frm: int, to: int) -> pd.DataFrame:
         raise DataError(f"lookup_lsoa{f2}_lsoa{t2}.parquet",
                         f"cannot find from/to code columns in {list(lookup.columns)}")
     out = pd.DataFrame({"from": lookup[fcol].astype(str), "to": lookup[tcol].astype(str)})
-    out["weight"] = lookup["weight"].astype(float) if "weight" in lookup.columns else np.nan
+    wcol = next((c for c in ("weight", "mass") if c in lookup.columns), None)
+    out["weight"] = lookup[wcol].astype(float) if wcol else np.nan
     if out["weight"].isna().all():  # equal shares when the lookup carries no weights
         out["weight"] = 1.0 / out.groupby("from")["to"].transform("count")
     return out.drop_duplicates(["from", "to"])
@@ -124,16 +125,22 @@ def carry_back(values: pd.DataFrame, pairs: pd.DataFrame, units: Iterable[str],
     Each unit takes the weighted mean of the later LSOAs it became (weights renormalised
     over the later LSOAs that have a value). Raises DataError if any unit is lost.
     """
-    units = pd.Index(sorted(set(units)), name="unit")
-    p = pairs[pairs["unit"].isin(units) & pairs["code"].isin(values.index)]
-    v = values.reindex(p["code"]).to_numpy(dtype=float)
-    w = p["weight"].to_numpy(dtype=float)[:, None]
+    units = pd.Index(sorted(set(units)), dtype=object, name="unit")
+    uidx = units.get_indexer(pairs["unit"].to_numpy(dtype=object))
+    cidx = pd.Index(values.index.to_numpy(dtype=object)).get_indexer(
+        pairs["code"].to_numpy(dtype=object))
+    ok = (uidx >= 0) & (cidx >= 0)
+    uidx, cidx = uidx[ok], cidx[ok]
+    w = pairs["weight"].to_numpy(dtype=float)[ok][:, None]
+    v = values.to_numpy(dtype=float)[cidx]
     has = ~np.isnan(v)
-    num = pd.DataFrame(np.where(has, v * w, 0.0), columns=values.columns).groupby(
-        p["unit"].to_numpy()).sum()
-    den = pd.DataFrame(np.where(has, w, 0.0), columns=values.columns).groupby(
-        p["unit"].to_numpy()).sum()
-    out = (num / den.where(den > 0)).reindex(units)
+    num = np.zeros((len(units), v.shape[1]))
+    den = np.zeros_like(num)
+    np.add.at(num, uidx, np.where(has, v * w, 0.0))
+    np.add.at(den, uidx, np.where(has, w, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame(np.where(den > 0, num / den, np.nan), index=units,
+                           columns=values.columns)
     lost = out.isna().all(axis=1)
     if lost.any():
         raise DataError(source, f"{int(lost.sum())} LSOA(s) 2001 lost when carrying values back "
@@ -187,7 +194,7 @@ class MatchSpec:
     """
 
     k: int = 5
-    caliper: float = 0.15
+    caliper: float = 0.2
     exact: tuple[str, ...] = ("ruc",)
     weights: Mapping[str, float] = field(default_factory=lambda: {
         "imd_2010": 2.0, "imd_trend_2004_2010": 2.0,
@@ -225,30 +232,35 @@ def match(units: pd.DataFrame, treated: Sequence[str], exclude_lad: str | Iterab
         raise ValueError("no matching variables present in units")
     excl = {exclude_lad} if isinstance(exclude_lad, str) else set(exclude_lad)
     treated = [t for t in treated]
-    missing = [t for t in treated if t not in units.index]
-    if missing:
-        raise DataError("evaluation units", f"treated LSOA(s) not in the panel: {missing[:5]}")
     data = units[variables].astype(float)
     sd = data.std(ddof=0).replace(0, 1.0)
     w = np.array([spec.weights[v] for v in variables], dtype=float)
     scale = np.sqrt(w / w.sum()) / sd.to_numpy()
     z = data.to_numpy() * scale
     complete = ~np.isnan(z).any(axis=1)
-    pool_mask = complete & ~units["lad_code"].isin(excl).to_numpy() & ~units.index.isin(treated)
+    index = pd.Index(units.index.to_numpy(dtype=object))
+    tpos = index.get_indexer(np.asarray(treated, dtype=object))
+    if (tpos < 0).any():
+        missing = [t for t, p in zip(treated, tpos, strict=True) if p < 0]
+        raise DataError("evaluation units", f"treated LSOA(s) not in the panel: {missing[:5]}")
+    lad = units["lad_code"].to_numpy(dtype=object)
+    is_treated = np.zeros(len(units), dtype=bool)
+    is_treated[tpos] = True
+    pool_mask = complete & ~np.isin(lad, np.array(sorted(excl), dtype=object)) & ~is_treated
     exact = list(spec.exact) if spec.exact else []
-    keys = (units[exact].astype(str).agg("|".join, axis=1) if exact
-            else pd.Series("all", index=units.index))
+    keys = np.full(len(units), "all", dtype=object)
+    for e in exact:
+        keys = keys + "|" + units[e].astype(str).to_numpy(dtype=object)
     rows = []
-    pos = pd.Series(np.arange(len(units)), index=units.index)
-    for key, grp in pd.Series(treated).groupby(keys.reindex(treated).to_numpy()):
-        cand = np.flatnonzero(pool_mask & (keys.to_numpy() == key))
-        tidx = pos[grp.to_numpy()].to_numpy()
+    for key in pd.unique(keys[tpos]):
+        tidx = tpos[keys[tpos] == key]
+        cand = np.flatnonzero(pool_mask & (keys == key))
         bad = ~complete[tidx]
         if bad.any():
             raise DataError("evaluation units", "treated LSOA(s) lack matching variables: "
                             f"{list(units.index[tidx[bad]])}")
         if len(cand) == 0:
-            raise DataError("evaluation units", f"no candidate LSOAs with {exact} = {key}")
+            raise DataError("evaluation units", f"no candidate LSOAs with {exact} = {key[4:]}")
         k = min(spec.k, len(cand))
         dist, idx = cKDTree(z[cand]).query(z[tidx], k=k)
         dist, idx = dist.reshape(len(tidx), k), idx.reshape(len(tidx), k)
@@ -502,10 +514,14 @@ def _norm_indicator(name: str) -> str:
 def indicator_polarity(values: pd.Series, imd_rank: pd.Series) -> int:
     """+1 when a higher value goes with more deprivation (negative correlation with IMD rank,
     rank 1 = most deprived), -1 otherwise. Spearman correlation over LSOAs of one release."""
-    both = pd.concat([values.rename("v"), imd_rank.rename("r")], axis=1).dropna()
-    if len(both) < 10:
+    v = values.to_numpy(dtype=float)
+    r = imd_rank.reindex(values.index).to_numpy(dtype=float)
+    ok = ~np.isnan(v) & ~np.isnan(r)
+    if ok.sum() < 10:
         return 1
-    rho = both["v"].rank().corr(both["r"].rank())
+    from scipy.stats import spearmanr
+
+    rho = spearmanr(v[ok], r[ok]).statistic
     return 1 if rho <= 0 else -1
 
 
@@ -523,31 +539,39 @@ def monitoring(indicators: pd.DataFrame, members: Mapping[int, pd.DataFrame],
     ``DIRECTION_THRESHOLD`` points. ``red_red`` = worse than England's middle LSOA in
     ``last`` and worsening. Count indicators (numerators) are left out.
     """
-    ind = indicators[~indicators["indicator"].str.endswith("_numerator")].copy()
-    ind["key"] = ind["indicator"].map(_norm_indicator)
+    names = pd.Series(indicators["indicator"].unique())
+    names = names[~names.str.endswith("_numerator")]
+    keymap = {n: _norm_indicator(n) for n in names}
     per_release: dict[int, pd.DataFrame] = {}
     for rel in (first, last):
-        sub = ind[ind["release"] == rel]
+        sub = indicators[(indicators["release"] == rel) & indicators["indicator"].isin(names)]
+        wide = sub.pivot_table(index="lsoa_code", columns="indicator", values="value",
+                               aggfunc="first")
+        wide.index = pd.Index(wide.index.to_numpy(dtype=object))
+        rank = imd_rank[rel].copy()
+        rank.index = pd.Index(rank.index.to_numpy(dtype=object))
+        rank = rank[~rank.index.duplicated()].reindex(wide.index)
         mem = members[rel]
         rows = []
-        for key, grp in sub.groupby("key"):
-            vals = grp.set_index("lsoa_code")["value"].astype(float)
-            vals = vals[~vals.index.duplicated()]
-            pol = indicator_polarity(vals, imd_rank[rel])
-            sorted_vals = np.sort(vals.dropna().to_numpy() * pol)
-            median = float(np.median(vals.dropna()))
+        for name in wide.columns:
+            vals = wide[name]
+            pol = indicator_polarity(vals, rank)
+            clean = vals.dropna().to_numpy(dtype=float)
+            sorted_vals = np.sort(clean * pol)
+            median = float(np.median(clean))
             for slug, m in mem.groupby("slug"):
-                v = vals.reindex(m["lsoa_code"]).to_numpy(float)
-                w = m["weight"].to_numpy(float)
+                v = vals.reindex(m["lsoa_code"].to_numpy(dtype=object)).to_numpy(dtype=float)
+                w = m["weight"].to_numpy(dtype=float)
                 ok = ~np.isnan(v)
                 if not ok.any():
                     continue
                 val = float(np.average(v[ok], weights=w[ok]))
-                position = 100.0 * np.searchsorted(sorted_vals, val * pol, side="left") / len(
-                    sorted_vals)
-                rows.append({"slug": slug, "key": key, "indicator": grp["indicator"].iloc[0],
-                             "value": val, "england_median": median, "position": position,
-                             "polarity": pol})
+                below = np.searchsorted(sorted_vals, val * pol, side="left")
+                ties = np.searchsorted(sorted_vals, val * pol, side="right") - below
+                rows.append({"slug": slug, "key": keymap[name], "indicator": name,
+                             "value": val, "england_median": median,
+                             "position": 100.0 * (below + 0.5 * ties) / len(sorted_vals),
+                             "worse": (val - median) * pol > 0, "polarity": pol})
         per_release[rel] = pd.DataFrame(rows)
     a, b = per_release[first], per_release[last]
     out = a.merge(b, on=["slug", "key"], how="outer", suffixes=(f"_{first}", f"_{last}"))
@@ -558,9 +582,9 @@ def monitoring(indicators: pd.DataFrame, members: Mapping[int, pd.DataFrame],
     out["direction"] = np.select(
         [~both, shift >= DIRECTION_THRESHOLD, shift <= -DIRECTION_THRESHOLD],
         ["not comparable", "worsening", "improving"], "little change")
-    latest_pos = out[f"position_{last}"].fillna(out[f"position_{first}"])
-    out["worse_than_england"] = latest_pos > 50
-    out["red_red"] = both & (out[f"position_{last}"] > 50) & (out["direction"] == "worsening")
+    out["worse_than_england"] = out[f"worse_{last}"].fillna(out[f"worse_{first}"]).astype(bool)
+    out["red_red"] = both & out[f"worse_{last}"].fillna(False).astype(bool) & (
+        out["direction"] == "worsening")
 
     def note(row) -> str:
         k = row["key"]
@@ -620,6 +644,83 @@ def unit_attributes(geo: pd.DataFrame, iod2010: pd.DataFrame,
     return out
 
 
+def lookup_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The LSOA 2001->2011 and 2011->2021 lookups (lookups module's parquet files; before
+    they exist, the same best-fit pairs through ``areas.crosswalk_mass``)."""
+    paths = [_processed("lookup_lsoa01_lsoa11.parquet"), _processed("lookup_lsoa11_lsoa21.parquet")]
+    if all(p.exists() for p in paths):
+        return pd.read_parquet(paths[0]), pd.read_parquet(paths[1])
+    from . import areas
+
+    return areas.crosswalk_mass(2001, 2011), areas.crosswalk_mass(2011, 2021)
+
+
+def geography() -> pd.DataFrame:
+    """``lsoa_geography.parquet`` (lsoa_code, lsoa_vintage, lad_code, region_name, ruc); before
+    the lookups module has built it, LSOA 2011 rows from the ONS lookups in the catalogue."""
+    path = _processed("lsoa_geography.parquet")
+    if path.exists():
+        return pd.read_parquet(path)
+    from . import catalogue
+    from .io import read_rda_frame
+
+    lk = read_rda_frame(catalogue.path_for("lookup_lsoa11_ltla21"), ["lsoa11_code", "ltla21_code"])
+    reg = read_rda_frame(catalogue.path_for("lookup_ltla21_region21"),
+                         ["ltla21_code", "region21_name"])
+    ruc = read_rda_frame(catalogue.path_for("ruc11_lsoa11"), ["lsoa11_code", "classification"])
+    out = (lk[["lsoa11_code", "ltla21_code"]]
+           .merge(reg[["ltla21_code", "region21_name"]], on="ltla21_code", how="left")
+           .merge(ruc[["lsoa11_code", "classification"]], on="lsoa11_code", how="left")
+           .rename(columns={"lsoa11_code": "lsoa_code", "ltla21_code": "lad_code",
+                            "region21_name": "region_name", "classification": "ruc"}))
+    return out.assign(lsoa_vintage=2011)
+
+
+#: IoD 2019 numerators and the File 6 (mid-2015) denominators that make the domain rates.
+RATE_DENOMINATORS: dict[str, tuple[str, str]] = {
+    "income": ("income_domain_numerator", "population"),
+    "employment": ("employment_domain_numerator", "working_age"),
+    "idaci": ("income_deprivation_affecting_children_index_idaci_numerator", "children_0_15"),
+    "idaopi": ("income_deprivation_affecting_older_people_index_idaopi_numerator",
+               "older_60_plus"),
+}
+
+
+def rate_indicators(ind: pd.DataFrame, iod: pd.DataFrame) -> pd.DataFrame:
+    """Income, employment, IDACI and IDAOPI rates (share of people) as ``<measure>_score``.
+
+    2025: the published domain scores. 2019: numerator / the IoD 2019 denominator (File 6,
+    mid-2015 populations in ``lsoa_population.parquet``), since the 2019 LSOA table carries
+    ranks but no scores. Empty when the inputs are missing.
+    """
+    frames = []
+    s25 = iod[(iod["release"] == 2025) & iod["measure"].isin(SCORE_MEASURES) & iod["score"].notna()]
+    if len(s25):
+        frames.append(pd.DataFrame({"release": 2025, "lsoa_code": s25["lsoa_code"],
+                                    "lsoa_vintage": s25["lsoa_vintage"],
+                                    "indicator": s25["measure"] + "_score",
+                                    "value": s25["score"]}))
+    pop_path = _processed("lsoa_population.parquet")
+    if pop_path.exists():
+        pop = pd.read_parquet(pop_path)
+        pop = pop[(pop["lsoa_vintage"] == 2011) & (pop["year"] == 2015)].set_index("lsoa_code")
+        i19 = ind[ind["release"] == 2019]
+        for measure, (num, den) in RATE_DENOMINATORS.items():
+            if den not in pop.columns or pop.empty:
+                continue
+            n = i19[i19["indicator"] == num].set_index("lsoa_code")["value"]
+            n = n[~n.index.duplicated()].reindex(pop.index)
+            d = pop[den]
+            # the published file leaves small numerators blank (fewer than 5 people):
+            # counted as 0 here, which only matters for England's least deprived LSOAs
+            rate = (n.fillna(0.0) / d.where(d > 0)).dropna()
+            frames.append(pd.DataFrame({"release": 2019, "lsoa_code": rate.index,
+                                        "lsoa_vintage": 2011, "indicator": f"{measure}_score",
+                                        "value": rate.to_numpy()}))
+    cols = ["release", "lsoa_code", "lsoa_vintage", "indicator", "value"]
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
 def _areas_digest(areas_file: Path) -> str:
     return hashlib.sha256(Path(areas_file).read_bytes()).hexdigest()[:16]
 
@@ -639,9 +740,8 @@ def run(areas_file: str | Path = config.DEFAULT_AREAS_FILE, spec: MatchSpec = Ma
     area_set = areas.load_areas(areas_file)
     iod = _read("iod_lsoa.parquet", columns=["release", "lsoa_code", "lsoa_vintage", "lad_code",
                                               "lad_name", "measure", "score", "rank"])
-    lk01 = _read("lookup_lsoa01_lsoa11.parquet")
-    lk11 = _read("lookup_lsoa11_lsoa21.parquet")
-    geo = _read("lsoa_geography.parquet")
+    lk01, lk11 = lookup_tables()
+    geo = geography()
     panel = build_panel(iod, lk01, lk11)
     attrs = unit_attributes(geo, iod[(iod["release"] == BASE) & (iod["measure"] == "imd")], lk01)
     units = panel.join(attrs).join(covariates(panel)[["imd_trend_2004_2010"]])
@@ -670,12 +770,7 @@ def run(areas_file: str | Path = config.DEFAULT_AREAS_FILE, spec: MatchSpec = Ma
                      ignore_index=True)
 
     ind = _read("iod_indicators.parquet")
-    extra = iod[iod["measure"].isin(SCORE_MEASURES) & iod["release"].isin([2019, 2025])
-                & iod["score"].notna()]
-    if len(extra):
-        ind = pd.concat([ind, extra.assign(indicator=extra["measure"] + "_score")
-                         .rename(columns={"score": "value"})[list(ind.columns)]],
-                        ignore_index=True)
+    ind = pd.concat([ind, rate_indicators(ind, iod)], ignore_index=True)
     imd_rank = {r: iod[(iod["release"] == r) & (iod["measure"] == "imd")]
                 .drop_duplicates("lsoa_code").set_index("lsoa_code")["rank"] for r in (2019, 2025)}
     mons = monitoring(ind, {2019: areas.members(area_set, 2011),
