@@ -150,7 +150,7 @@ def test_rotherham_file_matches_report_counts():
 
 
 @pytest.mark.mirror
-def test_rotherham_areas_on_mirror(raw_data):
+def test_rotherham_areas_on_mirror(processed):
     s = areas.load_areas()
     assert s.la_code == config.DEFAULT_LA_CODE
     for vintage in areas.VINTAGES:
@@ -254,3 +254,26 @@ def test_rotherham_draft_on_mirror(processed, tmp_path):
     assert drafted == [1] * 7 + [3, 18]
     target = {c for a in areas.load_areas() for c in a.lsoas}
     assert target <= {c for a in s for c in a.lsoas}
+
+
+@pytest.mark.mirror
+def test_carry_real_split_and_merge(processed, tmp_path):
+    # Rotherham 012D (2001) split into two 2011 LSOAs
+    split = areas.carry_codes(["E01007722"], 2001, 2011)
+    assert split["lsoa_code"].tolist() == ["E01032926", "E01032927"]
+    assert split["weight"].tolist() == [1.0, 1.0]
+    # Rotherham 024C and 024D (2011) merged into E01034253 (2021)
+    one = areas.carry_codes(["E01007813"], 2011, 2021)
+    assert one["lsoa_code"].tolist() == ["E01034253"]
+    assert 0.2 < one["weight"].iloc[0] < 0.8
+    both = areas.carry_codes(["E01007813", "E01007814"], 2011, 2021)
+    assert both["weight"].tolist() == pytest.approx([1.0])
+    # an area file on 2021 codes carried back to 2001
+    p = tmp_path / "a.yml"
+    p.write_text("la_code: E08000018\nla_name: Rotherham\nareas:\n"
+                 "  - {slug: x, name: X, area_type: unclassified, lsoa_vintage: 2021,\n"
+                 "     lsoas: [E01034253, E01032926]}\n")
+    m = areas.members(areas.load_areas(p), 2001)
+    assert sorted(m["lsoa_code"]) == ["E01007722", "E01007813", "E01007814"]
+    w = dict(zip(m["lsoa_code"], m["weight"], strict=True))
+    assert w["E01007813"] == pytest.approx(1.0) and 0 < w["E01007722"] < 1

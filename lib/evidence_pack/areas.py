@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import catalogue, config
+from . import config
 from .io import DataError
 
 #: The area types the 2011 report uses (section 7.2).
@@ -96,41 +96,14 @@ class AreaSet:
 
 @lru_cache(maxsize=4)
 def lsoa_districts(vintage: int) -> dict[str, str]:
-    """LSOA code -> district code for every English (and Welsh) LSOA of ``vintage``.
+    """LSOA code -> district code for every English LSOA of ``vintage`` (2001, 2011, 2021),
+    from ``lookups.geography`` (the lookups store)."""
+    from . import lookups
 
-    2001 LSOAs use the districts of the ONS 2001->2011 lookup (2011 districts), 2011 LSOAs
-    the 2021 districts, 2021 LSOAs the 2024 districts.
-    """
     if vintage not in VINTAGES:
         raise ValueError(f"vintage must be one of {VINTAGES}, not {vintage!r}")
-    geo = _lookups_geography()
-    if geo is not None:
-        sub = geo[geo["lsoa_vintage"] == vintage]
-        if len(sub):
-            return dict(zip(sub["lsoa_code"], sub["lad_code"], strict=True))
-    from .io import read_rda_frame
-
-    if vintage == 2001:
-        df = pd.read_csv(catalogue.path_for("220"), usecols=["LSOA01CD", "LAD11CD"])
-        return dict(zip(df["LSOA01CD"], df["LAD11CD"], strict=True))
-    if vintage == 2011:
-        df = read_rda_frame(catalogue.path_for("lookup_lsoa11_ltla21"),
-                            ["lsoa11_code", "ltla21_code"])
-        return dict(zip(df["lsoa11_code"], df["ltla21_code"], strict=True))
-    df = read_rda_frame(catalogue.path_for("lookup_lsoa21_ward24_ltla24"),
-                        ["lsoa21_code", "ltla24_code"])
-    return dict(zip(df["lsoa21_code"], df["ltla24_code"], strict=True))
-
-
-def _lookups_geography() -> pd.DataFrame | None:
-    """``lsoa_geography.parquet`` from the lookups module when it has been built."""
-    p = config.PROCESSED_DIR / "lsoa_geography.parquet"
-    if not p.exists():
-        return None
-    try:
-        return pd.read_parquet(p, columns=["lsoa_code", "lsoa_vintage", "lad_code"])
-    except Exception:  # a half-built or older file: fall back to the raw lookups
-        return None
+    geo = lookups.geography(vintage)
+    return dict(zip(geo["lsoa_code"], geo["lad_code"], strict=True))
 
 
 # --------------------------------------------------------------------------- load
@@ -318,61 +291,16 @@ def carry_codes(codes: Iterable[str], from_vintage: int, to_vintage: int,
 
 
 def crosswalk_mass(from_vintage: int, to_vintage: int) -> pd.DataFrame:
-    """Pairs of LSOAs across two vintages with the mass they share (from_code, to_code, mass).
+    """Pairs of LSOAs across two vintages with the people they share: from_code, to_code,
+    mass (``lookups.lookup``'s overlap population; either direction, 2001<->2021 composed)."""
+    from . import lookups
 
-    Built from the lookups module's tables (``lookup_lsoa01_lsoa11.parquet``,
-    ``lookup_lsoa11_lsoa21.parquet``: ``weight`` = share of the from-LSOA going to the
-    to-LSOA); 2001<->2021 goes through 2011. Mass = weight (each LSOA counted as 1: the
-    mirror has no 2001 LSOA populations). Either direction.
-    """
     if {from_vintage, to_vintage} - set(VINTAGES) or from_vintage == to_vintage:
         raise ValueError(f"bad vintages {from_vintage}->{to_vintage}")
-    lo, hi = sorted((from_vintage, to_vintage))
-    if (lo, hi) == (2001, 2021):
-        a = _pair_mass(2001, 2011)
-        b = _pair_mass(2011, 2021)
-        # share of each 2011 LSOA going to each 2021 LSOA
-        b = b.assign(share=b["mass"] / b.groupby("from_code")["mass"].transform("sum"))
-        m = a.merge(b[["from_code", "to_code", "share"]], left_on="to_code",
-                    right_on="from_code", suffixes=("", "_b"))
-        m = m.assign(mass=m["mass"] * m["share"])
-        cw = (m.groupby(["from_code", "to_code_b"], as_index=False)["mass"].sum()
-              .rename(columns={"to_code_b": "to_code"}))
-    else:
-        cw = _pair_mass(lo, hi)
-    if from_vintage > to_vintage:
-        cw = cw.rename(columns={"from_code": "to_code", "to_code": "from_code"})
-    return cw[["from_code", "to_code", "mass"]]
-
-
-@lru_cache(maxsize=4)
-def _pair_mass(lo: int, hi: int) -> pd.DataFrame:
-    """Adjacent-vintage crosswalk with mass = share of the older LSOA in each newer one."""
-    name = {2001: "lookup_lsoa01_lsoa11.parquet", 2011: "lookup_lsoa11_lsoa21.parquet"}[lo]
-    p = config.PROCESSED_DIR / name
-    if p.exists():
-        df = pd.read_parquet(p)
-        fc = next(c for c in df.columns if c in ("from_code", f"lsoa{lo % 100:02d}_code"))
-        tc = next(c for c in df.columns if c in ("to_code", f"lsoa{hi % 100:02d}_code"))
-        w = df["weight"] if "weight" in df.columns else 1.0
-        out = pd.DataFrame({"from_code": df[fc], "to_code": df[tc], "mass": w})
-    else:
-        out = _raw_pair(lo, hi)
-    return out.drop_duplicates(["from_code", "to_code"]).reset_index(drop=True)
-
-
-def _raw_pair(lo: int, hi: int) -> pd.DataFrame:
-    """Fallback before the lookups store exists: equal shares over the ONS lookups."""
-    if lo == 2001:
-        df = pd.read_csv(catalogue.path_for("220"), usecols=["LSOA01CD", "LSOA11CD"])
-        df.columns = ["from_code", "to_code"]
-    else:
-        df = pd.read_csv(catalogue.path_for(
-            "lsoa_2011_to_lsoa_2021_to_local_authority_district_2022_lookup_for_england_and_w"),
-            usecols=["F_LSOA11CD", "LSOA21CD"])
-        df.columns = ["from_code", "to_code"]
-    n = df.groupby("from_code")["to_code"].transform("size")
-    return df.assign(mass=1.0 / n)
+    pairs = lookups.lookup(from_vintage, to_vintage)
+    mass = pairs["population"].astype("float64").clip(lower=1e-9)
+    return pd.DataFrame({"from_code": pairs["from_code"], "to_code": pairs["to_code"],
+                         "mass": mass.to_numpy()})
 
 
 # --------------------------------------------------------------------------- drafting
@@ -519,38 +447,14 @@ def render_draft(la_code: str, la_name: str, release: int, threshold: float, vin
 
 
 def lsoa_names(codes: Iterable[str], vintage: int) -> pd.DataFrame:
-    """MSOA (House of Commons Library) and ward names of LSOAs: lsoa_code, msoa_name,
-    ward_name. From the lookups store (``lsoa_geography.parquet``) when built."""
+    """MSOA (House of Commons Library) and ward names of LSOAs of ``vintage``:
+    lsoa_code, msoa_name, ward_name (``lookups.geography``; wards of that vintage's lookup)."""
+    from . import lookups
+
     codes = list(dict.fromkeys(codes))
-    p = config.PROCESSED_DIR / "lsoa_geography.parquet"
-    if p.exists():
-        geo = pd.read_parquet(p)
-        sub = geo[(geo["lsoa_vintage"] == vintage) & geo["lsoa_code"].isin(codes)]
-        if len(sub):
-            return (sub[["lsoa_code", "msoa_name", "ward_name"]]
-                    .drop_duplicates("lsoa_code").reset_index(drop=True))
-    return _names_from_raw(codes, vintage)
-
-
-def _names_from_raw(codes: list[str], vintage: int) -> pd.DataFrame:
-    """Fallback: carry to 2021 LSOAs; 2024 ward names; MSOA 2021 names (HoC Library)."""
-    from .io import read_rda_frame
-
-    w = read_rda_frame(catalogue.path_for("lookup_lsoa21_ward24_ltla24"),
-                       ["lsoa21_code", "lsoa21_name", "ward24_name"])
-    hcl = pd.read_csv(catalogue.path_for("msoa_names_2021csv"), encoding="utf-8-sig")
-    hcl.columns = [c.lstrip("\ufeff").lstrip("ï»¿") for c in hcl.columns]
-    msoa_by_name = dict(zip(hcl["msoa21nm"], hcl["msoa21hclnm"], strict=False))
-    w = w.assign(msoa_name=w["lsoa21_name"].str[:-1].map(msoa_by_name))
-    rows = []
-    for c in codes:
-        c21 = carry_codes([c], vintage, 2021) if vintage != 2021 else pd.DataFrame(
-            {"lsoa_code": [c]})
-        sub = w[w["lsoa21_code"].isin(c21["lsoa_code"])]
-        rows.append({"lsoa_code": c,
-                     "msoa_name": (_common(sub["msoa_name"].dropna().tolist(), 1) or [""])[0],
-                     "ward_name": (_common(sub["ward24_name"].dropna().tolist(), 1) or [""])[0]})
-    return pd.DataFrame(rows, columns=["lsoa_code", "msoa_name", "ward_name"])
+    geo = lookups.geography(vintage)
+    sub = geo[geo["lsoa_code"].isin(codes)][["lsoa_code", "msoa_name", "ward_name"]]
+    return sub.drop_duplicates("lsoa_code").reset_index(drop=True)
 
 
 def selected_lsoas(la_code: str, release: int, threshold: float = 10.0,

@@ -252,12 +252,15 @@ def _outputs() -> list[Path]:
 
 
 def _inputs() -> list[Path]:
-    ids = [v[0] for v in SF_LAYERS.values()] + ["220", "lookup_ltla24_region24"]
-    return [catalogue.path_for(i) for i in ids]
+    from . import lookups
+
+    ids = [v[0] for v in SF_LAYERS.values()] + ["lookup_ltla24_region24"]
+    ids += [e.id for e in catalogue.select(groups=[OI_GROUP])]
+    return [catalogue.path_for(i) for i in ids] + [lookups.LOOKUP_01_11, lookups.GEOGRAPHY_FILE]
 
 
 def _fresh(outputs: list[Path], inputs: list[Path]) -> bool:
-    if not all(p.exists() for p in outputs):
+    if not all(p.exists() for p in outputs) or not all(p.exists() for p in inputs):
         return False
     newest_in = max(p.stat().st_mtime for p in inputs)
     return min(p.stat().st_mtime for p in outputs) >= newest_in
@@ -309,7 +312,7 @@ def prepare(force: bool = False, layers: Iterable[str] | None = None) -> list[Pa
 
 def _lsoa01_names() -> dict[str, str]:
     df = pd.read_csv(catalogue.path_for("220"), usecols=["LSOA01CD", "LSOA01NM"])
-    return dict(zip(df["LSOA01CD"], df["LSOA01NM"], strict=False))
+    return dict(zip(df["LSOA01CD"], df["LSOA01NM"], strict=False))  # ONS names, 2001 LSOAs
 
 
 def build_regions(lads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
