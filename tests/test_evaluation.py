@@ -108,16 +108,18 @@ def test_area_cluster_bootstrap_is_wider_with_area_shocks():
 
 
 def _tiny_store():
-    """2001: a, b, c, d. 2011: a->X, b split into Y1 (60%) and Y2 (40%), c and d merge into Z.
-    2021: X->X, Y1->Y1, Y2 split equally into W1 and W2, Z->Z."""
-    lk01 = pd.DataFrame({"lsoa01_code": ["a", "b", "b", "c", "d"],
-                         "lsoa11_code": ["X", "Y1", "Y2", "Z", "Z"],
-                         "change": ["U", "S", "S", "M", "M"],
-                         "weight": [1.0, 0.6, 0.4, 1.0, 1.0]})
-    lk11 = pd.DataFrame({"lsoa11_code": ["X", "Y1", "Y2", "Y2", "Z"],
-                         "lsoa21_code": ["X", "Y1", "W1", "W2", "Z"],
-                         "change": ["U", "U", "S", "S", "U"],
-                         "weight": [1.0, 1.0, 0.5, 0.5, 1.0]})
+    """2001: a, b, c, d. 2011: a->X, b split into Y1 (60% of its people) and Y2 (40%), c and
+    d merge into Z. 2021: X->X, Y1->Y1, Y2 split equally into W1 and W2, Z->Z. ``pairs``
+    run from each later vintage back to 2001 with the overlap populations, as
+    ``lookups.lookup(later, 2001)`` gives them."""
+    pairs = {
+        2011: pd.DataFrame({"from_code": ["X", "Y1", "Y2", "Z", "Z"],
+                            "to_code": ["a", "b", "b", "c", "d"],
+                            "population": [100.0, 60.0, 40.0, 80.0, 120.0]}),
+        2021: pd.DataFrame({"from_code": ["X", "Y1", "W1", "W2", "Z", "Z"],
+                            "to_code": ["a", "b", "b", "b", "c", "d"],
+                            "population": [100.0, 60.0, 20.0, 20.0, 80.0, 120.0]}),
+    }
     rows = []
     for rel, codes, ranks in [
         (2004, ["a", "b", "c", "d"], [1, 2, 3, 4]),
@@ -129,27 +131,27 @@ def _tiny_store():
         for c, r in zip(codes, ranks, strict=True):
             rows.append({"release": rel, "lsoa_code": c, "lsoa_vintage": vintage,
                          "measure": "imd", "rank": r})
-    return pd.DataFrame(rows), lk01, lk11
+    return pd.DataFrame(rows), pairs
 
 
 def test_no_lsoa_lost_across_geography_changes():
-    iod, lk01, lk11 = _tiny_store()
-    panel = ev.build_panel(iod, lk01, lk11, measures=["imd"])
-    assert len(panel) == 4 and list(panel.index) == ["a", "b", "c", "d"]
+    iod, pairs = _tiny_store()
+    panel = ev.build_panel(iod, pairs, measures=["imd"])
+    assert len(panel) == 4 and list(panel.index) == ["a", "b", "c", "d"]  # count asserted
     assert panel.notna().all().all()  # every 2001 LSOA has every release
-    # 2015: b = 0.6*Y1 + 0.4*Y2 = 0.6*50 + 0.4*75 (percentiles of 4 LSOAs)
+    # 2015: b = 0.6*Y1 + 0.4*Y2 (England percentiles among 4 LSOAs: 50 and 75)
     assert panel.loc["b", "imd_2015"] == pytest.approx(0.6 * 50 + 0.4 * 75)
     assert panel.loc["c", "imd_2015"] == panel.loc["d", "imd_2015"] == pytest.approx(100)
-    # 2025 (5 LSOAs): b = 0.6*Y1 + 0.4*(W1+W2)/2
+    # 2025 (5 LSOAs): b = 0.6*Y1 + 0.2*W1 + 0.2*W2
     assert panel.loc["b", "imd_2025"] == pytest.approx(0.6 * 20 + 0.2 * 40 + 0.2 * 60)
     assert panel.loc["a", "imd_2025"] == pytest.approx(100)
 
 
 def test_lost_lsoa_raises():
-    iod, lk01, lk11 = _tiny_store()
+    iod, pairs = _tiny_store()
     iod = iod[~((iod["release"] == 2015) & (iod["lsoa_code"] == "X"))]
     with pytest.raises(DataError, match="lost"):
-        ev.build_panel(iod, lk01, lk11, measures=["imd"])
+        ev.build_panel(iod, pairs, measures=["imd"])
 
 
 def test_monitoring_flags_red_red_and_keeps_like_with_like():

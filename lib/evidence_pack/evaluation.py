@@ -84,94 +84,45 @@ def percentiles(iod: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _lookup_pairs(lookup: pd.DataFrame, frm: int, to: int) -> pd.DataFrame:
-    """Normalise a lookup to columns ``from``, ``to``, ``weight`` (share of from going to to)."""
-    f2, t2 = f"{frm % 100:02d}", f"{to % 100:02d}"
-    fcol = next((c for c in (f"lsoa{f2}_code", f"lsoa{frm}_code", "from", "from_code")
-                 if c in lookup.columns), None)
-    tcol = next((c for c in (f"lsoa{t2}_code", f"lsoa{to}_code", "to", "to_code")
-                 if c in lookup.columns), None)
-    if fcol is None or tcol is None:
-        raise DataError(f"lookup_lsoa{f2}_lsoa{t2}.parquet",
-                        f"cannot find from/to code columns in {list(lookup.columns)}")
-    out = pd.DataFrame({"from": lookup[fcol].astype(str), "to": lookup[tcol].astype(str)})
-    wcol = next((c for c in ("weight", "mass") if c in lookup.columns), None)
-    out["weight"] = lookup[wcol].astype(float) if wcol else np.nan
-    if out["weight"].isna().all():  # equal shares when the lookup carries no weights
-        out["weight"] = 1.0 / out.groupby("from")["to"].transform("count")
-    return out.drop_duplicates(["from", "to"])
-
-
-def unit_weights(lk01_11: pd.DataFrame, lk11_21: pd.DataFrame) -> dict[int, pd.DataFrame]:
-    """For each later vintage, the pairs (``unit`` = LSOA 2001, ``code``, ``weight``).
-
-    2021 weights compose the two lookups: w(a->k) = sum_j w(a->j) * w(j->k).
-    """
-    a = _lookup_pairs(lk01_11, 2001, 2011)
-    b = _lookup_pairs(lk11_21, 2011, 2021)
-    ab = a.merge(b, left_on="to", right_on="from", suffixes=("", "_b"))
-    ab = (ab.assign(weight=ab["weight"] * ab["weight_b"])
-          .groupby(["from", "to_b"], as_index=False)["weight"].sum())
-    return {
-        2011: a.rename(columns={"from": "unit", "to": "code"}),
-        2021: ab.rename(columns={"from": "unit", "to_b": "code"}),
-    }
-
-
-def carry_back(values: pd.DataFrame, pairs: pd.DataFrame, units: Iterable[str],
-               source: str = "iod_lsoa.parquet") -> pd.DataFrame:
-    """Carry wide ``values`` (index = later LSOA code) back to 2001 ``units``.
-
-    Each unit takes the weighted mean of the later LSOAs it became (weights renormalised
-    over the later LSOAs that have a value). Raises DataError if any unit is lost.
-    """
-    units = pd.Index(sorted(set(units)), dtype=object, name="unit")
-    uidx = units.get_indexer(pairs["unit"].to_numpy(dtype=object))
-    cidx = pd.Index(values.index.to_numpy(dtype=object)).get_indexer(
-        pairs["code"].to_numpy(dtype=object))
-    ok = (uidx >= 0) & (cidx >= 0)
-    uidx, cidx = uidx[ok], cidx[ok]
-    w = pairs["weight"].to_numpy(dtype=float)[ok][:, None]
-    v = values.to_numpy(dtype=float)[cidx]
-    has = ~np.isnan(v)
-    num = np.zeros((len(units), v.shape[1]))
-    den = np.zeros_like(num)
-    np.add.at(num, uidx, np.where(has, v * w, 0.0))
-    np.add.at(den, uidx, np.where(has, w, 0.0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = pd.DataFrame(np.where(den > 0, num / den, np.nan), index=units,
-                           columns=values.columns)
-    lost = out.isna().all(axis=1)
-    if lost.any():
-        raise DataError(source, f"{int(lost.sum())} LSOA(s) 2001 lost when carrying values back "
-                        f"from the later geography (first: {lost[lost].index[0]})")
-    return out
-
-
-def build_panel(iod: pd.DataFrame, lk01_11: pd.DataFrame, lk11_21: pd.DataFrame,
+def build_panel(iod: pd.DataFrame, pairs: Mapping[int, pd.DataFrame] | None = None,
                 measures: Sequence[str] = MEASURES) -> pd.DataFrame:
     """Wide panel: one row per LSOA 2001, columns ``<measure>_<release>`` = England percentile.
 
-    Releases on LSOA 2011/2021 are carried back to 2001 (``carry_back``); the row count is
-    the number of LSOAs in IMD 2010 and is asserted unchanged.
+    Releases on LSOA 2011/2021 are carried back to the 2001 LSOAs with ``lookups.carry``
+    (``how="mean"``: each 2001 LSOA takes the overlap-population-weighted mean of the later
+    LSOAs it became; merged LSOAs share their successor's value). ``pairs`` (vintage ->
+    from_code/to_code/population pairs from that vintage to 2001) is for tests; by default
+    the lookups module's crosswalks. The row count is the number of LSOAs ranked in IMD
+    2010, and every one must have a value in every release (DataError otherwise).
     """
+    from . import lookups
+
     long = percentiles(iod[iod["measure"].isin(measures)])
     base = long[(long["release"] == BASE) & (long["measure"] == "imd")]
     if base.empty:
         raise DataError("iod_lsoa.parquet", "no IMD 2010 ranks: cannot define the LSOA 2001 units")
-    units = pd.Index(sorted(base["lsoa_code"].astype(str).unique()), name="unit")
-    weights = unit_weights(lk01_11, lk11_21)
+    units = pd.Index(sorted(base["lsoa_code"].astype(str).unique()), dtype=object)
     parts = []
     for vintage, grp in long.groupby("lsoa_vintage"):
         wide = grp.pivot_table(index="lsoa_code", columns=["measure", "release"], values="pct",
                                aggfunc="first")
-        wide.columns = [col(m, int(r)) for m, r in wide.columns]
-        wide.index = wide.index.astype(str)
-        if int(vintage) == UNIT_VINTAGE:
-            parts.append(wide.reindex(units))
-        else:
-            parts.append(carry_back(wide, weights[int(vintage)], units,
-                                    source=f"iod_lsoa.parquet (LSOA {int(vintage)})"))
+        cols = [col(m, int(r)) for m, r in wide.columns]
+        wide.columns = cols
+        wide.index = pd.Index(wide.index.astype(str), name="lsoa_code")
+        if int(vintage) != UNIT_VINTAGE:
+            carried = lookups.carry(wide.reset_index(), cols, int(vintage), UNIT_VINTAGE,
+                                    how="mean", pairs=None if pairs is None else pairs[int(vintage)])
+            wide = carried.set_index("lsoa_code")[cols]
+        wide.index = pd.Index(wide.index.to_numpy(dtype=object))
+        part = wide.reindex(units)
+        for release in grp["release"].unique():
+            rel_cols = [c for c in cols if c.endswith(f"_{int(release)}")]
+            lost = part[rel_cols].isna().all(axis=1)
+            if lost.any():
+                raise DataError("iod_lsoa.parquet", f"{int(lost.sum())} LSOA(s) 2001 lost when "
+                                f"putting release {int(release)} (LSOA {int(vintage)}) on the 2001 "
+                                f"LSOAs (first: {lost[lost].index[0]})")
+        parts.append(part)
     panel = pd.concat(parts, axis=1)
     panel.index.name = "lsoa_code"
     if len(panel) != len(units):
@@ -618,62 +569,21 @@ def _read(name: str, **kw) -> pd.DataFrame:
     return pd.read_parquet(path, **kw)
 
 
-def unit_attributes(geo: pd.DataFrame, iod2010: pd.DataFrame,
-                    lk01_11: pd.DataFrame) -> pd.DataFrame:
-    """District (IMD 2010), region and rural-urban class for each LSOA 2001.
+def unit_attributes(geo: pd.DataFrame, iod2010: pd.DataFrame) -> pd.DataFrame:
+    """District (as in IMD 2010), region and rural-urban class of each LSOA 2001.
 
-    Taken from the 2001 rows of ``lsoa_geography`` where it has them, otherwise from the
-    LSOA 2011 that holds the largest share of the 2001 LSOA.
+    ``geo``: the 2001 rows of ``lsoa_geography.parquet`` (region, ``ruc`` class).
     """
-    base = (iod2010.drop_duplicates("lsoa_code").set_index("lsoa_code")[["lad_code", "lad_name"]])
-    base.index = base.index.astype(str)
-    g01 = geo[geo["lsoa_vintage"] == 2001].set_index("lsoa_code")
-    if len(g01) and g01["ruc"].notna().any():
-        attrs = g01[["region_name", "ruc"]].reindex(base.index)
-    else:
-        pairs = _lookup_pairs(lk01_11, 2001, 2011).sort_values("weight", ascending=False)
-        best = pairs.drop_duplicates("from").set_index("from")["to"]
-        g11 = geo[geo["lsoa_vintage"] == 2011].drop_duplicates("lsoa_code").set_index("lsoa_code")
-        attrs = g11[["region_name", "ruc"]].reindex(best.reindex(base.index).to_numpy())
-        attrs.index = base.index
-    out = base.join(attrs)
-    lost = out["ruc"].isna()
+    base = iod2010.drop_duplicates("lsoa_code").set_index("lsoa_code")[["lad_code", "lad_name"]]
+    base.index = pd.Index(base.index.to_numpy(dtype=object), name="lsoa_code")
+    g01 = geo[geo["lsoa_vintage"] == UNIT_VINTAGE].drop_duplicates("lsoa_code")
+    g01 = g01.set_index(pd.Index(g01["lsoa_code"].to_numpy(dtype=object)))
+    out = base.join(g01[["region_name", "ruc"]])
+    lost = out["ruc"].isna() | out["region_name"].isna()
     if lost.any():
         raise DataError("lsoa_geography.parquet", f"{int(lost.sum())} LSOA(s) 2001 without a "
-                        f"rural-urban class (first: {out.index[lost][0]})")
+                        f"region or rural-urban class (first: {out.index[lost][0]})")
     return out
-
-
-def lookup_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The LSOA 2001->2011 and 2011->2021 lookups (lookups module's parquet files; before
-    they exist, the same best-fit pairs through ``areas.crosswalk_mass``)."""
-    paths = [_processed("lookup_lsoa01_lsoa11.parquet"), _processed("lookup_lsoa11_lsoa21.parquet")]
-    if all(p.exists() for p in paths):
-        return pd.read_parquet(paths[0]), pd.read_parquet(paths[1])
-    from . import areas
-
-    return areas.crosswalk_mass(2001, 2011), areas.crosswalk_mass(2011, 2021)
-
-
-def geography() -> pd.DataFrame:
-    """``lsoa_geography.parquet`` (lsoa_code, lsoa_vintage, lad_code, region_name, ruc); before
-    the lookups module has built it, LSOA 2011 rows from the ONS lookups in the catalogue."""
-    path = _processed("lsoa_geography.parquet")
-    if path.exists():
-        return pd.read_parquet(path)
-    from . import catalogue
-    from .io import read_rda_frame
-
-    lk = read_rda_frame(catalogue.path_for("lookup_lsoa11_ltla21"), ["lsoa11_code", "ltla21_code"])
-    reg = read_rda_frame(catalogue.path_for("lookup_ltla21_region21"),
-                         ["ltla21_code", "region21_name"])
-    ruc = read_rda_frame(catalogue.path_for("ruc11_lsoa11"), ["lsoa11_code", "classification"])
-    out = (lk[["lsoa11_code", "ltla21_code"]]
-           .merge(reg[["ltla21_code", "region21_name"]], on="ltla21_code", how="left")
-           .merge(ruc[["lsoa11_code", "classification"]], on="lsoa11_code", how="left")
-           .rename(columns={"lsoa11_code": "lsoa_code", "ltla21_code": "lad_code",
-                            "region21_name": "region_name", "classification": "ruc"}))
-    return out.assign(lsoa_vintage=2011)
 
 
 #: IoD 2019 numerators and the File 6 (mid-2015) denominators that make the domain rates.
@@ -740,10 +650,10 @@ def run(areas_file: str | Path = config.DEFAULT_AREAS_FILE, spec: MatchSpec = Ma
     area_set = areas.load_areas(areas_file)
     iod = _read("iod_lsoa.parquet", columns=["release", "lsoa_code", "lsoa_vintage", "lad_code",
                                               "lad_name", "measure", "score", "rank"])
-    lk01, lk11 = lookup_tables()
-    geo = geography()
-    panel = build_panel(iod, lk01, lk11)
-    attrs = unit_attributes(geo, iod[(iod["release"] == BASE) & (iod["measure"] == "imd")], lk01)
+    geo = _read("lsoa_geography.parquet", columns=["lsoa_code", "lsoa_vintage", "region_name",
+                                                    "ruc"])
+    panel = build_panel(iod)
+    attrs = unit_attributes(geo, iod[(iod["release"] == BASE) & (iod["measure"] == "imd")])
     units = panel.join(attrs).join(covariates(panel)[["imd_trend_2004_2010"]])
 
     mem01 = areas.members(area_set, 2001)
