@@ -87,17 +87,24 @@ def test_gap_widens_when_worst_get_worse():
         trends.change_by_group(iod, grp, 2010, 2015)
 
 
-def test_carried_percentiles_and_changes():
+def test_carried_ranks_and_changes():
     iod = _iod()
-    lookup = pd.DataFrame({"from_code": ["L00", "L01", "L02"], "to_code": ["N1", "N1", "N2"],
-                           "weight": [1.0, 1.0, 1.0]})
-    c07 = trends.carried_pct(iod, 2007, lookup)
-    n1 = c07.set_index("lsoa_code").loc["N1", "pct"]
-    assert n1 == pytest.approx(100 * (100 + 1100) / 2 / 32482)
-    c10 = trends.carried_pct(iod, 2010, lookup)
-    ch = trends.lsoa_changes(pd.concat([c07, c10]), ["N1", "N2"], 2007, 2010)
-    assert (ch["pct_change"] < 0).all()
-    assert trends.carried_pct(iod, 2010, None)["lsoa_code"].nunique() == 20
+    calls = []
+
+    def fake_carry(frame, cols, v_from, v_to, how):
+        calls.append((v_from, v_to, how))
+        out = frame.copy()
+        out["lsoa_code"] = "N" + out["lsoa_code"]
+        return out
+
+    c = trends.carried_ranks(iod, [2007, 2010], to_vintage=2011, carry=fake_carry)
+    assert calls == [(2001, 2011, "rerank")] * 2
+    assert c.loc[(c["release"] == 2007) & (c["lsoa_code"] == "NL01"), "pct"].item() == \
+        pytest.approx(100 * 1100 / 32_844)
+    ch = trends.lsoa_changes(c, ["NL00", "NL01", "NL05"], 2007, 2010).set_index("lsoa_code")
+    assert ch.loc["NL00", "rank_change"] == -90 and ch.loc["NL05", "rank_change"] == 0
+    with pytest.raises(DataError, match="release 2015 has no imd"):
+        trends.carried_ranks(iod, [2015], carry=fake_carry)
 
 
 def test_key_findings_are_written_from_the_data():
@@ -110,7 +117,7 @@ def test_key_findings_are_written_from_the_data():
     text = " ".join(f)
     assert "70th of 354 in 2007" in text and "53rd of 326 in 2010" in text
     assert "differ from the data" in text
-    assert "4 of 10 in 2007" in text
+    assert "4 in 2007, 4 in 2010 (of 10 LSOAs in 2007 and 10 in 2010)" in text
     assert "gap between the most and least deprived neighbourhoods is about the same" in text
     assert "score gap 21.0 -> 21.0" not in text
 

@@ -279,6 +279,13 @@ def domain_ranks(la_summary: pd.DataFrame, la_code: str, la_name: str | None = N
     return wide[[m for m in measures if m in wide.columns]].astype("Int64").reset_index()
 
 
+def complete_releases(profile: pd.DataFrame, measures: Iterable[str] = DOMAINS) -> list[int]:
+    """Releases of a ``domain_profile`` that hold every one of ``measures``."""
+    need = set(measures)
+    have = profile.groupby("release")["measure"].agg(set)
+    return [int(r) for r, m in have.items() if need <= m]
+
+
 def worst_domains(profile: pd.DataFrame, release: int, n: int = 3) -> list[str]:
     """The ``n`` domains with the highest share of LSOAs in the most deprived 10% in
     ``release`` (ties broken by the lower median national percentile)."""
@@ -364,45 +371,45 @@ def area_trend(iod: pd.DataFrame, area_sets: Mapping[str, Mapping[int, pd.DataFr
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def carried_pct(iod: pd.DataFrame, release: int, lookup: pd.DataFrame | None,
-                measure: str = "imd") -> pd.DataFrame:
-    """One release's LSOA national percentiles carried to a target LSOA geography.
+def carried_ranks(iod: pd.DataFrame, releases: Iterable[int], to_vintage: int = 2021,
+                  measure: str = "imd", carry=None) -> pd.DataFrame:
+    """Every release's LSOA ranks and deciles carried to one LSOA geography.
 
-    ``lookup`` has ``from_code``, ``to_code`` and ``weight`` (share of the from-LSOA's
-    population in the to-LSOA); None means the release is already on the target geography.
-    A target LSOA's value is the weight-averaged percentile of its source LSOAs; its decile
-    is the decile of that percentile (an approximation for LSOAs that were merged or split).
+    Uses ``lookups.carry(how="rerank")`` (population-weighted mean rank of the source LSOAs,
+    re-ranked 1..n over England's LSOAs of ``to_vintage``, deciles re-derived); a release
+    already on ``to_vintage`` keeps its published ranks. ``iod`` must hold every English LSOA
+    of each release for ``measure``. Returns release, lsoa_code, rank, decile, pct.
     """
-    sub = iod.loc[(iod["release"] == release) & (iod["measure"] == measure),
-                  ["lsoa_code", "rank", "decile"]].copy()
-    sub["pct"] = national_pct(sub["rank"], release)
-    if lookup is None:
-        out = sub.rename(columns={"decile": "decile_carried"})[["lsoa_code", "pct",
-                                                                 "decile_carried"]]
-        return out.assign(release=release)
-    _need(lookup, ["from_code", "to_code", "weight"], "lookup")
-    m = lookup.merge(sub, left_on="from_code", right_on="lsoa_code", how="inner")
-    m["wp"] = m["pct"] * m["weight"]
-    g = m.groupby("to_code").agg(wp=("wp", "sum"), w=("weight", "sum"))
-    out = pd.DataFrame({"lsoa_code": g.index, "pct": (g["wp"] / g["w"]).to_numpy()})
-    out["decile_carried"] = np.clip(np.ceil(out["pct"] / 10.0), 1, 10).astype(int)
-    return out.assign(release=release).reset_index(drop=True)
+    if carry is None:
+        from .lookups import carry
+    parts = []
+    for r in releases:
+        sub = iod.loc[(iod["release"] == r) & (iod["measure"] == measure),
+                      ["lsoa_code", "rank", "decile"]]
+        if sub.empty:
+            raise DataError("iod_lsoa", f"release {r} has no {measure} rows")
+        c = carry(sub, ["rank", "decile"], config.RELEASE_VINTAGE[int(r)], to_vintage,
+                  how="rerank")
+        parts.append(c[["lsoa_code", "rank", "decile"]].assign(release=int(r)))
+    out = pd.concat(parts, ignore_index=True)
+    out["pct"] = 100.0 * out["rank"] / config.ENGLAND_LSOAS[to_vintage]
+    return out[["release", "lsoa_code", "rank", "decile", "pct"]]
 
 
 def lsoa_changes(carried: pd.DataFrame, lsoas: Iterable[str], first: int, last: int
                  ) -> pd.DataFrame:
-    """For LSOAs on one geography: percentile and decile in ``first`` and ``last`` and the
-    change (positive percentile change = less deprived relative to England)."""
+    """For LSOAs on one geography: rank and decile in ``first`` and ``last`` and the change
+    (positive rank change = less deprived relative to the rest of England)."""
     lsoas = list(lsoas)
-    sub = carried.loc[carried["lsoa_code"].isin(lsoas)]
-    w = sub.pivot(index="lsoa_code", columns="release", values=["pct", "decile_carried"])
+    sub = carried.loc[carried["lsoa_code"].isin(lsoas) & carried["release"].isin([first, last])]
+    w = sub.pivot(index="lsoa_code", columns="release", values=["rank", "decile"])
     out = pd.DataFrame({
         "lsoa_code": w.index,
-        f"pct_{first}": w[("pct", first)].to_numpy(), f"pct_{last}": w[("pct", last)].to_numpy(),
-        f"decile_{first}": w[("decile_carried", first)].to_numpy(),
-        f"decile_{last}": w[("decile_carried", last)].to_numpy(),
+        f"rank_{first}": w[("rank", first)].to_numpy(), f"rank_{last}": w[("rank", last)].to_numpy(),
+        f"decile_{first}": w[("decile", first)].to_numpy(),
+        f"decile_{last}": w[("decile", last)].to_numpy(),
     })
-    out["pct_change"] = out[f"pct_{last}"] - out[f"pct_{first}"]
+    out["rank_change"] = out[f"rank_{last}"] - out[f"rank_{first}"]
     out["decile_change"] = out[f"decile_{last}"] - out[f"decile_{first}"]
     return out.reset_index(drop=True)
 
@@ -445,13 +452,14 @@ def key_findings(la_name: str, ranks: pd.DataFrame, counts: pd.DataFrame,
                     "data (") + txt + ").")
     c = counts.sort_values("release")
     if len(c):
+        trail = ", ".join(f"{_count(x.decile1)} in {int(x.release)}" for x in c.itertuples())
         cf, cl = c.iloc[0], c.iloc[-1]
-        peak = c.loc[c["decile1"].idxmax()]
-        out.append(f"Neighbourhoods (LSOAs) in England's most deprived 10%: {cf.decile1:.0f} of "
-                   f"{cf.lsoas:.0f} in {cf.release}, {cl.decile1:.0f} of {cl.lsoas:.0f} in "
-                   f"{cl.release} (highest: {peak.decile1:.0f} in {peak.release}).")
+        out.append(f"Neighbourhoods (LSOAs) in England's most deprived 10%: {trail} (of "
+                   f"{_count(cf.lsoas)} LSOAs in {int(cf.release)} and {_count(cl.lsoas)} in "
+                   f"{int(cl.release)}).")
     if len(domains):
-        last_rel = int(domains["release"].max())
+        full = complete_releases(domains) or [int(domains["release"].max())]
+        last_rel = full[-1]
         worst = worst_domains(domains, last_rel)
         sub = domains.loc[domains["release"] == last_rel].set_index("measure")
         parts = [f"{DOMAIN_LABELS[m].split(',')[0].lower()} "
@@ -464,9 +472,78 @@ def key_findings(la_name: str, ranks: pd.DataFrame, counts: pd.DataFrame,
         word = "wider" if b.pct_spread > a.pct_spread + 1 else (
             "narrower" if b.pct_spread < a.pct_spread - 1 else "about the same")
         out.append(f"The gap between the most and least deprived neighbourhoods is {word} in "
-                   f"{b.release} than in {a.release}: the 10th and 90th percentile "
+                   f"{int(b.release)} than in {int(a.release)}: the 10th and 90th percentile "
                    f"neighbourhoods sit {a.pct_spread:.0f} national percentile points apart in "
-                   f"{a.release} and {b.pct_spread:.0f} in {b.release}"
+                   f"{int(a.release)} and {b.pct_spread:.0f} in {int(b.release)}"
                    + (f" (IMD score gap {a.score_gap:.1f} -> {b.score_gap:.1f} points)."
                       if pd.notna(a.score_gap) and pd.notna(b.score_gap) else "."))
     return out
+
+
+def area_findings(name: str, counts: pd.DataFrame, changes: pd.DataFrame | None,
+                  first: int, last: int, district: pd.DataFrame | None = None) -> list[str]:
+    """Plain-English findings for one target area from ``decile_counts`` of its members and
+    ``lsoa_changes`` of its LSOAs (carried to one geography) between ``first`` and ``last``."""
+    out: list[str] = []
+    c = counts.sort_values("release").set_index("release")
+    if ((c["decile1"] - c["lsoas"]).abs() < 1e-9).all():
+        n = _count(c["lsoas"].iloc[-1])
+        out.append(f"{'All ' + n if n != '1' else 'The one'} of {name}'s neighbourhoods (LSOAs) "
+                   f"{'have' if n != '1' else 'has'} been in England's most deprived 10% in every "
+                   f"release from {c.index[0]} to {c.index[-1]}.")
+    else:
+        trail = ", ".join(f"{_count(c.loc[r, 'decile1'])} of {_count(c.loc[r, 'lsoas'])} in {r}"
+                          for r in c.index)
+        out.append(f"{name}: neighbourhoods (LSOAs) in England's most deprived 10% - {trail}.")
+    worst = int(c["most_deprived_rank"].iloc[-1])
+    out.append(f"Its most deprived neighbourhood ranks {worst:,} of {n_lsoas(c.index[-1]):,} in "
+               f"England in {c.index[-1]} (1 = most deprived).")
+    a, b = c.iloc[0], c.iloc[-1]
+    move = b.median_pct - a.median_pct
+    word = ("moved towards the less deprived end" if move > 1 else
+            "moved further towards the most deprived end" if move < -1 else "barely moved")
+    out.append(f"Its typical neighbourhood {word} of England's ranking: from the "
+               f"{_ordinal(max(1, round(a.median_pct)))} percentile in {c.index[0]} to the "
+               f"{_ordinal(max(1, round(b.median_pct)))} in {c.index[-1]} (1st = most deprived).")
+    if changes is not None and len(changes):
+        up = int((changes["decile_change"] > 0).sum())
+        down = int((changes["decile_change"] < 0).sum())
+        still = int(((changes[f"decile_{first}"] == 1) & (changes[f"decile_{last}"] == 1)).sum())
+        out.append(f"Of its {_n_lsoa(len(changes))} on today's (2021) boundaries, "
+                   f"{still} {'was' if still == 1 else 'were'} in the most deprived 10% in both "
+                   f"{first} and {last}; {up} moved up at least one decile and {down} moved "
+                   "down.")
+        out.append(rank_change_sentence(changes, first, last))
+    if district is not None and len(district):
+        d = district.sort_values("release").set_index("release")
+        if c.index[-1] in d.index:
+            out.append(f"For comparison, the district's median neighbourhood sits at the "
+                       f"{_ordinal(max(1, round(d.loc[c.index[-1], 'median_pct'])))} percentile "
+                       f"in {c.index[-1]}.")
+    return out
+
+
+def _count(x: float) -> str:
+    return f"{x:.0f}" if abs(x - round(x)) < 0.05 else f"{x:.1f}"
+
+
+def _n_lsoa(n: int) -> str:
+    return f"{n} neighbourhood" + ("" if n == 1 else "s")
+
+
+def rank_change_sentence(changes: pd.DataFrame, first: int, last: int) -> str:
+    """How many LSOAs fell or rose in England's ranking between two releases (one geography)."""
+    fell = int((changes["rank_change"] < 0).sum())
+    rose = int((changes["rank_change"] > 0).sum())
+    med = float(changes["rank_change"].median())
+    n = len(changes)
+    if fell == n:
+        head = (f"{'All' if n > 1 else 'Its'} {_n_lsoa(n)} fell further down England's ranking "
+                f"between {first} and {last} (more deprived relative to England)")
+    elif rose == n:
+        head = (f"{'All' if n > 1 else 'Its'} {_n_lsoa(n)} rose in England's ranking between "
+                f"{first} and {last} (less deprived relative to England)")
+    else:
+        head = (f"Between {first} and {last}, {fell} of {_n_lsoa(n)} fell further down "
+                f"England's ranking and {rose} rose")
+    return head + f"; median change {med:+,.0f} places."
