@@ -10,6 +10,8 @@ MIRROR ?= $(or $(EVIDENCE_PACK_MIRROR),$(wildcard ../shared/mirror))
 export EVIDENCE_PACK_MIRROR := $(if $(MIRROR),$(abspath $(MIRROR)),)
 export MPLBACKEND := Agg
 JOBS ?= 2
+# The Jupyter kernel every notebook runs on (registered by the install step; config.KERNEL_NAME).
+KERNEL := evidence-pack
 
 .PHONY: install data pack test lint bench clean browser
 
@@ -21,7 +23,7 @@ $(BIN)/.installed: pyproject.toml
 	else \
 	  $(PY) -m venv $(VENV) && $(BIN)/pip install -q -e ".[dev]"; \
 	fi
-	$(BIN)/python -m ipykernel install --sys-prefix --name evidence-pack --display-name "Evidence pack (Python 3)" >/dev/null
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Evidence pack (Python 3)" >/dev/null
 	@touch $@
 
 install: $(BIN)/.installed
@@ -30,6 +32,7 @@ data: install
 	$(BIN)/evidence-pack fetch
 	$(BIN)/evidence-pack prepare
 
+# Every notebook for the borough and each area: reports/<area>/*.html|pdf and reports/index.html.
 pack: data
 	$(BIN)/evidence-pack build --jobs $(JOBS)
 
@@ -37,9 +40,15 @@ pack: data
 browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: the browser test will be skipped"; }
 
+# Unit and integration tests, then every notebook under nbval (lax: outputs are not compared,
+# each cell must run) with its default parameters on the named kernel.
 test: data browser
 	$(BIN)/ruff check lib tests scripts
 	$(BIN)/python -m pytest
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
+	  echo "== notebooks under nbval-lax (kernel $(KERNEL))"; \
+	  $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-kernel-name $(KERNEL) notebooks/; \
+	fi
 
 lint: install
 	$(BIN)/ruff check lib tests scripts

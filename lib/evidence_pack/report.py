@@ -15,6 +15,9 @@ Published documents are public, so the rules of the pack are enforced here:
 * **No row-level personal data**: ``table`` refuses columns that look like personal
   identifiers (names of people, addresses, postcodes, dates of birth, NHS numbers...).
 
+Only outputs made here reach a report: ``build`` drops every other output (stray prints,
+warnings, bare DataFrame reprs, ``plt.show()`` images), so nothing bypasses these rules.
+
 Notebooks call ``report.setup()`` first. Key figures for the published index are recorded
 with ``report.summary(...)``: they are emitted as a display output with the MIME type
 ``SUMMARY_MIME``, which ``build`` extracts into a JSON sidecar and strips from the HTML.
@@ -41,6 +44,9 @@ from . import config
 
 #: MIME type of the key-figures output that build turns into ``<report>.json``.
 SUMMARY_MIME = "application/vnd.evidence-pack.summary+json"
+
+#: Output metadata key marking what report published; build drops every other output.
+PUBLISHED_KEY = "evidence_pack_published"
 
 #: Fixed seed for every random generator a notebook may use.
 SEED = 20110
@@ -176,7 +182,8 @@ def render_markdown(template: str, **values: Any) -> str:
 def _display_html(fragment: str, plain: str = "") -> None:
     from IPython.display import display
 
-    display({"text/html": fragment, "text/plain": plain or _strip_tags(fragment)}, raw=True)
+    display({"text/html": fragment, "text/plain": plain or _strip_tags(fragment)}, raw=True,
+            metadata={PUBLISHED_KEY: True})
 
 
 def _strip_tags(fragment: str) -> str:
