@@ -152,9 +152,14 @@ class MatchSpec:
         **{col(d, BASE): 1.0 for d in DOMAINS}})
 
     def as_text(self) -> str:
-        names = ", ".join(f"{v} (weight {w:g})" for v, w in self.weights.items())
-        return (f"{self.k} nearest neighbours with replacement, exact on {', '.join(self.exact)}, "
-                f"caliper {self.caliper:g} SD (root-mean-square), variables: {names}")
+        label = {"imd_2010": "IMD 2010 position", "imd_trend_2004_2010": "IMD change 2004-2010",
+                 **{col(d, BASE): f"{MEASURE_LABELS[d].lower()} 2010" for d in DOMAINS}}
+        exact = {"ruc": "rural-urban class"}
+        names = ", ".join(f"{label.get(v, v)} (weight {w:g})" for v, w in self.weights.items())
+        return (f"up to {self.k} nearest neighbours per target LSOA, with replacement, same "
+                f"{', '.join(exact.get(e, e) for e in self.exact)}, within a distance of "
+                f"{self.caliper:g} England standard deviations (root-mean-square over the "
+                f"variables); variables: {names}")
 
 
 def covariates(panel: pd.DataFrame) -> pd.DataFrame:
@@ -447,11 +452,14 @@ CHANGED_SAME_NAME: dict[str, str] = {
     "employment_score": "benefits counted changed (Universal Credit roll-out)",
     "idaci_score": "benefits counted changed (Universal Credit roll-out)",
     "idaopi_score": "benefits counted changed (Universal Credit roll-out)",
-    "homelessness_indicator_rate_per_1000_households": "source year and local-authority data "
-    "differ; district-level values spread to LSOAs",
     "adult_skills_and_english_language_proficiency_indicator": "Census 2011 in 2019, Census "
     "2021 in 2025",
 }
+#: Indicators measured for whole districts and spread to their LSOAs: shown, never flagged.
+DISTRICT_LEVEL: frozenset[str] = frozenset({
+    "homelessness_indicator_rate_per_1000_households",
+    "core_homelessness_rate_percent_of_households",
+})
 #: Rate-type domain scores from iod_lsoa added to the monitoring table (proportions of people).
 SCORE_MEASURES: tuple[str, ...] = ("income", "employment", "idaci", "idaopi")
 #: A change in position of at least this many points of England's LSOAs counts as a movement.
@@ -463,17 +471,17 @@ def _norm_indicator(name: str) -> str:
 
 
 def indicator_polarity(values: pd.Series, imd_rank: pd.Series) -> int:
-    """+1 when a higher value goes with more deprivation (negative correlation with IMD rank,
-    rank 1 = most deprived), -1 otherwise. Spearman correlation over LSOAs of one release."""
+    """+1 when a higher value means more deprivation, -1 otherwise: +1 if the indicator's
+    mean is higher in England's most deprived tenth of LSOAs (IMD rank) than in the least
+    deprived tenth of the same release."""
     v = values.to_numpy(dtype=float)
     r = imd_rank.reindex(values.index).to_numpy(dtype=float)
     ok = ~np.isnan(v) & ~np.isnan(r)
-    if ok.sum() < 10:
+    if ok.sum() < 20:
         return 1
-    from scipy.stats import spearmanr
-
-    rho = spearmanr(v[ok], r[ok]).statistic
-    return 1 if rho <= 0 else -1
+    v, r = v[ok], r[ok]
+    lo, hi = np.quantile(r, [0.1, 0.9])
+    return 1 if v[r <= lo].mean() >= v[r >= hi].mean() else -1
 
 
 def monitoring(indicators: pd.DataFrame, members: Mapping[int, pd.DataFrame],
@@ -535,12 +543,14 @@ def monitoring(indicators: pd.DataFrame, members: Mapping[int, pd.DataFrame],
         ["not comparable", "worsening", "improving"], "little change")
     out["worse_than_england"] = out[f"worse_{last}"].fillna(out[f"worse_{first}"]).astype(bool)
     out["red_red"] = both & out[f"worse_{last}"].fillna(False).astype(bool) & (
-        out["direction"] == "worsening")
+        out["direction"] == "worsening") & ~out["key"].isin(DISTRICT_LEVEL)
 
     def note(row) -> str:
         k = row["key"]
         if k in REPLACED_2025:
             return REPLACED_2025[k]
+        if k in DISTRICT_LEVEL:
+            return "a district-wide figure spread to every LSOA: says nothing about the area"
         if k in CHANGED_SAME_NAME:
             return CHANGED_SAME_NAME[k]
         if not row["comparable"]:
@@ -746,3 +756,308 @@ def load(areas_file: str | Path = config.DEFAULT_AREAS_FILE) -> dict[str, pd.Dat
         if info.get("areas_digest") == _areas_digest(path):
             return {n: pd.read_parquet(p) for n, p in outs.items()}
     return run(path)
+
+
+# --------------------------------------------------------------------------- for the notebook
+
+CONTEXT_LABELS: dict[str, str] = {
+    CONTEXT_REST: "Rest of the district (not targeted)",
+    CONTEXT_DISTRICT_D1: "Other most-deprived-10% LSOAs in the district (not targeted)",
+    CONTEXT_REGION_D1: "Most-deprived-10% LSOAs elsewhere in the region",
+}
+
+
+def indicator_label(name: str) -> str:
+    """A readable label for an IoD indicator column name."""
+    special = {"income_score": "Income deprivation rate", "employment_score":
+               "Employment deprivation rate", "idaci_score": "Income deprivation affecting "
+               "children (IDACI) rate", "idaopi_score": "Income deprivation affecting older "
+               "people (IDAOPI) rate"}
+    if name in special:
+        return special[name]
+    text = name.removesuffix("_indicator").replace("_indicator_", " ").replace("_", " ")
+    text = text.replace("per 1 000", "per 1,000").replace("per 1000", "per 1,000")
+    return text[:1].upper() + text[1:]
+
+
+def did_table(res: Mapping[str, pd.DataFrame], group: str = "all",
+              releases: Sequence[int] = POST, cluster: str | None = None) -> pd.DataFrame:
+    """Estimates for one group (``all`` or an area slug) by measure and release, readable."""
+    d = res["did"]
+    d = d[(d["group"] == group) & d["release"].isin(releases)]
+    if cluster is None:
+        cluster = "area" if group == "all" else "lsoa"
+    d = d[d["cluster"] == cluster]
+    out = pd.DataFrame({
+        "Measure": d["measure"].map(MEASURE_LABELS),
+        "Change to": d["release"].map(lambda r: f"IoD {r}"),
+        "Target LSOAs (points)": d["treated_change"],
+        "Comparators (points)": d["comparator_change"],
+        "Difference (points)": d["estimate"],
+        "95% interval": [f"{lo:+.1f} to {hi:+.1f}" for lo, hi in zip(d["ci_low"], d["ci_high"],
+                                                                     strict=True)],
+        "Reading": [reading(lo, hi) for lo, hi in zip(d["ci_low"], d["ci_high"], strict=True)],
+    })
+    return out.reset_index(drop=True)
+
+
+def pretrend_table(res: Mapping[str, pd.DataFrame], group: str = "all") -> pd.DataFrame:
+    """IMD position in 2004 and 2007 relative to 2010: targets, comparators and the gap."""
+    d = res["did"]
+    cluster = "area" if group == "all" else "lsoa"
+    d = d[(d["group"] == group) & (d["measure"] == "imd") & d["release"].isin(PRE)
+          & (d["cluster"] == cluster)]
+    return pd.DataFrame({
+        "Release": d["release"].map(lambda r: f"IMD {r}"),
+        "Target LSOAs: position then minus 2010": d["treated_change"],
+        "Comparators: position then minus 2010": d["comparator_change"],
+        "Gap (points)": d["estimate"],
+        "95% interval": [f"{lo:+.1f} to {hi:+.1f}" for lo, hi in zip(d["ci_low"], d["ci_high"],
+                                                                     strict=True)],
+        "Reading": ["moved alike" if lo <= 0 <= hi else "did not move alike"
+                    for lo, hi in zip(d["ci_low"], d["ci_high"], strict=True)],
+    }).reset_index(drop=True)
+
+
+def reading(lo: float, hi: float) -> str:
+    """Plain words for an interval of the difference (positive = targets did better)."""
+    if lo > 0:
+        return "targets did better"
+    if hi < 0:
+        return "targets did worse"
+    return "no clear difference"
+
+
+def area_table(res: Mapping[str, pd.DataFrame], names: Mapping[str, str],
+               release: int = 2025, measure: str = "imd") -> pd.DataFrame:
+    """One row per area (and all areas): LSOAs, comparators, change, difference, interval."""
+    d = res["did"]
+    d = d[(d["release"] == release) & (d["measure"] == measure)]
+    d = d[((d["group"] == "all") & (d["cluster"] == "area")) | (d["group"] != "all")]
+    traj = res["trajectories"]
+    rows = []
+    for _, r in d.iterrows():
+        t = traj[(traj["group"] == r["group"]) & (traj["measure"] == measure)].set_index(
+            "release")["mean_pct"]
+        rows.append({
+            "Area": "All target areas" if r["group"] == "all" else names.get(r["group"],
+                                                                              r["group"]),
+            "LSOAs (2001)": int(r["n_treated"]), "Comparators": int(r["n_comparators"]),
+            f"Position {BASE}": t.get(BASE, np.nan), f"Position {release}": t.get(release,
+                                                                                  np.nan),
+            "Difference (points)": r["estimate"],
+            "95% interval": f"{r['ci_low']:+.1f} to {r['ci_high']:+.1f}",
+            "Reading": reading(r["ci_low"], r["ci_high"]),
+        })
+    out = pd.DataFrame(rows)
+    return pd.concat([out[out["Area"] == "All target areas"],
+                      out[out["Area"] != "All target areas"].sort_values("Area")],
+                     ignore_index=True)
+
+
+def balance_table(res: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The balance table with readable variable names."""
+    b = res["balance"].copy()
+    label = {"imd_trend_2004_2010": "IMD change 2004 to 2010 (points)",
+             **{col(m, BASE): f"{MEASURE_LABELS[m]} {BASE}" for m in MEASURES}}
+    return pd.DataFrame({
+        "Variable (England percentile)": b["variable"].map(label),
+        "Target LSOAs": b["mean_treated"], "All other LSOAs in England": b["mean_england_pool"],
+        "SMD before": b["smd_before"], "Matched comparators": b["mean_matched"],
+        "SMD after": b["smd_after"],
+    })
+
+
+def monitoring_table(res: Mapping[str, pd.DataFrame], slug: str,
+                     comparable_only: bool = False) -> pd.DataFrame:
+    """The monitoring table for one area, readable (positions: % of England's LSOAs less
+    deprived than the area; 50 = England's middle)."""
+    m = res["monitoring"]
+    m = m[m["slug"] == slug]
+    if comparable_only:
+        m = m[m["comparable"]]
+    flag = np.where(m["red_red"], "RED-RED: worse than England and worsening",
+                    np.where(m["worse_than_england"], "worse than England", "not worse"))
+    return pd.DataFrame({
+        "Indicator": m["indicator"].map(indicator_label),
+        "Value 2019": m["value_2019"], "Position 2019": m["position_2019"],
+        "Value 2025": m["value_2025"], "Position 2025": m["position_2025"],
+        "England middle 2025": m["england_median_2025"],
+        "Direction": m["direction"], "Status": flag, "Note": m["note"],
+    }).reset_index(drop=True)
+
+
+def red_red_summary(res: Mapping[str, pd.DataFrame], names: Mapping[str, str]) -> pd.DataFrame:
+    """Per area: comparable indicators, how many worse than England, worsening, red-red."""
+    m = res["monitoring"]
+    m = m[m["comparable"]]
+    rows = []
+    for slug, g in m.groupby("slug"):
+        rr = g[g["red_red"]]["indicator"].map(indicator_label)
+        rows.append({"Area": names.get(slug, slug), "Comparable indicators": len(g),
+                     "Worse than England (2025)": int(g["worse_than_england"].sum()),
+                     "Worsening": int((g["direction"] == "worsening").sum()),
+                     "Improving": int((g["direction"] == "improving").sum()),
+                     "Red-red": int(len(rr)), "Red-red indicators": "; ".join(rr) or "none"})
+    return pd.DataFrame(rows).sort_values("Area", ignore_index=True)
+
+
+def plot_trajectories(res: Mapping[str, pd.DataFrame], group: str, title: str,
+                      measure: str = "imd", context: bool = True, ax=None):
+    """Line chart: mean England percentile of the target LSOAs and their comparators by
+    release (and, with ``context``, the context groups). Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    traj = res["trajectories"]
+    traj = traj[traj["measure"] == measure]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    else:
+        fig = ax.figure
+    series = [(group, "Target LSOAs", dict(color="#d55e00", lw=2.5, marker="o")),
+              (f"{group}__comparators", "Matched comparators (elsewhere in England)",
+               dict(color="#0072b2", lw=2.5, ls="--", marker="s"))]
+    if context:
+        series += [(CONTEXT_DISTRICT_D1, CONTEXT_LABELS[CONTEXT_DISTRICT_D1],
+                    dict(color="#cc79a7", lw=1.2, marker=".")),
+                   (CONTEXT_REGION_D1, CONTEXT_LABELS[CONTEXT_REGION_D1],
+                    dict(color="#999999", lw=1.2, marker="."))]
+    for name, label, style in series:
+        t = traj[traj["group"] == name].sort_values("release")
+        if len(t):
+            ax.plot(t["release"], t["mean_pct"], label=label, **style)
+    ax.axvline(2011.85, color="black", lw=0.8, ls=":")
+    ax.annotate("Cabinet targets the areas\n(November 2011)", xy=(2011.85, ax.get_ylim()[0]),
+                xytext=(4, 4), textcoords="offset points", va="bottom", fontsize=8)
+    ax.set_xticks(list(RELEASES))
+    ax.set_xlabel("IoD release")
+    ax.set_ylabel("Average England percentile\n(0 = most deprived)")
+    ax.set_title(title)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8)
+    return fig
+
+
+def plot_forest(res: Mapping[str, pd.DataFrame], names: Mapping[str, str],
+                release: int = 2025, measure: str = "imd"):
+    """Difference-in-differences by area with 95% intervals (points of England)."""
+    import matplotlib.pyplot as plt
+
+    tab = area_table(res, names, release, measure)
+    tab = tab.iloc[::-1].reset_index(drop=True)
+    d = res["did"]
+    d = d[(d["release"] == release) & (d["measure"] == measure)]
+    d = d[((d["group"] == "all") & (d["cluster"] == "area")) | (d["group"] != "all")]
+    lookup = {("All target areas" if g == "all" else names.get(g, g)): (lo, hi) for g, lo, hi
+              in zip(d["group"], d["ci_low"], d["ci_high"], strict=True)}
+    fig, ax = plt.subplots(figsize=(7.5, 0.35 * len(tab) + 1.2))
+    for i, r in tab.iterrows():
+        lo, hi = lookup[r["Area"]]
+        colour = "#d55e00" if hi < 0 else ("#009e73" if lo > 0 else "#555555")
+        ax.plot([lo, hi], [i, i], color=colour, lw=2)
+        ax.plot(r["Difference (points)"], i, "o", color=colour,
+                ms=8 if r["Area"] == "All target areas" else 5)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(range(len(tab)))
+    ax.set_yticklabels([f"{a} ({n})" for a, n in zip(tab["Area"], tab["LSOAs (2001)"],
+                                                       strict=True)])
+    ax.set_xlabel(f"Change 2010 to {release} relative to matched comparators\n"
+                  "(percentile points of England; below 0 = fell further behind)")
+    ax.set_title(f"{MEASURE_LABELS[measure]}: target areas against their comparators")
+    return fig
+
+
+def plot_domains(res: Mapping[str, pd.DataFrame], group: str = "all", release: int = 2025):
+    """Difference-in-differences by domain for one group, with 95% intervals."""
+    import matplotlib.pyplot as plt
+
+    d = res["did"]
+    cluster = "area" if group == "all" else "lsoa"
+    d = d[(d["group"] == group) & (d["release"] == release) & (d["cluster"] == cluster)]
+    d = d.set_index("measure").reindex([m for m in MEASURES if m in set(d["measure"])])
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    y = np.arange(len(d))[::-1]
+    for yi, (_, r) in zip(y, d.iterrows(), strict=True):
+        colour = ("#d55e00" if r["ci_high"] < 0 else "#009e73" if r["ci_low"] > 0
+                  else "#555555")
+        ax.plot([r["ci_low"], r["ci_high"]], [yi, yi], color=colour, lw=2)
+        ax.plot(r["estimate"], yi, "o", color=colour)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels([MEASURE_LABELS[m] for m in d.index])
+    ax.set_xlabel(f"Change 2010 to {release} relative to matched comparators (points)")
+    ax.set_title(f"By domain, IoD {release}")
+    return fig
+
+
+def key_findings(res: Mapping[str, pd.DataFrame], group: str, names: Mapping[str, str],
+                 district: str, release: int = 2025) -> list[str]:
+    """Plain-English findings for the top of the notebook, written from the results."""
+    d = res["did"]
+    cluster = "area" if group == "all" else "lsoa"
+    row = d[(d["group"] == group) & (d["measure"] == "imd") & (d["release"] == release)
+            & (d["cluster"] == cluster)].iloc[0]
+    traj = res["trajectories"]
+    t = traj[(traj["group"] == group) & (traj["measure"] == "imd")].set_index("release")
+    c = traj[(traj["group"] == f"{group}__comparators") & (traj["measure"] == "imd")].set_index(
+        "release")
+    who = ("The target neighbourhoods" if group == "all" else names.get(group, group))
+    n = int(row["n_treated"])
+    verb = "were" if group == "all" else "was"
+    out = [
+        f"{who} ({n} LSOA{'s' if n != 1 else ''} on the 2001 boundaries) {verb} on average at "
+        f"percentile {t.loc[BASE, 'mean_pct']:.1f} of England in IMD {BASE} (0 = most "
+        f"deprived, 50 = the middle) and at percentile {t.loc[release, 'mean_pct']:.1f} in "
+        f"IoD {release}.",
+        f"{int(row['n_comparators'])} matched comparison LSOAs elsewhere in England, as deprived "
+        f"in 2010 and on the same path over 2004-2010, moved from percentile "
+        f"{c.loc[BASE, 'mean_pct']:.1f} to {c.loc[release, 'mean_pct']:.1f}.",
+    ]
+    verdict = reading(row["ci_low"], row["ci_high"])
+    if verdict == "targets did worse":
+        what = "fell further behind"
+    elif verdict == "targets did better":
+        what = "did better"
+    else:
+        what = "did neither clearly better nor clearly worse"
+    subject = "the target neighbourhoods" if group == "all" else who
+    out.append(f"Relative to those comparators, {subject} {what}: a difference of "
+               f"{row['estimate']:+.1f} percentile points by {release} (95% interval "
+               f"{row['ci_low']:+.1f} to {row['ci_high']:+.1f}).")
+    if group != "all" and n == 1:
+        out.append("With a single LSOA the interval reflects only how much its comparators "
+                   "differ from one another, not chance movements of the LSOA itself: read it "
+                   "as too narrow.")
+    pre = d[(d["group"] == group) & (d["measure"] == "imd") & (d["release"] == 2007)
+            & (d["cluster"] == cluster)]
+    if len(pre):
+        p = pre.iloc[0]
+        par = ("moved in parallel" if p["ci_low"] <= 0 <= p["ci_high"] else
+               "did not move quite in parallel")
+        out.append(f"Before the decision the two groups {par} (2007-2010 gap "
+                   f"{p['estimate']:+.1f} points, interval {p['ci_low']:+.1f} to "
+                   f"{p['ci_high']:+.1f}); they were matched on 2004-2010, so this is a check "
+                   "of the matching, not a test of the policy.")
+    if group == "all":
+        areas = d[(d["group"] != "all") & (d["measure"] == "imd") & (d["release"] == release)]
+        worse = int((areas["ci_high"] < 0).sum())
+        better = int((areas["ci_low"] > 0).sum())
+        rest = len(areas) - worse - better
+        text = (f"Area by area: {worse} of {len(areas)} areas fell clearly further behind their "
+                f"comparators by {release} and {better} did clearly better")
+        text += f"; {rest} show no clear difference." if rest else "."
+        single = int(areas.loc[areas["cluster"] == "lsoa", "n_treated"].eq(1).sum())
+        if single:
+            text += (f" {single} area{'s are' if single != 1 else ' is'} a single LSOA, whose "
+                     "intervals are too narrow.")
+        out.append(text)
+    ctx = res["context"]
+    ctx = ctx[(ctx["measure"] == "imd") & (ctx["release"] == release)].set_index("group")
+    if CONTEXT_DISTRICT_D1 in ctx.index and CONTEXT_REST in ctx.index:
+        o, r = ctx.loc[CONTEXT_DISTRICT_D1], ctx.loc[CONTEXT_REST]
+        out.append(f"For context, {district}'s other most-deprived-10% LSOAs that were not "
+                   f"targeted ({int(o['n_lsoas'])}) moved by {o['change']:+.1f} points and the "
+                   f"rest of {district} by {r['change']:+.1f} points over the same years.")
+    out.append("This compares like with like as far as public data allow; it does not show "
+               "cause. Targeting was a policy choice, not an experiment, and no record says how "
+               "much was actually redirected to each area.")
+    return out
