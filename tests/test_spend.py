@@ -412,3 +412,16 @@ def test_drivers_and_baseline_on_real_data(processed):
     res = spend.apportion(lines, a)
     assert int(res["pence"].sum()) == 22_722_600_000 + 1_234_500
     assert set(res["slug"]) == {*a.slugs, spend.REST}
+
+
+def test_ward_line_shared_within_ward_only():
+    lines = _lines([("NHS", "Clinics", "2011-12", "ward", "W1", "population", 1_000_001)])
+    res = spend.apportion(lines, None, config_=_config(), weights={"population": WEIGHTS},
+                          members={2011: MEMBERS}, la_code="X", ward_lsoas={"W1": ("L1", "L4")})
+    by = res.set_index("slug")["pence"]
+    assert by.sum() == 1_000_001 and set(by.index) == {"east", spend.REST}
+    assert by["east"] == round(1_000_001 * 120 / 620)
+    with pytest.raises(DataError, match="no LSOAs"):
+        spend.apportion(lines.assign(geography_code="W9"), None, config_=_config(),
+                        weights={"population": WEIGHTS}, members={2011: MEMBERS}, la_code="X",
+                        ward_lsoas={"W1": ("L1",)})

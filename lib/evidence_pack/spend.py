@@ -177,20 +177,22 @@ CRIME_INDICATORS = (
 )
 
 
-def _processed(name: str, columns: list[str] | None = None) -> pd.DataFrame:
+def _processed(name: str, columns: list[str] | None = None, filters: list | None = None
+               ) -> pd.DataFrame:
+    """A processed table (only ``columns``, rows matching pyarrow ``filters``)."""
     path = config.PROCESSED_DIR / name
     if not path.exists():
         raise DataError(path, "not built yet: run `evidence-pack prepare`")
-    return pd.read_parquet(path, columns=columns)
+    return pd.read_parquet(path, columns=columns, filters=filters)
 
 
 @lru_cache(maxsize=8)
 def district_lsoas(la_code: str, vintage: int) -> tuple[str, ...]:
     """The district's LSOA codes of ``vintage`` (2011 from IoD 2019, 2021 from IoD 2025)."""
     release = {2011: 2019, 2021: 2025, 2001: 2010}[vintage]
-    iod = _processed("iod_lsoa.parquet", ["release", "lsoa_code", "lad_code", "measure"])
-    sel = iod[(iod["release"] == release) & (iod["measure"] == "imd")
-              & (iod["lad_code"] == la_code)]
+    sel = _processed("iod_lsoa.parquet", ["lsoa_code"],
+                     [("release", "==", release), ("measure", "==", "imd"),
+                      ("lad_code", "==", la_code)])
     if sel.empty:
         raise DataError(config.PROCESSED_DIR / "iod_lsoa.parquet",
                         f"no LSOAs of {vintage} for district {la_code}")
@@ -208,10 +210,20 @@ _NUMERATORS = {
 }
 
 
+@lru_cache(maxsize=8)
+def ward_members(la_code: str, vintage: int) -> dict[str, tuple[str, ...]]:
+    """{ward_code: LSOA codes of ``vintage``} for the district (lookups' lsoa_geography)."""
+    g = _processed("lsoa_geography.parquet", ["lsoa_code", "ward_code"],
+                   [("lsoa_vintage", "==", vintage), ("lad_code", "==", la_code)])
+    return {w: tuple(sorted(x)) for w, x in g.groupby("ward_code")["lsoa_code"]}
+
+
 def _population_2021(codes: Iterable[str]) -> pd.Series:
-    c = _processed("census21_lsoa.parquet", ["lsoa_code", "topic", "total"])
-    pop = c[c["topic"] == "ethnicity"].drop_duplicates("lsoa_code").set_index("lsoa_code")["total"]
-    return pop.reindex(list(codes))
+    codes = list(codes)
+    c = _processed("census21_lsoa.parquet", ["lsoa_code", "total"],
+                   [("topic", "==", "ethnicity"), ("lsoa_code", "in", codes)])
+    pop = c.drop_duplicates("lsoa_code").set_index("lsoa_code")["total"]
+    return pop.reindex(codes)
 
 
 def driver_weights(name: str, la_code: str = config.DEFAULT_LA_CODE,
@@ -235,25 +247,28 @@ def _driver_weights(name: str, la_code: str, year: int) -> pd.Series:
     if name in {"population", "children", "older_people"}:
         col = {"population": "population", "children": "children_0_15",
                "older_people": "older_60_plus"}[name]
-        p = _processed("lsoa_population.parquet")
-        p = p[(p["year"] == year) & (p["lsoa_vintage"] == 2011)].set_index("lsoa_code")[col]
+        p = _processed("lsoa_population.parquet", ["lsoa_code", col],
+                       [("year", "==", year), ("lsoa_vintage", "==", 2011),
+                        ("lsoa_code", "in", codes)]).set_index("lsoa_code")[col]
         s = p.reindex(codes)
     elif name in _NUMERATORS:
         ind = _NUMERATORS[name]
-        i = _processed("iod_indicators.parquet")
-        i = i[(i["release"] == 2019) & (i["indicator"] == ind)].set_index("lsoa_code")["value"]
+        i = _processed("iod_indicators.parquet", ["lsoa_code", "value"],
+                       [("release", "==", 2019), ("indicator", "==", ind),
+                        ("lsoa_code", "in", codes)]).set_index("lsoa_code")["value"]
         # The published numerators are rounded and blank below 10 (min 10): a blank is
         # taken as 5, the middle of 0-9 (caveat SPEND-5).
         s = i.reindex(codes)
         s = s.where(s.notna() | ~pd.Index(codes).isin(i.index), SUPPRESSED_NUMERATOR)
     elif name == "social_rented":
-        c = _processed("census21_lsoa.parquet", ["lsoa_code", "topic", "category", "n"])
-        c = c[(c["topic"] == "tenure")
-              & c["category"].isin(["social_rented_council", "social_rented_other"])]
+        c = _processed("census21_lsoa.parquet", ["lsoa_code", "category", "n"],
+                       [("topic", "==", "tenure"), ("lsoa_code", "in", codes),
+                        ("category", "in", ["social_rented_council", "social_rented_other"])])
         s = c.groupby("lsoa_code", observed=True)["n"].sum().reindex(codes)
     elif name == "crime":
-        i = _processed("iod_indicators.parquet")
-        i = i[(i["release"] == 2025) & i["indicator"].isin(CRIME_INDICATORS)]
+        i = _processed("iod_indicators.parquet", ["lsoa_code", "value"],
+                       [("release", "==", 2025), ("indicator", "in", list(CRIME_INDICATORS)),
+                        ("lsoa_code", "in", codes)])
         rate = i.groupby("lsoa_code")["value"].sum().reindex(codes)
         s = rate * _population_2021(codes) / 1000
     else:  # area
@@ -552,14 +567,14 @@ def apportion(lines: pd.DataFrame, area_set=None, *, config_: Apportionment | No
                                    "pence": apportion_pence(total, p["driver"]).to_numpy()})
             shares = shares.groupby("slug", sort=False)["pence"].sum().reset_index()
         elif gtype == "ward":
+            vintage = DRIVERS[drv].vintage
+            lookup = ward_lsoas if ward_lsoas is not None else ward_members(la, vintage)
             weight = w(drv)
-            if gtype == "ward":
-                codes = (ward_lsoas or {}).get(rec["geography_code"], [])
-                weight = weight[weight.index.isin(codes)]
-                if weight.empty or weight.sum() <= 0:
-                    raise DataError("<ledger>", f"ward {rec['geography_code']} has no LSOAs on "
-                                    f"the {DRIVERS[drv].vintage} vintage", row=rec.get("row"))
-            shares = area_baseline(total, weight, mem(DRIVERS[drv].vintage))
+            weight = weight[weight.index.isin(lookup.get(rec["geography_code"], ()))]
+            if weight.empty or weight.sum() <= 0:
+                raise DataError("<ledger>", f"ward {rec['geography_code']} has no LSOAs on the "
+                                f"{vintage} vintage", row=rec.get("row"))
+            shares = area_baseline(total, weight, mem(vintage))
         elif gtype == "lsoa":
             code = rec["geography_code"]
             vintage = lsoa_vintage or (2021 if code in district_lsoas(la, 2021) else 2011)
