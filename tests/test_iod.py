@@ -142,6 +142,58 @@ def test_load_rejects_unknown_release_and_measure(tmp_path):
         iod.load(measures=["wealth"], path=p)
 
 
+def _districts() -> pd.DataFrame:
+    # 10 LSOAs in England; district A holds ranks 1, 2, 6 and B ranks 3, 4, 5, 7..10
+    return pd.DataFrame({
+        "lad_code": ["A", "A", "A", "B", "B", "B", "B", "B", "B", "B"],
+        "lad_name": ["Aville"] * 3 + ["Bton"] * 7,
+        "rank": [1, 2, 6, 3, 4, 5, 7, 8, 9, 10],
+        "score": [50.0, 40.0, 10.0, 30.0, 25.0, 20.0, 8.0, 6.0, 4.0, 2.0],
+        "population": [100.0, 300.0, 600.0, 100, 100, 100, 100, 100, 100, 100],
+    })
+
+
+def test_district_summary_definitions():
+    out = iod.summarise_districts(_districts(), n_lsoas=10).set_index(["lad_code", "statistic"])
+    v = out["value"]
+    # reversed ranks (n + 1 - rank): A = 10, 9, 5
+    assert v["A", "average_rank"] == pytest.approx((10 * 100 + 9 * 300 + 5 * 600) / 1000)
+    assert v["A", "average_score"] == pytest.approx((50 * 100 + 40 * 300 + 10 * 600) / 1000)
+    assert v["A", "proportion_most_deprived_10"] == pytest.approx(1 / 3)  # rank 1 of 10
+    assert v["B", "proportion_most_deprived_10"] == 0
+    # extent: rank 1 -> percentile 10 (weight 1); rank 2 -> percentile 20 (weight
+    # 0.95 - 9 x 0.9 / 19); rank 6 -> percentile 60 (weight 0)
+    w20 = 0.95 - 9 * 0.9 / 19
+    assert v["A", "extent"] == pytest.approx((100 + w20 * 300) / 1000)
+    # local concentration: the most deprived LSOAs holding 10% of A's people (100 of 1000):
+    # exactly the rank-1 LSOA -> reversed rank 10
+    assert v["A", "local_concentration"] == pytest.approx(10)
+    # B: 10% of 700 = 70 people, all from its most deprived LSOA (rank 3 -> reversed 8)
+    assert v["B", "local_concentration"] == pytest.approx(8)
+    assert out.loc[("A", "average_rank"), "rank"] == 1
+    assert out.loc[("B", "average_rank"), "n_districts"] == 2
+
+
+def test_local_concentration_takes_part_of_the_crossing_lsoa():
+    df = pd.DataFrame({"lad_code": ["A"] * 3, "lad_name": "A", "rank": [1, 2, 3],
+                       "score": [3.0, 2.0, 1.0], "population": [5.0, 20.0, 75.0]})
+    v = iod.summarise_districts(df, 3).set_index("statistic")["value"]
+    # 10% of 100 = 10 people: 5 from rank 1 (reversed 3) and 5 from rank 2 (reversed 2)
+    assert v["local_concentration"] == pytest.approx(2.5)
+
+
+def test_district_summary_rejects_missing_population():
+    df = _districts()
+    df.loc[2, "population"] = np.nan
+    with pytest.raises(DataError, match="population"):
+        iod.summarise_districts(df, 10)
+
+
+def test_extent_weights():
+    w = iod.extent_weight(np.array([1, 10, 11, 30, 31, 100]), 100)
+    assert w.tolist() == pytest.approx([1, 1, 0.95, 0.05, 0, 0])
+
+
 # ----------------------------------------------------------------------------- mirror
 
 
@@ -204,10 +256,79 @@ def test_derived_deciles_match_published_rule(store):
 def test_population_and_indicators(processed):
     pop = pd.read_parquet(iod.POPULATION_FILE)
     assert pop.groupby("year").size().to_dict() == {2015: 32844, 2017: 32844, 2019: 32844,
-                                                    2020: 32844}
+                                                    2020: 32844, 2021: 33755}
+    assert set(pop.loc[pop["year"] == 2021, "lsoa_vintage"]) == {2021}
     f6 = pop[pop["year"] == 2015]
     assert 54.5e6 < f6["population"].sum() < 55e6
     assert (f6["children_0_15"] + f6["aged_16_59"] + f6["older_60_plus"]
             - f6["population"]).abs().max() < 1e-6
     ind = pd.read_parquet(iod.INDICATORS_FILE, columns=["release", "lsoa_code"])
     assert ind.groupby("release")["lsoa_code"].nunique().to_dict() == {2019: 32844, 2025: 33755}
+
+
+@pytest.fixture(scope="module")
+def file10_2019(processed) -> pd.DataFrame:
+    s = iod.la_summary(releases=[2019])
+    c = s[s["source"] == "computed"]
+    o = s[s["source"] == "official"]
+    return c.merge(o, on=["lad_code", "measure", "statistic"], suffixes=("_c", "_o"))
+
+
+@pytest.mark.mirror
+def test_computed_2019_imd_summaries_equal_file10(file10_2019):
+    m = file10_2019[file10_2019["measure"] == "imd"]
+    assert m.groupby("statistic")["lad_code"].nunique().to_dict() == dict.fromkeys(
+        iod.STATISTICS, 317)
+    # values within the rounding of File 10 (and of File 6 and File 9, see IOD-11)
+    tol = {"average_rank": 0.2, "average_score": 0.001, "proportion_most_deprived_10": 6e-5,
+           "extent": 6e-5, "local_concentration": 0.2}
+    for stat, t in tol.items():
+        x = m[m["statistic"] == stat]
+        assert (x["value_c"] - x["value_o"]).abs().max() <= t, stat
+    for stat in ("average_rank", "average_score", "proportion_most_deprived_10", "extent"):
+        x = m[m["statistic"] == stat]
+        assert (x["rank_c"] == x["rank_o"]).all(), stat
+    # local concentration: ranks equal except where File 10's own values tie within 0.05
+    x = m[m["statistic"] == "local_concentration"]
+    off = x[x["rank_c"] != x["rank_o"]]
+    assert len(off) <= 2
+    for _, row in off.iterrows():
+        near = x[(x["value_o"] - row["value_o"]).abs() < 0.05]
+        assert len(near) >= 2 and set(off["rank_o"]) <= set(near["rank_o"])
+
+
+@pytest.mark.mirror
+def test_computed_2019_domain_summaries_close_to_file10(file10_2019):
+    m = file10_2019[file10_2019["measure"].isin(["income", "employment", "education",
+                                                  "health", "crime", "living_environment"])]
+    assert (m["value_c"] - m["value_o"]).abs().max() < 0.3
+    assert (m["rank_c"] == m["rank_o"]).all()
+
+
+@pytest.mark.mirror
+def test_la_summary_contract(processed):
+    s = iod.la_summary()
+    assert list(s.columns) == iod.SUMMARY_COLUMNS
+    assert set(s["source"]) == {"computed", "official"}
+    comp = s[(s["source"] == "computed") & (s["measure"] == "imd")]
+    assert comp.groupby("release")["lad_code"].nunique().to_dict() == {
+        2004: 354, 2007: 354, 2010: 326, 2015: 326, 2019: 317, 2025: 296}
+    off = s[(s["source"] == "official") & (s["measure"] == "imd")]
+    assert off.groupby("release")["lad_code"].nunique().to_dict() == {2015: 326, 2019: 317,
+                                                                      2025: 296}
+    assert s["population_basis"].notna().all()
+    assert not s.duplicated(["release", "source", "lad_code", "measure", "statistic"]).any()
+
+
+@pytest.mark.mirror
+def test_rotherham_district_ranks(processed):
+    s = iod.la_summary(lad_codes=[config.DEFAULT_LA_CODE])
+    imd = s[(s["measure"] == "imd") & (s["statistic"] == "average_score")]
+    rank = imd.set_index(["release", "source"])["rank"]
+    # The 2011 Cabinet report: IMD 2007 68th, IMD 2010 53rd of 326 (rank of average score).
+    # Computed with mid-2015 populations (the only ones in the mirror) they come within 2.
+    assert abs(rank[2007, "computed"] - 68) <= 2
+    assert abs(rank[2010, "computed"] - 53) <= 2
+    assert rank[2019, "computed"] == rank[2019, "official"] == 44
+    roth = iod.load(releases=[2010], measures=["imd"], lad_codes=[config.DEFAULT_LA_CODE])
+    assert len(roth) == 166 and int((roth["decile"] == 1).sum()) == 28

@@ -472,7 +472,7 @@ INPUT_IDS = ("220", "lookup_lsoa11_lsoa21_ltla22", "file_1_imd2019_index_of_mult
              "lookup_ltla24_region24", "ruc21_lsoa21")
 
 
-def prepare(force: bool = False) -> list[Path]:
+def prepare(force: bool = False, population: pd.DataFrame | None = None) -> list[Path]:
     """Build the two crosswalks and the LSOA geography (skipped when newer than inputs)."""
     outputs = [LOOKUP_01_11, LOOKUP_11_21, GEOGRAPHY_FILE]
     inputs = [catalogue.entry(i).raw_path() for i in INPUT_IDS] + [Path(__file__)]
@@ -483,9 +483,16 @@ def prepare(force: bool = False) -> list[Path]:
     from . import iod
 
     t0 = time.perf_counter()
-    pop11 = iod.read_file6().set_index("lsoa_code")["population"]
+    if population is not None:  # the frame iod.prepare just built (saves re-reading)
+        f6 = population[(population["lsoa_vintage"] == 2011) & (population["year"] == 2015)]
+        c21 = population[(population["lsoa_vintage"] == 2021) & (population["year"] == 2021)]
+        pop11 = f6.set_index("lsoa_code")["population"]
+        pop21 = c21.set_index("lsoa_code")["population"]
+    else:
+        pop11 = iod.read_file6().set_index("lsoa_code")["population"]
+        pop21 = None
     a = build_01_11(pop11=pop11)
-    b = build_11_21(pop11=pop11)
+    b = build_11_21(pop11=pop11, pop21=pop21)
     write_parquet(a, LOOKUP_01_11)
     write_parquet(b, LOOKUP_11_21)
     write_parquet(build_geography(l0111=a), GEOGRAPHY_FILE)
