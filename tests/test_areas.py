@@ -277,3 +277,24 @@ def test_carry_real_split_and_merge(processed, tmp_path):
     assert sorted(m["lsoa_code"]) == ["E01007722", "E01007813", "E01007814"]
     w = dict(zip(m["lsoa_code"], m["weight"], strict=True))
     assert w["E01007813"] == pytest.approx(1.0) and 0 < w["E01007722"] < 1
+
+
+@pytest.mark.mirror
+def test_rotherham_borough_facts(processed):
+    from evidence_pack import geography
+
+    if not geography.path("lsoa01").exists():
+        pytest.skip("boundaries not built: run `evidence-pack prepare geography`")
+    f = areas.borough_facts(areas.load_areas())
+    d1 = f.decile1.set_index("release")
+    assert d1.loc[2010, "decile1"] == 28 and d1.loc[2010, "lsoas"] == 166
+    assert d1.loc[2010, "target_lsoas_decile1"] == 24
+    assert (d1["decile1"] <= d1["lsoas"]).all() and set(d1.index) == set(config.RELEASES)
+    share = f.population.sort_values("year")["share"].iloc[0]
+    assert 0.14 < share < 0.17  # the report says 15%
+    cen = f.central.set_index(["set", f.central["definition"].str.split(":").str[0]])
+    assert cen.loc[("target areas", "contiguous decile-1 block holding the town centre (E01007714)"),
+                   "central"] == 18
+    wards = f.central[f.central["definition"].str.startswith("wards")].set_index("set")
+    assert wards.loc["target areas", "central"] == 17 and wards.loc["all decile 1", "total"] == 28
+    assert f.summary["report"].notna().sum() >= 5

@@ -275,22 +275,39 @@ def carry_codes(codes: Iterable[str], from_vintage: int, to_vintage: int,
     if from_vintage == to_vintage:
         return pd.DataFrame({"lsoa_code": sorted(codes), "weight": 1.0})
     if crosswalk is None:
-        crosswalk = crosswalk_mass(from_vintage, to_vintage)
-    cw = crosswalk
-    missing = sorted(set(codes) - set(cw["from_code"]))
+        by_from, totals = _carry_index(from_vintage, to_vintage)
+    else:
+        by_from, totals = _index(crosswalk)
+    known = pd.Index(codes, dtype=object).isin(by_from.index)
+    missing = sorted(c for c, ok in zip(codes, known, strict=True) if not ok)
     if missing:
         raise DataError(None, f"{from_vintage} LSOA(s) {missing[:5]} not in the "
                               f"{from_vintage}->{to_vintage} lookup")
-    targets = cw.loc[cw["from_code"].isin(codes), "to_code"].unique()
-    sub = cw[cw["to_code"].isin(targets)]
-    total = sub.groupby("to_code")["mass"].sum()
-    inside = sub[sub["from_code"].isin(codes)].groupby("to_code")["mass"].sum()
-    weight = (inside / total).clip(upper=1.0)
+    sub = by_from.loc[codes]
+    inside = sub.groupby("to_code")["mass"].sum()
+    weight = (inside / totals.reindex(inside.index)).clip(upper=1.0)
     out = weight.rename("weight").reset_index().rename(columns={"to_code": "lsoa_code"})
     return out.sort_values("lsoa_code", ignore_index=True)
 
 
+def _index(cw: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Crosswalk indexed by from_code, and each to-LSOA's total mass."""
+    cw = cw.astype({"from_code": object, "to_code": object})
+    return cw.set_index("from_code")[["to_code", "mass"]], cw.groupby("to_code")["mass"].sum()
+
+
+@lru_cache(maxsize=6)
+def _carry_index(from_vintage: int, to_vintage: int) -> tuple[pd.DataFrame, pd.Series]:
+    return _index(_crosswalk(from_vintage, to_vintage))
+
+
 def crosswalk_mass(from_vintage: int, to_vintage: int) -> pd.DataFrame:
+    """Pairs of LSOAs across two vintages (a copy of the cached table); see _crosswalk."""
+    return _crosswalk(from_vintage, to_vintage).copy()
+
+
+@lru_cache(maxsize=6)
+def _crosswalk(from_vintage: int, to_vintage: int) -> pd.DataFrame:
     """Pairs of LSOAs across two vintages with the people they share: from_code, to_code,
     mass (``lookups.lookup``'s overlap population; either direction, 2001<->2021 composed)."""
     from . import lookups
@@ -510,3 +527,161 @@ def _district_name(la_code: str) -> str:
     if len(df):
         return str(df.sort_values("release")["lad_name"].iloc[-1])
     return la_code
+
+
+# --------------------------------------------------------------------------- borough facts
+
+#: "Central Rotherham" (report section 7.2), defined by the pack: the wards in force in 2011
+#: (2004-2021 wards) that cover Rotherham town around its centre. See AREAS-9.
+CENTRAL_WARDS: dict[str, tuple[str, ...]] = {
+    "E08000018": ("Boston Castle", "Rotherham East", "Rotherham West", "Valley"),
+}
+#: The LSOA (2001) holding each district's town centre, for the contiguity definition.
+TOWN_CENTRE_LSOA: dict[str, str] = {"E08000018": "E01007714"}
+#: What the 2011 report says (Rotherham), for side-by-side tables.
+REPORT_FACTS: dict[str, object] = {
+    "target_lsoas": 24,
+    "population_share": 0.15,
+    "central_share": 0.75,
+}
+
+
+@dataclass(frozen=True)
+class BoroughFacts:
+    """Borough facts from the data beside the report's figures.
+
+    ``summary``: fact, data, report, basis. ``decile1``: release, lsoa_vintage, lsoas,
+    decile1 (LSOAs in England's most deprived 10% on the IMD), decile1_share,
+    target_lsoas_decile1 (target-area LSOAs, carried to that release's vintage, in decile 1).
+    ``population``: lsoa_vintage, year, source, borough, target_areas, share.
+    ``central``: definition, set, central, total, share.
+    """
+
+    la_code: str
+    summary: pd.DataFrame
+    decile1: pd.DataFrame
+    population: pd.DataFrame
+    central: pd.DataFrame
+
+
+def _district_lsoas(la_code: str, vintage: int) -> list[str]:
+    return sorted(c for c, lad in lsoa_districts(vintage).items() if lad == la_code)
+
+
+def decile1_counts(area_set: AreaSet, releases: Iterable[int] = config.RELEASES) -> pd.DataFrame:
+    """Per release: the district's LSOAs, how many are in England's most deprived 10% on
+    the IMD, and how many of the target-area LSOAs (carried to the release's vintage)."""
+    from . import iod
+
+    rows = []
+    df = iod.load(releases=list(releases), measures=["imd"])
+    for release in releases:
+        vintage = config.RELEASE_VINTAGE[release]
+        codes = set(_district_lsoas(area_set.la_code, vintage))
+        sub = df[(df["release"] == release) & df["lsoa_code"].isin(codes)]
+        target = set(members(area_set, vintage)["lsoa_code"])
+        d1 = set(sub.loc[sub["decile"] == 1, "lsoa_code"])
+        rows.append({"release": release, "lsoa_vintage": vintage, "lsoas": len(sub),
+                     "decile1": len(d1), "decile1_share": len(d1) / len(sub) if len(sub) else
+                     float("nan"), "target_lsoas": len(target),
+                     "target_lsoas_decile1": len(d1 & target)})
+    return pd.DataFrame(rows)
+
+
+def population_share(area_set: AreaSet) -> pd.DataFrame:
+    """Share of the district's population living in the target areas, for every population
+    year in ``lsoa_population.parquet`` (members carried to its LSOA vintage; weights)."""
+    p = config.PROCESSED_DIR / "lsoa_population.parquet"
+    if not p.exists():
+        raise FileNotFoundError(f"{p} not built: run `evidence-pack prepare`")
+    pop = pd.read_parquet(p, columns=["lsoa_code", "lsoa_vintage", "year", "population",
+                                      "source"])
+    rows = []
+    for (vintage, year, source), g in pop.groupby(["lsoa_vintage", "year", "source"]):
+        codes = _district_lsoas(area_set.la_code, int(vintage))
+        g = g[g["lsoa_code"].isin(codes)].set_index("lsoa_code")["population"]
+        m = members(area_set, int(vintage))
+        target = float((m["lsoa_code"].map(g) * m["weight"]).sum())
+        borough = float(g.sum())
+        rows.append({"lsoa_vintage": int(vintage), "year": int(year), "source": source,
+                     "borough": borough, "target_areas": target,
+                     "share": target / borough if borough else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def central_share(area_set: AreaSet, release: int = 2010,
+                  central_wards: Iterable[str] | None = None) -> pd.DataFrame:
+    """Share of the most deprived LSOAs (England's most deprived 10% on IMD ``release``)
+    that are in central Rotherham, under two explicit definitions:
+
+    - ``wards``: the LSOA's ward (the wards of the LSOA vintage's lookup: 2004-2021 wards
+      for 2001 LSOAs) is one of ``central_wards`` (default :data:`CENTRAL_WARDS`);
+    - ``contiguous``: the LSOA is in the contiguous block of decile-1 LSOAs (shared
+      boundaries) that holds the town-centre LSOA (:data:`TOWN_CENTRE_LSOA`).
+
+    Each for two sets: the target-area LSOAs and all the district's decile-1 LSOAs.
+    """
+    from . import geography, lookups
+
+    vintage = config.RELEASE_VINTAGE[release]
+    wards = tuple(central_wards) if central_wards is not None else CENTRAL_WARDS.get(
+        area_set.la_code)
+    ranked, _, _, _ = selected_lsoas(area_set.la_code, release, 10.0)
+    d1 = set(ranked["lsoa_code"])
+    target = set(members(area_set, vintage)["lsoa_code"]) & d1
+    rows = []
+    sets = {"target areas": target, "all decile 1": d1}
+    if wards:
+        geo = lookups.geography(vintage).set_index("lsoa_code")["ward_name"]
+        central = {c for c in d1 if geo.get(c) in wards}
+        for name, s in sets.items():
+            rows.append({"definition": f"wards in force at the LSOA vintage: {', '.join(wards)}",
+                         "set": name, "central": len(s & central), "total": len(s)})
+    centre = TOWN_CENTRE_LSOA.get(area_set.la_code)
+    if centre and centre in d1:
+        shapes = geography.lsoa_boundaries(vintage, area_set.la_code)
+        adj = neighbours(shapes[shapes["code"].isin(d1)])
+        block = next(g for g in connected_groups(sorted(d1), adj) if centre in g)
+        for name, s in sets.items():
+            rows.append({"definition": "contiguous decile-1 block holding the town centre "
+                                       f"({centre})",
+                         "set": name, "central": len(s & set(block)), "total": len(s)})
+    out = pd.DataFrame(rows, columns=["definition", "set", "central", "total"])
+    out["share"] = out["central"] / out["total"]
+    return out
+
+
+def borough_facts(area_set: AreaSet, base_release: int = 2010) -> BoroughFacts:
+    """LSOAs in the most deprived 10% per release, the share of the borough's population
+    in the target areas, and the share of the most deprived LSOAs in the centre, each
+    beside what the 2011 report says (Rotherham only; blank elsewhere)."""
+    d1 = decile1_counts(area_set)
+    pop = population_share(area_set)
+    cen = central_share(area_set, base_release)
+    is_rotherham = area_set.la_code == config.DEFAULT_LA_CODE
+    rep = REPORT_FACTS if is_rotherham else {}
+    base = d1[d1["release"] == base_release].iloc[0]
+    first_pop = pop.sort_values("year").iloc[0] if len(pop) else None
+    rows = [
+        {"fact": f"LSOAs in England's most deprived 10% (IMD {base_release})",
+         "data": int(base["decile1"]), "report": None,
+         "basis": f"of {int(base['lsoas'])} LSOAs ({int(base['lsoa_vintage'])})"},
+        {"fact": "Target-area LSOAs", "data": int(base["target_lsoas"]),
+         "report": rep.get("target_lsoas"), "basis": "sum of the SOA counts per area"},
+        {"fact": f"Target-area LSOAs in the most deprived 10% (IMD {base_release})",
+         "data": int(base["target_lsoas_decile1"]), "report": rep.get("target_lsoas"),
+         "basis": "members carried to the release's LSOA vintage"},
+    ]
+    if first_pop is not None:
+        rows.append({"fact": "Share of the borough's population in the target areas",
+                     "data": float(first_pop["share"]), "report": rep.get("population_share"),
+                     "basis": f"{first_pop['source']} ({int(first_pop['year'])}); the report's "
+                              "year is not stated"})
+    for r in cen.itertuples():
+        rows.append({"fact": f"Share of the most deprived LSOAs in central "
+                             f"{area_set.la_name} ({r.set})",
+                     "data": float(r.share), "report": rep.get("central_share"),
+                     "basis": f"{r.central} of {r.total}; central = {r.definition}"})
+    summary = pd.DataFrame(rows, columns=["fact", "data", "report", "basis"]).astype(
+        {"data": object, "report": object})
+    return BoroughFacts(area_set.la_code, summary, d1, pop, cen)
