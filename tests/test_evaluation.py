@@ -204,7 +204,10 @@ def test_rotherham_evaluation_on_the_mirror(processed):
     assert not units.set_index("lsoa_code").loc[m["control"], "lad_code"].eq(
         ev.config.DEFAULT_LA_CODE).any()
     bal = res["balance"]
+    bal = bal[bal["group"] == "all"]
+    assert len(bal) == len(ev.MatchSpec().weights)
     assert (bal["smd_after"].abs() < bal["smd_before"].abs()).all()
+    assert (bal["smd_after"].abs() < 0.25).all()
     d = res["did"]
     assert {"all", *treated["area_slug"]} <= set(d["group"])
     assert d[["estimate", "ci_low", "ci_high"]].notna().all().all()

@@ -541,7 +541,8 @@ def monitoring(indicators: pd.DataFrame, members: Mapping[int, pd.DataFrame],
     out["direction"] = np.select(
         [~both, shift >= DIRECTION_THRESHOLD, shift <= -DIRECTION_THRESHOLD],
         ["not comparable", "worsening", "improving"], "little change")
-    out["worse_than_england"] = out[f"worse_{last}"].fillna(out[f"worse_{first}"]).astype(bool)
+    out["worse_than_england"] = (out[f"worse_{last}"].fillna(out[f"worse_{first}"]).astype(bool)
+                                 & ~out["key"].isin(DISTRICT_LEVEL))
     out["red_red"] = both & out[f"worse_{last}"].fillna(False).astype(bool) & (
         out["direction"] == "worsening") & ~out["key"].isin(DISTRICT_LEVEL)
 
@@ -671,7 +672,10 @@ def run(areas_file: str | Path = config.DEFAULT_AREAS_FILE, spec: MatchSpec = Ma
     groups.index = groups.index.astype(str)
     lad = area_set.la_code
     matches = match(units, list(groups.index), lad, spec)
-    bal = balance(units, matches, list(spec.weights), lad)
+    variables = list(spec.weights)
+    bal = pd.concat([balance(units, matches, variables, lad).assign(group="all")] + [
+        balance(units, matches[matches["treated"].isin(sub.index)], variables, lad)
+        .assign(group=str(slug)) for slug, sub in groups.groupby(groups)], ignore_index=True)
     est = did_by_area(panel, matches, groups, n_boot=n_boot, seed=seed)
 
     region = units.loc[groups.index, "region_name"].mode().iloc[0]
@@ -855,9 +859,10 @@ def area_table(res: Mapping[str, pd.DataFrame], names: Mapping[str, str],
                      ignore_index=True)
 
 
-def balance_table(res: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """The balance table with readable variable names."""
-    b = res["balance"].copy()
+def balance_table(res: Mapping[str, pd.DataFrame], group: str = "all") -> pd.DataFrame:
+    """The balance table of one group (``all`` or an area slug) with readable names."""
+    b = res["balance"]
+    b = b[b["group"] == group] if "group" in b.columns else b
     label = {"imd_trend_2004_2010": "IMD change 2004 to 2010 (points)",
              **{col(m, BASE): f"{MEASURE_LABELS[m]} {BASE}" for m in MEASURES}}
     return pd.DataFrame({
@@ -878,6 +883,8 @@ def monitoring_table(res: Mapping[str, pd.DataFrame], slug: str,
         m = m[m["comparable"]]
     flag = np.where(m["red_red"], "RED-RED: worse than England and worsening",
                     np.where(m["worse_than_england"], "worse than England", "not worse"))
+    flag = np.where(m["indicator"].map(_norm_indicator).isin(DISTRICT_LEVEL),
+                    "district-wide figure (not flagged)", flag)
     return pd.DataFrame({
         "Indicator": m["indicator"].map(indicator_label),
         "Value 2019": m["value_2019"], "Position 2019": m["position_2019"],
