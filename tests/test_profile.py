@@ -140,3 +140,23 @@ def test_rotherham_profile_real(processed):
     assert cen.loc["social_rented", "Canklow"] > cen.loc["social_rented", "Rotherham"]
     assert census.shares(None, ["tenure"]).set_index("category").loc[
         "social_rented", "prop"] == pytest.approx(cen.loc["social_rented", "England"])
+
+
+def test_combined_set_and_overview_findings():
+    iod, cen = _iod(), _census()
+    sets = {"A": pd.DataFrame({"lsoa_code": ["A1"], "weight": [1.0]}),
+            "B": pd.DataFrame({"lsoa_code": ["A2"], "weight": [1.0]})}
+    both = pd.concat(list(sets.values()))
+    sets = {**sets, "All": both, "Dee": pd.DataFrame({"lsoa_code": ["A1", "A2", "B1", "B2"],
+                                                      "weight": 1.0}), "England": None}
+    pop = profile.population(sets, census_lsoa=cen)
+    dom = profile.domain_table(iod, sets)
+    drv = profile.drivers(iod, sets)
+    tab = profile.census_table(sets, rows=[("tenure", "social_rented")], census_lsoa=cen)
+    f = profile.overview_findings(dom, drv, tab, ["A", "B"], pop=pop, combined="All",
+                                  borough="Dee")
+    text = " ".join(f)
+    assert "hold 50.0% of Dee's residents" in text and "the 2011 report said 15%" in text
+    assert "2 of the 2 target areas still have every neighbourhood" in text
+    assert "Most deprived target area: A" in text
+    assert "1 of the 2 areas have 40% or more" in text

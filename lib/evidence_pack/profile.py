@@ -110,8 +110,10 @@ def lsoa_to_msoa() -> pd.Series:
 
 
 def area_sets(area_set, members_2021: pd.DataFrame, iod2025: pd.DataFrame,
-              slugs: Iterable[str] | None = None, england: bool = True) -> dict[str, pd.DataFrame | None]:
-    """{display name: set} for the chosen areas, then the borough, then England (None).
+              slugs: Iterable[str] | None = None, england: bool = True,
+              combined: str | None = None) -> dict[str, pd.DataFrame | None]:
+    """{display name: set} for the chosen areas, then (when ``combined`` names it) all the
+    chosen areas together, then the borough, then England (None).
 
     ``members_2021`` is ``areas.members(area_set, 2021)``; the borough is every LSOA of
     ``area_set.la_code`` in ``iod2025`` (the IoD 2025 district).
@@ -122,6 +124,10 @@ def area_sets(area_set, members_2021: pd.DataFrame, iod2025: pd.DataFrame,
         a = area_set.get(slug)
         m = members_2021.loc[members_2021["slug"] == slug, ["lsoa_code", "weight"]]
         out[a.name] = m.groupby("lsoa_code", as_index=False)["weight"].sum()
+    if combined:
+        both = pd.concat(list(out.values()), ignore_index=True)
+        out[combined] = both.groupby("lsoa_code", as_index=False)["weight"].sum().assign(
+            weight=lambda d: d["weight"].clip(upper=1.0))
     borough = iod2025.loc[iod2025["lad_code"] == area_set.la_code, "lsoa_code"].unique()
     if len(borough) == 0:
         raise DataError("iod_lsoa", f"no 2025 LSOAs for district {area_set.la_code}")
@@ -400,3 +406,73 @@ def _ordinal(x: float) -> str:
     v = max(1, int(round(x)))
     suffix = "th" if 10 <= v % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(v % 10, "th")
     return f"{v}{suffix}"
+
+
+#: Short column labels for tables with one row per area.
+SHORT_LABELS: dict[str, str] = {
+    "imd": "IMD", "income": "Income", "employment": "Employment", "education": "Education",
+    "health": "Health", "crime": "Crime", "barriers": "Barriers",
+    "living_environment": "Living env.", "children_young_people": "Children & young people",
+    "adult_skills": "Adult skills", "geographical_barriers": "Geographical barriers",
+    "wider_barriers": "Wider barriers", "indoors": "Indoors", "outdoors": "Outdoors",
+    "social_rented": "Social rented", "private_rented": "Private rented",
+    "owner_occupied": "Owner occupied", "deprived_1plus": "Deprived 1+ dims",
+    "deprived_2plus": "Deprived 2+ dims", "overcrowded": "Overcrowded",
+    "disabled": "Disabled", "ethnic_minority": "Not White",
+}
+
+
+def by_area(df: pd.DataFrame, value: str, column: str = "measure", scale: float = 1.0
+            ) -> pd.DataFrame:
+    """Long (area, <column>, value) -> one row per area (in first-seen order), one column per
+    ``column`` value with short labels; values multiplied by ``scale`` (100 for %)."""
+    order = list(dict.fromkeys(df["area"]))
+    cols = list(dict.fromkeys(df[column]))
+    w = df.pivot(index="area", columns=column, values=value).loc[order, cols] * scale
+    w.columns = [SHORT_LABELS.get(c, c) for c in w.columns]
+    return w.rename_axis(None, axis=1).reset_index().rename(columns={"area": "Area"})
+
+
+#: The 2011 report to Cabinet (section 7.2): the 11 areas "contain 15% of the Borough's
+#: population".
+REPORTED_POPULATION_SHARE = 0.15
+
+
+def overview_findings(dom: pd.DataFrame, drv: pd.DataFrame, cen: pd.DataFrame,
+                      names: Iterable[str], release: int = 2025,
+                      pop: pd.DataFrame | None = None, combined: str | None = None,
+                      borough: str | None = None) -> list[str]:
+    """Findings comparing the target areas with each other (for the borough-wide profile).
+
+    With ``pop``, ``combined`` (the name of the all-areas set) and ``borough``, the areas'
+    share of the borough's residents is set against the 2011 report's 15%."""
+    names = list(names)
+    d = dom.loc[(dom["measure"] == "imd") & dom["area"].isin(names)].set_index("area")
+    out = []
+    if pop is not None and combined and borough:
+        p = pop.set_index("area")["residents"]
+        share = p[combined] / p[borough]
+        out.append(f"The {len(names)} target areas hold {share:.1%} of {borough}'s residents at "
+                   f"the 2021 Census ({p[combined]:,.0f} people); the 2011 report said "
+                   f"{REPORTED_POPULATION_SHARE:.0%}.")
+    all_in = [n for n in names if d.loc[n, "share_decile1"] > 0.999]
+    out.append(f"On the IMD {release}, {len(all_in)} of the {len(names)} target areas still "
+               "have every neighbourhood in England's most deprived 10%"
+               + (f"; the exceptions are {', '.join(n for n in names if n not in all_in)}."
+                  if len(all_in) < len(names) else "."))
+    worst = d["mean_pct"].idxmin()
+    best = d["mean_pct"].idxmax()
+    out.append(f"Most deprived target area: {worst} (average national percentile "
+               f"{d.loc[worst, 'mean_pct']:.1f}); least deprived: {best} "
+               f"({d.loc[best, 'mean_pct']:.1f}).")
+    tops = {n: top_drivers(drv, n, 1)[0] for n in names}
+    counts = pd.Series(tops).value_counts()
+    out.append("The domain contributing most to each area's score: " + "; ".join(
+        f"{_short(m)} in {v} area{'s' if v != 1 else ''}" for m, v in counts.items()) + ".")
+    c = cen.set_index("category")
+    if "social_rented" in c.index:
+        high = [n for n in names if c.loc["social_rented", n] >= 0.4]
+        out.append(f"{len(high)} of the {len(names)} areas have 40% or more of households in "
+                   "social rented housing (Census 2021)" +
+                   (f": {', '.join(high)}." if high else "."))
+    return out
