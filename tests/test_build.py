@@ -137,7 +137,7 @@ def test_html_published_outputs_only(first, project):
     assert "assert" not in page and "import pandas" not in page  # code hidden
     assert "state leaked" not in page  # every run starts with a clean namespace
     summary = json.loads((project / "reports" / "a-one" / "good.json").read_text())
-    assert summary["lsoas"] == 2 and summary["scale"] == 2.5 and summary["area"] == "a-one"
+    assert summary["lsoas"] == 2 and summary["scale"] == 2.5 and summary["slug"] == "a-one"
 
 
 @pytest.mark.slow

@@ -581,7 +581,7 @@ def run_job(job: Job) -> Result:
         with contextlib.suppress(OSError):
             (build_dir / "logs" / f"{job.area}__{job.notebook}.log").unlink()
         nb, summary, dropped = published(nb)
-        summary = {"area": job.area, "notebook": job.notebook, "title": job.title, **summary}
+        summary = {**summary, "slug": job.area, "notebook": job.notebook, "title": job.title}
         page = render_html(nb, job, s)
         with contextlib.ExitStack() as stack:  # renamed in reverse order: HTML last
             html_tmp = stack.enter_context(atomic_path(outs["html"]))
@@ -591,6 +591,8 @@ def run_job(job: Job) -> Result:
                 render_pdf(page, pdf_tmp, outs["html"].parent)
             json_tmp.write_text(json.dumps(summary, indent=1, default=str), encoding="utf-8")
             html_tmp.write_text(page, encoding="utf-8")
+            for tmp in stack_tmps(html_tmp, json_tmp, pdf_tmp if s.pdf else None):
+                _publishable(tmp)
         return Result(job.id, True, time.perf_counter() - t0, summary=summary,
                       dropped_outputs=dropped)
     except BaseException as exc:  # noqa: BLE001 - every failure is reported, none is fatal
@@ -603,6 +605,18 @@ def run_job(job: Job) -> Result:
         if isinstance(exc, KeyboardInterrupt):
             raise
         return Result(job.id, False, time.perf_counter() - t0, error=_describe_error(exc))
+
+
+def stack_tmps(*paths: Path | None) -> list[Path]:
+    return [p for p in paths if p is not None]
+
+
+def _publishable(path: Path) -> Path:
+    """Give a temporary file the usual permissions (mkstemp makes it private) before rename."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+    return path
 
 
 def _worker_run(job: Job) -> Result:
@@ -633,8 +647,11 @@ def write_index(reports_dir: Path, specs: Sequence[ReportSpec], areas: Sequence[
                 cells.append("<td>–</td>")
                 continue
             outs = job.outputs(reports_dir, pdf)
-            if jid in failures or not outs["html"].exists():
-                cells.append(f'<td class="fail">failed: {e(failures.get(jid, "not built"))}</td>')
+            if jid in failures:
+                cells.append(f'<td class="fail">failed: {e(failures[jid])}</td>')
+                continue
+            if not outs["html"].exists():
+                cells.append("<td>not built</td>")
                 continue
             links = [f'<a href="{e(outs["html"].relative_to(reports_dir).as_posix())}">HTML</a>']
             pdf_path = reports_dir / slug / f"{s.name}.pdf"
@@ -643,7 +660,7 @@ def write_index(reports_dir: Path, specs: Sequence[ReportSpec], areas: Sequence[
             cells.append(f"<td>{' · '.join(links)}</td>")
             summ = (manifest["jobs"].get(jid) or {}).get("summary") or {}
             for k, v in summ.items():
-                if k in ("area", "notebook", "title"):
+                if k in ("area", "slug", "notebook", "title"):
                     continue
                 if k == "key_findings":
                     headline = headline or (v[0] if v else "")
@@ -687,7 +704,9 @@ v3.0). Area definitions: the areas file used for this build.</p></footer>
 """
     check_self_contained(page)
     target = reports_dir / "index.html"
-    write_text(page, target)
+    with atomic_path(target) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+        _publishable(tmp)
     return target
 
 
@@ -696,8 +715,10 @@ def _fmt(v: Any) -> str:
         return "–"
     if isinstance(v, bool):
         return "yes" if v else "no"
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
     if isinstance(v, int):
-        return f"{v:,}"
+        return f"{v:,}" if abs(v) >= 10_000 else str(v)  # no separator in years
     if isinstance(v, float):
         return f"{v:,.1f}"
     return str(v)

@@ -134,6 +134,7 @@ def setup(seed: int = SEED) -> None:
         "axes.labelsize": 10,
         "axes.spines.top": False,
         "axes.spines.right": False,
+        "axes.grid.axis": "y",
         "legend.frameon": False,
         "figure.autolayout": False,
         "svg.fonttype": "none",
