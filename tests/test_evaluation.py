@@ -171,6 +171,10 @@ def test_monitoring_flags_red_red_and_keeps_like_with_like():
              for c, v in zip(codes19, base, strict=True)]
     rows += [{"release": 2025, "lsoa_code": "B0", "lsoa_vintage": 2021,
               "indicator": "income_domain_numerator", "value": 50.0}]
+    # a district-wide figure that worsens like bad_thing: shown, never flagged
+    rows += [{**r, "indicator": "homelessness_indicator_rate_per_1000_households"
+              if r["release"] == 2019 else "homelessness_indicator_rate_per_1_000_households"}
+             for r in rows if r["indicator"] == "bad_thing"]
     ind = pd.DataFrame(rows)
     # area "worse": at position ~60 in 2019 (index 80), ~90 in 2025 (index 20): red-red
     # area "better": position ~90 in 2019, ~70 in 2025: improving, still worse than England
@@ -184,6 +188,9 @@ def test_monitoring_flags_red_red_and_keeps_like_with_like():
     assert bad.loc["worse", "direction"] == "worsening" and bad.loc["worse", "red_red"]
     assert bad.loc["better", "direction"] == "improving" and not bad.loc["better", "red_red"]
     assert bad.loc["better", "worse_than_england"]
+    homeless = out[out["indicator"].str.startswith("homelessness")].set_index("slug")
+    assert len(homeless) == 2 and homeless["comparable"].all()  # 1000 vs 1_000: same indicator
+    assert homeless.loc["worse", "direction"] == "worsening" and not homeless["red_red"].any()
     mood = out[out["indicator"] == "mood_and_anxiety_disorders_indicator"]
     assert (~mood["comparable"]).all() and (mood["direction"] == "not comparable").all()
     assert not mood["red_red"].any() and mood["note"].str.contains("mental health").all()

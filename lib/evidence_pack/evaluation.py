@@ -1011,7 +1011,8 @@ def key_findings(res: Mapping[str, pd.DataFrame], group: str, names: Mapping[str
     n = int(row["n_treated"])
     verb = "were" if group == "all" else "was"
     out = [
-        f"{who} ({n} LSOA{'s' if n != 1 else ''} on the 2001 boundaries) {verb} on average at "
+        f"{who} ({n} LSOA{'s' if n != 1 else ''} on the 2001 boundaries) {verb}"
+        f"{' on average' if n != 1 else ''} at "
         f"percentile {t.loc[BASE, 'mean_pct']:.1f} of England in IMD {BASE} (0 = most "
         f"deprived, 50 = the middle) and at percentile {t.loc[release, 'mean_pct']:.1f} in "
         f"IoD {release}.",
