@@ -51,6 +51,8 @@ MEASURE_LABELS: dict[str, str] = {
     "living_environment": "Living environment",
 }
 
+#: ``did`` group of the sensitivity run with comparators from outside the region only.
+SENSITIVITY_OUTSIDE_REGION = "all_outside_region"
 #: Names of the context groups (not matched; shown beside the estimates).
 CONTEXT_REST = "rest_of_district"
 CONTEXT_DISTRICT_D1 = "district_other_decile1"
@@ -664,6 +666,10 @@ def run(areas_file: str | Path = config.DEFAULT_AREAS_FILE, spec: MatchSpec = Ma
     geo = _read("lsoa_geography.parquet", columns=["lsoa_code", "lsoa_vintage", "region_name",
                                                     "ruc"])
     panel = build_panel(iod)
+    expected = config.ENGLAND_LSOAS[UNIT_VINTAGE]
+    if len(panel) != expected:
+        raise DataError("iod_lsoa.parquet", f"{len(panel)} LSOAs 2001 in the panel, England "
+                        f"had {expected}")
     attrs = unit_attributes(geo, iod[(iod["release"] == BASE) & (iod["measure"] == "imd")])
     units = panel.join(attrs).join(covariates(panel)[["imd_trend_2004_2010"]])
 
@@ -680,6 +686,11 @@ def run(areas_file: str | Path = config.DEFAULT_AREAS_FILE, spec: MatchSpec = Ma
 
     region = units.loc[groups.index, "region_name"].mode().iloc[0]
     in_lad = units["lad_code"] == lad
+    # sensitivity: comparators from outside the region only (no spill-over from neighbours)
+    region_lads = set(units.loc[units["region_name"] == region, "lad_code"])
+    far = match(units, list(groups.index), region_lads, spec)
+    est = pd.concat([est, did(panel, far, groups, n_boot=n_boot, seed=seed, cluster="area",
+                              group_name=SENSITIVITY_OUTSIDE_REGION)], ignore_index=True)
     d1 = units[col("imd", BASE)] <= 10.0
     context = {
         CONTEXT_REST: units.index[in_lad & ~units.index.isin(groups.index)],
@@ -837,7 +848,8 @@ def area_table(res: Mapping[str, pd.DataFrame], names: Mapping[str, str],
     """One row per area (and all areas): LSOAs, comparators, change, difference, interval."""
     d = res["did"]
     d = d[(d["release"] == release) & (d["measure"] == measure)]
-    d = d[((d["group"] == "all") & (d["cluster"] == "area")) | (d["group"] != "all")]
+    d = d[((d["group"] == "all") & (d["cluster"] == "area"))
+          | ~d["group"].isin(["all", SENSITIVITY_OUTSIDE_REGION])]
     traj = res["trajectories"]
     rows = []
     for _, r in d.iterrows():
@@ -953,7 +965,8 @@ def plot_forest(res: Mapping[str, pd.DataFrame], names: Mapping[str, str],
     tab = tab.iloc[::-1].reset_index(drop=True)
     d = res["did"]
     d = d[(d["release"] == release) & (d["measure"] == measure)]
-    d = d[((d["group"] == "all") & (d["cluster"] == "area")) | (d["group"] != "all")]
+    d = d[((d["group"] == "all") & (d["cluster"] == "area"))
+          | ~d["group"].isin(["all", SENSITIVITY_OUTSIDE_REGION])]
     lookup = {("All target areas" if g == "all" else names.get(g, g)): (lo, hi) for g, lo, hi
               in zip(d["group"], d["ci_low"], d["ci_high"], strict=True)}
     fig, ax = plt.subplots(figsize=(7.5, 0.35 * len(tab) + 1.2))
@@ -1046,7 +1059,8 @@ def key_findings(res: Mapping[str, pd.DataFrame], group: str, names: Mapping[str
                    f"{p['ci_high']:+.1f}); they were matched on 2004-2010, so this is a check "
                    "of the matching, not a test of the policy.")
     if group == "all":
-        areas = d[(d["group"] != "all") & (d["measure"] == "imd") & (d["release"] == release)]
+        areas = d[~d["group"].isin(["all", SENSITIVITY_OUTSIDE_REGION]) & (d["measure"] == "imd")
+                  & (d["release"] == release)]
         worse = int((areas["ci_high"] < 0).sum())
         better = int((areas["ci_low"] > 0).sum())
         rest = len(areas) - worse - better
@@ -1058,6 +1072,13 @@ def key_findings(res: Mapping[str, pd.DataFrame], group: str, names: Mapping[str
             text += (f" {single} area{'s are' if single != 1 else ' is'} a single LSOA, whose "
                      "intervals are too narrow.")
         out.append(text)
+        sens = d[(d["group"] == SENSITIVITY_OUTSIDE_REGION) & (d["measure"] == "imd")
+                 & (d["release"] == release)]
+        if len(sens):
+            sv = sens.iloc[0]
+            out.append(f"With comparators taken only from outside the region (no neighbouring "
+                       f"districts), the difference is {sv['estimate']:+.1f} points (interval "
+                       f"{sv['ci_low']:+.1f} to {sv['ci_high']:+.1f}).")
     ctx = res["context"]
     ctx = ctx[(ctx["measure"] == "imd") & (ctx["release"] == release)].set_index("group")
     if CONTEXT_DISTRICT_D1 in ctx.index and CONTEXT_REST in ctx.index:
