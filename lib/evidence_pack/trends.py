@@ -191,8 +191,10 @@ def compare_reported(ranks: pd.DataFrame,
         got = ranks.loc[ranks["release"] == release]
         data_rank = got["rank_average_score"].iloc[0] if len(got) else pd.NA
         data_n = got["n_districts"].iloc[0] if len(got) else pd.NA
+        basis = got["source"].iloc[0] if len(got) else pd.NA
         rows.append({"release": release, "reported_rank": rank, "reported_of": n,
-                     "data_rank": data_rank, "data_of": data_n,
+                     "data_rank": data_rank, "data_of": data_n, "basis": basis,
+                     "difference": (int(data_rank) - rank) if len(got) else pd.NA,
                      "agrees": bool(len(got)) and int(data_rank) == rank
                      and (n is None or int(data_n) == n)})
     return pd.DataFrame(rows)
@@ -425,8 +427,11 @@ def _ordinal(n: int) -> str:
 
 def key_findings(la_name: str, ranks: pd.DataFrame, counts: pd.DataFrame,
                  domains: pd.DataFrame, spread: pd.DataFrame,
-                 reported: pd.DataFrame | None = None) -> list[str]:
-    """Plain-English findings written from the tables above (for a chief executive)."""
+                 reported: pd.DataFrame | None = None, close_within: int = 3) -> list[str]:
+    """Plain-English findings written from the tables above (for a chief executive).
+
+    The report's district ranks count as "close to" the data when every difference is at
+    most ``close_within`` places."""
     out: list[str] = []
     r = ranks.dropna(subset=["rank_average_score"]).sort_values("release")
     if len(r):
@@ -443,13 +448,25 @@ def key_findings(la_name: str, ranks: pd.DataFrame, counts: pd.DataFrame,
                    f"{first.release}: in the most deprived {100 * share_last:.0f}% of districts "
                    f"in {last.release}, against {100 * share_first:.0f}% in {first.release}.")
     if reported is not None and len(reported):
-        agree = reported["agrees"].all()
+        agree = bool(reported["agrees"].all())
+        diff = pd.to_numeric(reported["difference"], errors="coerce").abs()
+        close = bool(diff.notna().all() and (diff <= close_within).all())
+        computed = bool((reported["basis"] == "computed").any())
         txt = "; ".join(f"{x.release}: report {_ordinal(x.reported_rank)}, data "
                         f"{_ordinal(x.data_rank) if pd.notna(x.data_rank) else 'n/a'}"
                         for x in reported.itertuples())
-        out.append(("The 2011 Cabinet report's district ranks are confirmed by the data ("
-                    if agree else "The 2011 Cabinet report's district ranks differ from the "
-                    "data (") + txt + ").")
+        if agree:
+            head = "The 2011 Cabinet report's district ranks are confirmed by the data ("
+            tail = ")."
+        elif close:
+            head = "The 2011 Cabinet report's district ranks are close to the data ("
+            tail = ("); the pack recomputes them with later population weights because the "
+                    "original denominators are not public in this form, which moves a district "
+                    "a place or two." if computed else ").")
+        else:
+            head = "The 2011 Cabinet report's district ranks differ from the data ("
+            tail = ")."
+        out.append(head + txt + tail)
     c = counts.sort_values("release")
     if len(c):
         trail = ", ".join(f"{_count(x.decile1)} in {int(x.release)}" for x in c.itertuples())
