@@ -262,30 +262,28 @@ def derive_decile(rank: pd.Series | np.ndarray, n: int, vintage: int) -> np.ndar
     return d
 
 
-def _measure_frames(release: int, src: Source, df: pd.DataFrame, path: Path) -> list[pd.DataFrame]:
+def _measure_arrays(release: int, src: Source, df: pd.DataFrame, path: Path
+                    ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """measure -> (score, rank, decile) float arrays in the table's row order."""
     n = len(df)
     vintage = config.RELEASE_VINTAGE[release]
-    out = []
+    out = {}
     for measure, (score_col, rank_col, decile_col) in src.measures.items():
-        rank = pd.to_numeric(df[rank_col], errors="coerce")
-        if rank.isna().any():
+        rank = pd.to_numeric(df[rank_col], errors="coerce").to_numpy("float64")
+        if np.isnan(rank).any():
             raise DataError(path, f"missing or non-numeric rank in {rank_col!r}",
-                            row=int(np.flatnonzero(rank.isna())[0]) + 2)
+                            row=int(np.flatnonzero(np.isnan(rank))[0]) + 2)
         if rank.min() < 1 or rank.max() > n:
             raise DataError(path, f"rank {rank_col!r} outside 1..{n}")
         if decile_col is not None:
             decile = pd.to_numeric(df[decile_col], errors="coerce").to_numpy("float64")
+            if np.isnan(decile).any():
+                decile = np.where(np.isnan(decile), derive_decile(rank, n, vintage), decile)
         else:
             decile = derive_decile(rank, n, vintage)
         score = (pd.to_numeric(df[score_col], errors="coerce").to_numpy("float64")
                  if score_col else np.full(n, np.nan))
-        out.append(pd.DataFrame({
-            "lsoa_code": df[src.code_col].astype(str).to_numpy(),
-            "measure": measure,
-            "score": score,
-            "rank": rank.to_numpy("float64"),
-            "decile": decile,
-        }))
+        out[measure] = (score, rank, decile)
     return out
 
 
@@ -374,9 +372,9 @@ def build_release(release: int, paths: Mapping[str, Path] | None = None,
         raise DataError(None, f"unknown release {release!r}; known: {list(SOURCES)}")
     vintage = config.RELEASE_VINTAGE[release]
     expected = config.ENGLAND_LSOAS[vintage] if expected_rows is None else expected_rows
-    frames: list[pd.DataFrame] = []
+    arrays: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     lads: pd.DataFrame | None = None
-    codes: set[str] | None = None
+    codes: pd.Index | None = None
     for src in SOURCES[release]:
         path = _path(src.dataset_id, paths)
         needed = [c for spec in src.measures.values() for c in spec if c]
@@ -384,61 +382,93 @@ def build_release(release: int, paths: Mapping[str, Path] | None = None,
             needed += list(src.lad_cols)
         df = read_table(src, path, needed)
         _check_codes(df, src.code_col, path, expected)
-        these = set(df[src.code_col].astype(str))
+        these = pd.Index(df[src.code_col].astype(str))
         if codes is None:
-            codes = these
-        elif these != codes:
-            raise DataError(path, f"LSOA codes differ from the release's main table "
-                                  f"({len(these ^ codes)} code(s) in one but not the other)")
+            codes, pos = these, np.arange(len(these))
+        else:
+            pos = codes.get_indexer(these)
+            if (pos < 0).any() or len(these) != len(codes):
+                n_diff = len(these.symmetric_difference(codes))
+                raise DataError(path, f"LSOA codes differ from the release's main table "
+                                      f"({n_diff} code(s) in one but not the other)")
         if src.lad_cols and lads is None:
-            lads = pd.DataFrame({"lsoa_code": df[src.code_col].astype(str),
-                                 "lad_code": df[src.lad_cols[0]].astype(str),
-                                 "lad_name": df[src.lad_cols[1]].astype(str)})
-        frames += _measure_frames(release, src, df, path)
-    long = pd.concat(frames, ignore_index=True)
+            lads = pd.DataFrame({"lsoa_code": these,
+                                 "lad_code": df[src.lad_cols[0]].astype(str).to_numpy(),
+                                 "lad_name": df[src.lad_cols[1]].astype(str).to_numpy()})
+        for measure, (score, rank, decile) in _measure_arrays(release, src, df, path).items():
+            if measure in arrays:
+                raise DataError(path, f"release {release}: measure {measure!r} given twice")
+            order = np.empty(len(pos), dtype=np.int64)
+            order[pos] = np.arange(len(pos))
+            arrays[measure] = (score[order], rank[order], decile[order])
+    assert codes is not None
     if release == 2019:
         imd = derive_imd2019_score(paths)
-        mask = long["measure"] == "imd"
-        long.loc[mask, "score"] = long.loc[mask, "lsoa_code"].map(imd.set_index("lsoa_code")["score"])
-        if long.loc[mask, "score"].isna().any():
+        where = pd.Index(imd["lsoa_code"]).get_indexer(codes)
+        if (where < 0).any():
             raise DataError(_path(FILE9.dataset_id, paths), "LSOA(s) of IMD 2019 missing")
+        _, rank, decile = arrays["imd"]
+        arrays["imd"] = (imd["score"].to_numpy("float64")[where], rank, decile)
     if lads is None:
         lads = _lads_from_lookup(release, paths)
         lk_path = _path(LAD_FROM_LOOKUP[release], paths)
-        missing = codes - set(lads["lsoa_code"]) if codes else set()
-        if missing:
+        missing = codes.difference(pd.Index(lads["lsoa_code"]))
+        if len(missing):
             raise DataError(lk_path, f"{len(missing)} LSOA(s) of release {release} have no "
                                      f"district, e.g. {sorted(missing)[:3]}")
     if release in LEGACY_LAD_RELEASES:
         lads = gss_for_legacy_districts(lads, paths)
-    long = long.merge(lads, on="lsoa_code", how="left", validate="many_to_one")
-    long["release"] = release
-    long["lsoa_vintage"] = vintage
-    dup = long.duplicated(["lsoa_code", "measure"])
-    if dup.any():
-        raise DataError(None, f"release {release}: duplicate LSOA x measure rows")
-    return long[COLUMNS]
-
-
-def _finish(long: pd.DataFrame) -> pd.DataFrame:
-    long = long.sort_values(["release", "measure", "lad_code", "lsoa_code"], kind="stable")
-    out = pd.DataFrame({
-        "release": long["release"].astype("int16"),
-        "lsoa_code": long["lsoa_code"].astype(str),
-        "lsoa_vintage": long["lsoa_vintage"].astype("int16"),
-        "lad_code": long["lad_code"].astype(str),
-        "lad_name": long["lad_name"].astype(str),
-        "measure": long["measure"].astype(str),
-        "score": long["score"].astype("float64"),
-        "rank": long["rank"].round().astype("int32"),
-        "decile": long["decile"].round().astype("int8"),
+    at = pd.Index(lads["lsoa_code"]).get_indexer(codes)
+    lad_codes, lad_uniques = pd.factorize(lads["lad_code"].to_numpy(dtype=object)[at])
+    name_codes, name_uniques = pd.factorize(lads["lad_name"].to_numpy(dtype=object)[at])
+    k, n = len(arrays), len(codes)
+    cat = pd.Categorical.from_codes
+    return pd.DataFrame({
+        "release": np.full(k * n, release, dtype="int16"),
+        "lsoa_code": cat(np.tile(np.arange(n), k), categories=codes.astype(object)),
+        "lsoa_vintage": np.full(k * n, vintage, dtype="int16"),
+        "lad_code": cat(np.tile(lad_codes, k), categories=pd.Index(lad_uniques, dtype=object)),
+        "lad_name": cat(np.tile(name_codes, k), categories=pd.Index(name_uniques, dtype=object)),
+        "measure": cat(np.repeat(np.arange(k), n), categories=pd.Index(list(arrays),
+                                                                        dtype=object)),
+        "score": np.concatenate([a[0] for a in arrays.values()]),
+        "rank": np.concatenate([a[1] for a in arrays.values()]),
+        "decile": np.concatenate([a[2] for a in arrays.values()]),
     })
-    return out.reset_index(drop=True)
+
+
+def _union(cols: list[pd.Categorical]) -> pd.Categorical:
+    from pandas.api.types import union_categoricals
+
+    return union_categoricals(cols)
+
+
+def _finish(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Contract columns: strings held as categoricals (dictionary-encoded in parquet), rows
+    ordered by release then measure (source order within)."""
+    cols = {}
+    for c in COLUMNS:
+        if isinstance(parts[0][c].dtype, pd.CategoricalDtype):
+            cols[c] = _union([p[c].array for p in parts])
+        else:
+            cols[c] = np.concatenate([p[c].to_numpy() for p in parts])
+    key = cols["release"].astype("int64") * 100 + pd.Categorical(
+        np.asarray(cols["measure"].categories)[cols["measure"].codes],
+        categories=list(MEASURES)).codes
+    order = np.argsort(key, kind="stable")
+    out = pd.DataFrame({c: (v.take(order) if isinstance(v, pd.Categorical) else v[order])
+                        for c, v in cols.items()})
+    out["release"] = out["release"].astype("int16")
+    out["lsoa_vintage"] = out["lsoa_vintage"].astype("int16")
+    out["score"] = out["score"].astype("float64")
+    out["rank"] = np.round(out["rank"].to_numpy("float64")).astype("int32")
+    out["decile"] = np.round(out["decile"].to_numpy("float64")).astype("int8")
+    return out
 
 
 def build_store(paths: Mapping[str, Path] | None = None) -> pd.DataFrame:
-    """Every release, long, in the contract's column types."""
-    return _finish(pd.concat([build_release(r, paths) for r in SOURCES], ignore_index=True))
+    """Every release, long, in the contract's column types (strings as categoricals)."""
+    return _finish([build_release(r, paths) for r in SOURCES])
 
 
 # --------------------------------------------------------------------------- indicators
@@ -904,9 +934,18 @@ def load(releases: Iterable[int] | int | None = None, measures: Iterable[str] | 
     if lad_codes is not None:
         lad_codes = [lad_codes] if isinstance(lad_codes, str) else list(lad_codes)
         filters.append(("lad_code", "in", lad_codes))
+    return _read_decoded(path, filters)
+
+
+def _read_decoded(path: Path, filters: list | None) -> pd.DataFrame:
+    """Read parquet with filters; dictionary-encoded string columns come back as ``str``."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pq.read_table(path, filters=filters or None)
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):
+            table = table.set_column(i, f.name, table.column(i).cast(pa.string()))
     return table.to_pandas()
 
 
@@ -939,6 +978,14 @@ def _fresh(outputs: list[Path], inputs: list[Path]) -> bool:
     return min(p.stat().st_mtime for p in outputs) > newest_in
 
 
+def _build_side_outputs() -> pd.DataFrame:
+    """Write ``iod_indicators`` and ``lsoa_population``; return the populations."""
+    write_parquet(build_indicators(), INDICATORS_FILE)
+    pop = build_population()
+    write_parquet(pop, POPULATION_FILE)
+    return pop
+
+
 def prepare(force: bool = False) -> list[Path]:
     """Build the IoD store, indicators, populations, lookups and district summaries."""
     from . import lookups
@@ -948,11 +995,15 @@ def prepare(force: bool = False) -> list[Path]:
     rebuilt = force or not _fresh(outputs, _inputs())
     if rebuilt:
         t0 = time.perf_counter()
-        store = build_store()
-        pop = build_population()
-        write_parquet(store, IOD_FILE)
-        write_parquet(build_indicators(), INDICATORS_FILE)
-        write_parquet(pop, POPULATION_FILE)
+        # Indicators and populations are read in a second process while this one builds the
+        # store (two cores; pyreadr parsing is CPU-bound).
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            side = pool.submit(_build_side_outputs)
+            store = build_store()
+            write_parquet(store, IOD_FILE)
+            pop = side.result()
         print(f"  iod: {len(store):,} rows in {time.perf_counter() - t0:.1f} s")
     written = outputs + lookups.prepare(force=force, population=pop)
     summary_inputs = [*_inputs(), *written,
