@@ -248,19 +248,44 @@ def members(area_set: AreaSet, vintage: int | None = None) -> pd.DataFrame:
 
     Columns: ``slug``, ``name``, ``lsoa_code`` (of ``vintage``), ``weight`` = the share of
     that LSOA belonging to the area (1.0 when wholly inside; less when an LSOA of
-    ``vintage`` was formed from member and non-member LSOAs). ``vintage=None`` keeps each
-    area's own vintage.
+    ``vintage`` was formed from member and non-member LSOAs, by overlap population).
+    ``vintage=None`` keeps each area's own vintage. Rows in area order, then by code.
     """
+    cols = ["slug", "name", "lsoa_code", "weight"]
     frames = []
-    for a in area_set.areas:
-        target = a.lsoa_vintage if vintage is None else vintage
-        w = carry_codes(a.lsoas, a.lsoa_vintage, target)
-        w.insert(0, "name", a.name)
-        w.insert(0, "slug", a.slug)
-        frames.append(w)
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["slug", "name", "lsoa_code", "weight"])
-    return out[["slug", "name", "lsoa_code", "weight"]]
+    table = area_set.table()
+    for v_from, g in table.groupby("lsoa_vintage", sort=True):
+        target = int(v_from) if vintage is None else vintage
+        frames.append(_carry_table(g[["slug", "name", "lsoa_code"]], int(v_from), target))
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(frames, ignore_index=True)
+    order = {s: i for i, s in enumerate(area_set.slugs)}
+    out = out.assign(_o=out["slug"].map(order)).sort_values(["_o", "lsoa_code"])
+    return out[cols].reset_index(drop=True)
+
+
+def _carry_table(t: pd.DataFrame, from_vintage: int, to_vintage: int,
+                 crosswalk: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Carry many areas' members at once: t has slug, name, lsoa_code (from_vintage)."""
+    if from_vintage == to_vintage:
+        return t.assign(weight=1.0)
+    if crosswalk is None:
+        by_from, totals = _carry_index(from_vintage, to_vintage)
+    else:
+        by_from, totals = _index(crosswalk)
+    codes = t["lsoa_code"].astype(object)
+    known = pd.Index(codes).isin(by_from.index)
+    if not known.all():
+        missing = sorted(set(codes[~known]))
+        raise DataError(None, f"{from_vintage} LSOA(s) {missing[:5]} not in the "
+                              f"{from_vintage}->{to_vintage} lookup")
+    m = t.astype({"lsoa_code": object}).merge(by_from, left_on="lsoa_code",
+                                              right_index=True)
+    inside = m.groupby(["slug", "name", "to_code"], sort=False)["mass"].sum().reset_index()
+    inside["weight"] = (inside["mass"] / inside["to_code"].map(totals)).clip(upper=1.0)
+    return inside.rename(columns={"to_code": "lsoa_code"})[["slug", "name", "lsoa_code",
+                                                             "weight"]]
 
 
 def carry_codes(codes: Iterable[str], from_vintage: int, to_vintage: int,
@@ -272,21 +297,8 @@ def carry_codes(codes: Iterable[str], from_vintage: int, to_vintage: int,
     mass that comes from ``codes``; target LSOAs with no share are dropped. Sorted by code.
     """
     codes = list(dict.fromkeys(codes))
-    if from_vintage == to_vintage:
-        return pd.DataFrame({"lsoa_code": sorted(codes), "weight": 1.0})
-    if crosswalk is None:
-        by_from, totals = _carry_index(from_vintage, to_vintage)
-    else:
-        by_from, totals = _index(crosswalk)
-    known = pd.Index(codes, dtype=object).isin(by_from.index)
-    missing = sorted(c for c, ok in zip(codes, known, strict=True) if not ok)
-    if missing:
-        raise DataError(None, f"{from_vintage} LSOA(s) {missing[:5]} not in the "
-                              f"{from_vintage}->{to_vintage} lookup")
-    sub = by_from.loc[codes]
-    inside = sub.groupby("to_code")["mass"].sum()
-    weight = (inside / totals.reindex(inside.index)).clip(upper=1.0)
-    out = weight.rename("weight").reset_index().rename(columns={"to_code": "lsoa_code"})
+    t = pd.DataFrame({"slug": "x", "name": "x", "lsoa_code": codes})
+    out = _carry_table(t, from_vintage, to_vintage, crosswalk)[["lsoa_code", "weight"]]
     return out.sort_values("lsoa_code", ignore_index=True)
 
 

@@ -1,0 +1,151 @@
+"""Maps: polygon paths, legend order, palette, outlines, labels, locator and attribution on
+a synthetic district; Rotherham maps render on the mirror."""
+
+from __future__ import annotations
+
+import io
+
+import geopandas as gpd
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from evidence_pack import areas, maps
+from shapely.geometry import MultiPolygon, Polygon, box
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+LA = "E08000018"
+CRS = "EPSG:27700"
+
+
+def test_palette_ten_distinct_ordered_dark_to_light():
+    cols = maps.DECILE_COLOURS
+    assert len(cols) == 10 and len(set(cols)) == 10
+    lum = [sum(matplotlib.colors.to_rgb(c)) for c in cols]
+    assert lum[0] < lum[-1]  # decile 1 (most deprived) darkest
+
+
+def test_geom_path_keeps_holes_and_parts():
+    donut = Polygon(box(0, 0, 10, 10).exterior.coords, [box(4, 4, 6, 6).exterior.coords])
+    path = maps._geom_path(donut)
+    assert (path.codes == matplotlib.path.Path.MOVETO).sum() == 2
+    # rendered: the hole stays empty, the ring is filled
+    fig, ax = plt.subplots(figsize=(2, 2), dpi=50)
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    ax.set_axis_off()
+    fig.subplots_adjust(0, 0, 1, 1)
+    maps.draw_polygons(ax, [donut], "black", edgecolor="none")
+    fig.canvas.draw()
+    px = np.asarray(fig.canvas.buffer_rgba())
+    assert tuple(px[50, 50, :3]) == (255, 255, 255) and tuple(px[10, 10, :3]) == (0, 0, 0)
+    plt.close(fig)
+    multi = MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)])
+    assert (maps._geom_path(multi).codes == matplotlib.path.Path.MOVETO).sum() == 2
+
+
+@pytest.fixture
+def synthetic(monkeypatch):
+    """A 5 x 4 grid district of 1 km squares with deciles 1..10 and two target areas."""
+    codes, geoms = [], []
+    for r in range(4):
+        for c in range(5):
+            codes.append(f"E01{r:03d}{c:03d}")
+            geoms.append(box(440_000 + c * 1000, 390_000 + r * 1000,
+                             441_000 + c * 1000, 391_000 + r * 1000))
+    lsoas = gpd.GeoDataFrame({"code": codes, "name": [f"X {i:03d}A" for i in range(20)],
+                              "lad_code": LA}, geometry=geoms, crs=CRS)
+    dec = pd.Series([(i % 10) + 1 for i in range(19)] + [pd.NA], index=codes, dtype="Int64")
+    outline = gpd.GeoDataFrame({"code": [LA], "name": ["Synthetic"], "lad_code": [LA]},
+                               geometry=[lsoas.geometry.union_all()], crs=CRS)
+    region = gpd.GeoDataFrame({"code": ["E12000003"], "name": ["Region"]},
+                              geometry=[box(400_000, 350_000, 500_000, 450_000)], crs=CRS)
+    from evidence_pack import geography
+
+    monkeypatch.setattr(geography, "lsoa_boundaries", lambda v, la=None, detail=True: lsoas)
+    monkeypatch.setattr(geography, "lad_boundaries", lambda la=None, detail=True: outline)
+    monkeypatch.setattr(geography, "region_boundaries", lambda: region)
+    monkeypatch.setattr(geography, "ward_boundaries", lambda la=None, detail=True: outline)
+    monkeypatch.setattr(maps, "deciles", lambda la, rel, m="imd", codes=None: dec)
+    ref = {2001: {c: LA for c in codes}}
+    doc = {"la_code": LA, "la_name": "Synthetic", "areas": [
+        {"slug": "north", "name": "Northfield", "area_type": "council estate",
+         "lsoas": codes[15:17]},
+        {"slug": "south", "name": "Southgate", "area_type": "coalfield community",
+         "lsoas": codes[0:2]}]}
+    yield areas.parse_areas(doc, "synthetic.yml", reference=ref)
+    plt.close("all")
+
+
+def _texts(fig) -> str:
+    out = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        out += [t.get_text() for t in ax.texts] + [ax.get_title(loc="left")]
+        leg = ax.get_legend()
+        if leg is not None:
+            out += [t.get_text() for t in leg.get_texts()]
+    return "\n".join(out)
+
+
+def test_decile_map_legend_outlines_labels_attribution(synthetic):
+    fig = maps.decile_map(LA, 2010, area_set=synthetic, labels="names")
+    side = fig.axes[1]
+    labels = [t.get_text() for t in side.get_legend().get_texts()]
+    assert labels[:10] == ["1 most deprived 10%", "2", "3", "4", "5", "6", "7", "8", "9",
+                           "10 least deprived 10%"]
+    assert labels[10:] == ["no data", "target area"]
+    text = _texts(fig)
+    assert "Northfield" in text and "Southgate" in text
+    assert "Office for National Statistics licensed under the Open Government Licence v3.0" in text
+    assert "Contains OS data \u00a9 Crown copyright and database right" in text
+    assert "Indices of Deprivation 2010" in text and "LSOAs (2001)" in text
+    assert any(len(a.child_axes) for a in fig.axes)  # the locator inset
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=72)
+    assert buf.tell() > 10_000
+
+
+def test_decile_map_numbers_and_key(synthetic):
+    fig = maps.decile_map(LA, 2010, area_set=synthetic, labels="numbers")
+    text = _texts(fig)
+    assert " 1  Northfield" in text and " 2  Southgate" in text
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    circles = [t for t in fig.axes[0].texts if t.get_text() in ("1", "2")]
+    assert len(circles) == 2
+    b = [t.get_bbox_patch().get_window_extent(renderer) for t in circles]
+    assert not b[0].overlaps(b[1])
+
+
+def test_decile_map_into_given_axes(synthetic):
+    fig, ax = plt.subplots()
+    out = maps.decile_map(LA, 2010, area_set=synthetic, ax=ax, labels="none", locator=False)
+    assert out is fig and ax.get_legend() is not None
+    assert ax.get_title(loc="left").startswith("Synthetic")
+
+
+def test_area_map_synthetic(synthetic):
+    fig = maps.area_map(synthetic, "north", release=2010, margin_m=500)
+    text = _texts(fig)
+    assert "Northfield" in text and "E01003000" in text and "E01003001" in text
+    with pytest.raises(KeyError):
+        maps.area_map(synthetic, "nowhere", release=2010)
+
+
+@pytest.mark.mirror
+def test_rotherham_maps_render(processed):
+    from evidence_pack import geography
+
+    if not geography.path("lsoa01").exists():
+        pytest.skip("boundaries not built: run `evidence-pack prepare geography`")
+    s = areas.load_areas()
+    fig = maps.decile_map(LA, 2025, area_set=s)
+    assert "Rotherham" in _texts(fig) and "\n11  Rawmarsh East" in _texts(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    assert buf.tell() > 50_000
+    fig = maps.area_map(s, "ferham-masbrough", release=2010)
+    assert "E01007715" in _texts(fig)
+    plt.close("all")
