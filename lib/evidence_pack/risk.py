@@ -65,6 +65,7 @@ class Factor:
     source: str
     expected: int = 0
     binary: bool = False
+    unit: str = "score points"
 
     @property
     def post_baseline(self) -> bool:
@@ -82,24 +83,25 @@ THEMES: dict[str, str] = {
 
 _F = [
     Factor("social_rented", "Households renting from a council or housing association (%)",
-           "tenure", "2021", "Census 2021 TS054", -1),
+           "tenure", "2021", "Census 2021 TS054", -1, unit="percentage points"),
     Factor("private_rented", "Households renting privately or living rent free (%)",
-           "tenure", "2021", "Census 2021 TS054", -1),
+           "tenure", "2021", "Census 2021 TS054", -1, unit="percentage points"),
     Factor("adult_skills", "Adult skills deprivation score (IoD 2010 sub-domain)",
            "skills", "2010", "IoD 2010 (data mostly 2008)", -1),
     Factor("churn", "Residents who moved in during the past year, MSOA (%)",
-           "churn", "2021", "Census 2021 TS019 (MSOA)", -1),
+           "churn", "2021", "Census 2021 TS019 (MSOA)", -1, unit="percentage points"),
     Factor("gva_growth", "Real GVA growth of the ITL3 sub-region, 2010-2019 (% a year)",
-           "economy", "2010-2019", "ONS regional GDP, GVA(B) deflated", +1),
+           "economy", "2010-2019", "ONS regional GDP, GVA(B) deflated", +1,
+           unit="percentage points a year"),
     Factor("geographical_barriers", "Geographical barriers score (road distance to services, "
            "IoD 2010 sub-domain)", "access", "2010", "IoD 2010", -1),
     Factor("road_distance", "Mean road distance to GP, school, shop, post office (km, IoD 2019)",
-           "access", "2019", "IoD 2019 underlying indicators", -1),
+           "access", "2019", "IoD 2019 underlying indicators", -1, unit="km"),
     Factor("rural", "Rural LSOA (rural-urban classification 2011)", "access", "2011",
-           "ONS RUC 2011", 0, binary=True),
+           "ONS RUC 2011", 0, binary=True, unit=""),
     Factor("jobs_access", "Travel time to employment centre with 500-4,999 jobs, public "
            "transport/walk (minutes, DfT JTS0501)", "access", "DfT JTS (user-supplied)",
-           "DfT journey time statistics (optional)", -1),
+           "DfT journey time statistics (optional)", -1, unit="minutes"),
     # baseline domain scores (IoD 2010), the controls
     Factor("income", "Income deprivation score 2010", "baseline", "2010", "IoD 2010"),
     Factor("employment", "Employment deprivation score 2010", "baseline", "2010", "IoD 2010"),
@@ -667,7 +669,8 @@ def run_models(table: pd.DataFrame, factors: list[str],
     linear model of percentile gain, and grouped cross-validation.
 
     Returns frames: odds (model, release, cohort, factor, odds_ratio/coef, ci, p, n,
-    post_baseline), cv (release, cohort, auc, auc_in_sample, n, plus calibration rows),
+    post_baseline), cv (release, cohort, auc, auc_in_sample, auc_imd_only (the 2010 IMD
+    score alone, districts held out), n, plus calibration rows),
     predictions (lsoa_code, release, cohort, p_model, p_oof), scaling.
     """
     with _one_thread():
@@ -693,12 +696,14 @@ def _run_models(table, factors, releases, cohorts, n_splits) -> dict[str, pd.Dat
             _, tl = fit_ols(z, f"pct_gain_{r}", factors)
             odds.append(tl.assign(model="ols_pct_gain", outcome=f"pct_gain_{r}", **tag))
             cv = grouped_cv(z, y, factors, n_splits=n_splits)
+            cv0 = grouped_cv(z, y, ["imd_score"], n_splits=n_splits)
             cc = z[["lsoa_code", y, *factors]].dropna()
             p_in = res.predict(np.column_stack([np.ones(len(cc)), cc[factors].to_numpy(float)]))
             cal = calibration(cv[y], cv["p_oof"]).assign(kind="calibration", **tag)
             cvs.append(pd.DataFrame([{"kind": "auc", **tag, "n": len(cv),
                                       "auc": auc(cv[y], cv["p_oof"]),
                                       "auc_in_sample": auc(cc[y], p_in),
+                                      "auc_imd_only": auc(cv0[y], cv0["p_oof"]),
                                       "observed_share": float(cv[y].mean()),
                                       "n_districts": int(cv[GROUP].nunique())}]))
             cvs.append(cal)
@@ -885,6 +890,7 @@ VULNERABILITY: dict[str, str] = {
     "housing": "Poor quality housing and environmental problems",
 }
 _I = "indicator"
+DOMAIN_LABEL = "{} domain (% of England less deprived)"
 VULNERABILITY_INDICATORS: tuple[tuple[str, int, str, str, str], ...] = (
     ("health", 2019, _I, "comparative_illness_and_disability_ratio_indicator",
      "Illness and disability ratio (100 = England average)"),
@@ -900,34 +906,34 @@ VULNERABILITY_INDICATORS: tuple[tuple[str, int, str, str, str], ...] = (
      "Not staying on in education after 16 (share)"),
     ("skills", 2019, _I, "entry_to_higher_education_indicator",
      "Not entering higher education (share)"),
-    ("skills", 2019, "domain", "education", "Education, skills and training domain"),
+    ("skills", 2019, "domain", "education", DOMAIN_LABEL.format("Education, skills and training")),
     ("skills", 2025, _I, "adult_skills_and_english_language_proficiency_indicator",
      "Adults without qualifications or English (share)"),
     ("skills", 2025, _I, "entry_to_higher_education_indicator",
      "Not entering higher education (share)"),
-    ("skills", 2025, "domain", "education", "Education, skills and training domain"),
+    ("skills", 2025, "domain", "education", DOMAIN_LABEL.format("Education, skills and training")),
     ("worklessness", 2019, "rate", "employment_domain_numerator",
      "Working-age people out of work through unemployment, sickness or disability (%)"),
-    ("worklessness", 2019, "domain", "employment", "Employment deprivation domain"),
-    ("worklessness", 2025, "domain", "employment", "Employment deprivation domain"),
-    ("crime", 2019, "domain", "crime", "Crime domain"),
+    ("worklessness", 2019, "domain", "employment", DOMAIN_LABEL.format("Employment")),
+    ("worklessness", 2025, "domain", "employment", DOMAIN_LABEL.format("Employment")),
+    ("crime", 2019, "domain", "crime", DOMAIN_LABEL.format("Crime")),
     ("crime", 2025, _I, "anti_social_behaviour_rate_per_1_000_at_risk_population",
      "Anti-social behaviour per 1,000 residents"),
     ("crime", 2025, _I, "violence_with_injury_rate_per_1_000_at_risk_population",
      "Violence with injury per 1,000 residents"),
     ("crime", 2025, _I, "burglary_rate_per_1_000_at_risk_properties",
      "Burglary per 1,000 properties"),
-    ("crime", 2025, "domain", "crime", "Crime domain"),
+    ("crime", 2025, "domain", "crime", DOMAIN_LABEL.format("Crime")),
     ("housing", 2019, _I, "housing_in_poor_condition_indicator",
      "Housing in poor condition (share)"),
     ("housing", 2019, _I, "houses_without_central_heating_indicator",
      "Homes without central heating (share)"),
     ("housing", 2019, _I, "household_overcrowding_indicator", "Overcrowded households (share)"),
     ("housing", 2019, _I, "air_quality_indicator", "Air quality"),
-    ("housing", 2019, "domain", "living_environment", "Living environment domain"),
+    ("housing", 2019, "domain", "living_environment", DOMAIN_LABEL.format("Living environment")),
     ("housing", 2025, _I, "household_overcrowding_indicator_bedrooms",
      "Overcrowded households, bedrooms (share)"),
-    ("housing", 2025, "domain", "living_environment", "Living environment domain"),
+    ("housing", 2025, "domain", "living_environment", DOMAIN_LABEL.format("Living environment")),
 )
 
 
@@ -1005,3 +1011,38 @@ def _level(pct: float) -> str:
     if pct >= 50:
         return "worse than average"
     return "better than average"
+
+
+def explain_verdicts(v: pd.DataFrame, scaling: pd.DataFrame, release: int = 2025,
+                     cohort: int = 10) -> pd.DataFrame:
+    """One plain-English sentence per factor judged in ``verdicts`` (for ``release`` and
+    ``cohort``), written from the odds ratios and the SD of each factor. Columns theme,
+    report_factor, factor, verdict, sentence."""
+    sel = v[(v["release"] == release) & (v["cohort"] == cohort)]
+    sd = scaling[scaling["cohort"] == cohort].set_index("factor")["sd"]
+    rows = []
+    for _, r in sel.iterrows():
+        f = FACTORS[r["factor"]]
+        per = f"per {sd[r['factor']]:.1f} {f.unit} more" if not f.binary else "if rural"
+        if r["theme"] == "tenure":
+            per += " (in place of owner occupation)"
+        when = (f"Measured in {f.year}, after the 2010 baseline, so it may reflect the change "
+                "as much as predict it." if f.post_baseline
+                else f"Measured in {f.year}, at the baseline.")
+        verdict = {"holds": "holds", "opposite": "goes the other way",
+                   "holds only on its own": "holds on its own but not once the other "
+                   "factors are allowed for", "not supported": "is not supported"}[r["verdict"]]
+        sentence = (
+            f"{THEMES[r['theme']]}, measured as {_lower_first(f.label.split(' (')[0])}: the report's claim "
+            f"{verdict}. The odds of leaving the most deprived {cohort}% by {release} were "
+            f"x{r['or_full']:.2f} {per} (95% interval {r['ci_low_full']:.2f} to "
+            f"{r['ci_high_full']:.2f}) with every factor in the model, and x{r['or_each']:.2f} "
+            f"({r['ci_low_each']:.2f} to {r['ci_high_each']:.2f}) allowing only for how "
+            f"deprived the neighbourhood was in 2010. {when}")
+        rows.append({"theme": r["theme"], "report_factor": r["report_factor"],
+                     "factor": r["factor"], "verdict": r["verdict"], "sentence": sentence})
+    return pd.DataFrame(rows)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
