@@ -157,3 +157,13 @@ def test_setup_changes_directory(tmp_path, monkeypatch):
 
     assert os.getcwd() == str(config.ROOT)
     assert matplotlib.get_backend().lower() == "agg"
+
+
+def test_source_names_for_geography_and_census():
+    line = report.source_line(["boundaries_lsoa21", "lookup_lsoa11_lsoa21_ltla22", "ruc21_lsoa21",
+                               "disability21_lsoa21_ew", "cni2023_england_lsoa21"])
+    assert "ONS LSOA 2021 boundaries" in line
+    assert "LSOA 2011 to LSOA 2021 to local authority district 2022" in line
+    assert "ONS Rural-Urban Classification 2021" in line
+    assert "Census 2021: disability (ONS, published 19 January 2023)" in line
+    assert "Community Needs Index 2023" in line

@@ -275,8 +275,11 @@ def _dataset_name(did: str) -> str:
         return "Census 2011 (ONS)"
     if did.startswith("census21_"):
         return f"Census 2021 (ONS, published {CENSUS21_PUBLISHED['household_deprivation']})"
-    m = re.match(r"^([a-z_]+?)21_(?:lsoa|msoa)21", did)
+    m = re.match(r"^ruc(\d{2})_", did)
     if m:
+        return f"ONS Rural-Urban Classification {2000 + int(m.group(1))}"
+    m = re.match(r"^([a-z_]+?)21_(?:lsoa|msoa)21", did)
+    if m and _catalogue()[did].group == "humaniverse-demographr":
         topic = m.group(1)
         when = CENSUS21_PUBLISHED.get(topic)
         label = topic.replace("household_", "household ").replace("_", " ")
@@ -291,9 +294,27 @@ def _dataset_name(did: str) -> str:
     if m:
         kind = "Revenue Outturn (RS)" if m.group(1) == "s" else "Revenue Account budget (RA)"
         return f"Local authority {kind} {m.group(2)}-{m.group(3)} (MHCLG)"
-    if did.startswith(("boundaries_", "lookup_", "oi_")):
-        return f"ONS geography: {did.replace('_', ' ')}"
+    if did.startswith("boundaries_"):
+        return f"ONS {_geo_label(did.removeprefix('boundaries_'))} boundaries"
+    if did.startswith("lookup_"):
+        parts = did.removeprefix("lookup_").split("_")
+        return "ONS lookup: " + " to ".join(_geo_label(p) for p in parts)
+    if did.startswith("oi_"):
+        return "ONS boundaries (split by Open Innovations)"
     return did.replace("_", " ")
+
+
+_GEO = {"lsoa": "LSOA", "msoa": "MSOA", "ltla": "local authority district",
+        "utla": "upper-tier local authority", "lad": "local authority district", "ward": "ward",
+        "wards": "ward", "region": "region", "itl": "ITL"}
+
+
+def _geo_label(code: str) -> str:
+    """``lsoa21`` -> ``LSOA 2021``; ``ltla24`` -> ``local authority district 2024``."""
+    m = re.fullmatch(r"([a-z]+?)(\d{2})", code)
+    if not m or m.group(1) not in _GEO:
+        return code
+    return f"{_GEO[m.group(1)]} {2000 + int(m.group(2))}"
 
 
 def source_line(dataset_ids: str | Sequence[str], note: str | None = None) -> str:
