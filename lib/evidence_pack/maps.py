@@ -380,8 +380,11 @@ def _attribution(fig, release: int | None) -> None:
         return
     iod_line = (f"Deprivation: English Indices of Deprivation {release}, MHCLG, Open Government "
                 "Licence v3.0. " if release else "")
-    fig.text(0.01, 0.01, iod_line + ATTRIBUTION, fontsize=6.5, color="#333333", ha="left",
-             va="bottom", wrap=True)
+    import textwrap
+
+    width = int(fig.get_figwidth() * 19)  # characters per line at 6.5 pt
+    fig.text(0.01, 0.01, "\n".join(textwrap.wrap(iod_line + ATTRIBUTION, width)), fontsize=6.5,
+             color="#333333", ha="left", va="bottom")
     fig._ep_attributed = True
 
 

@@ -1,0 +1,87 @@
+"""Benchmark the maps: load every boundary one district's map needs and draw it.
+
+Target: loading all boundaries for one district + drawing its decile map under 2 s once the
+processed files exist (`evidence-pack prepare`). Measured in this process after imports,
+with the boundary cache cleared before each run; the figure is rendered (canvas draw), and
+saving a 150 dpi PNG is timed separately. ``--prepare`` also times the one-off conversion
+of the boundary files (minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+t0 = time.perf_counter()
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import io  # noqa: E402
+
+import matplotlib.pyplot as plt  # noqa: E402
+from evidence_pack import areas, geography, maps  # noqa: E402
+
+IMPORTS = time.perf_counter() - t0
+
+DISTRICTS = {"E08000018": "Rotherham (detailed boundaries)",
+             "E08000019": "Sheffield (generalised boundaries)"}
+
+
+def one(lad_code: str, release: int, area_set) -> dict[str, float]:
+    geography._load.cache_clear()
+    t = time.perf_counter()
+    vintage = {2004: 2001, 2007: 2001, 2010: 2001, 2015: 2011, 2019: 2011, 2025: 2021}[release]
+    n = len(geography.lsoa_boundaries(vintage, lad_code))
+    geography.ward_boundaries(lad_code)
+    geography.lad_boundaries(lad_code)
+    geography.region_boundaries()
+    load = time.perf_counter() - t
+    geography._load.cache_clear()
+    t, c = time.perf_counter(), time.process_time()
+    fig = maps.decile_map(lad_code, release, area_set=area_set)
+    fig.canvas.draw()
+    total, cpu = time.perf_counter() - t, time.process_time() - c
+    t = time.perf_counter()
+    fig.savefig(io.BytesIO(), format="png", dpi=150)
+    png = time.perf_counter() - t
+    plt.close(fig)
+    return {"lsoas": n, "load": load, "total": total, "cpu": cpu, "png": png}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--prepare", action="store_true", help="also time geography.prepare(force)")
+    args = p.parse_args()
+    print(f"machine load average (1 min): {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"imports (matplotlib, geopandas, evidence_pack): {IMPORTS:.2f} s")
+    if args.prepare:
+        t = time.perf_counter()
+        out = geography.prepare(force=True)
+        print(f"geography.prepare(force=True): {time.perf_counter() - t:.1f} s, {len(out)} files")
+    rotherham = areas.load_areas()
+    # warm-up: first use of lookups and fonts is paid once per process
+    plt.close(maps.decile_map("E08000018", 2010, area_set=rotherham))
+    worst = worst_cpu = 0.0
+    for lad_code, label in DISTRICTS.items():
+        area_set = rotherham if lad_code == rotherham.la_code else None
+        for release in (2010, 2019, 2025):
+            r = one(lad_code, release, area_set)
+            worst = max(worst, r["total"])
+            worst_cpu = max(worst_cpu, r["cpu"])
+            print(f"{label}, IMD {release}: {r['lsoas']} LSOAs; boundaries loaded in "
+                  f"{r['load']:.2f} s; load + draw decile map {r['total']:.2f} s "
+                  f"(CPU {r['cpu']:.2f} s; target < 2 s); PNG at 150 dpi {r['png']:.2f} s")
+    t = time.perf_counter()
+    fig = maps.area_map(rotherham, "east-dene", release=2025)
+    fig.canvas.draw()
+    plt.close(fig)
+    print(f"area_map (East Dene, IMD 2025): {time.perf_counter() - t:.2f} s")
+    print(f"slowest load + draw: {worst:.2f} s wall, {worst_cpu:.2f} s CPU "
+          f"({'within' if worst < 2 else 'OVER'} the 2 s target in wall time on this machine "
+          "now; wall time grows with the load average)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
