@@ -96,7 +96,7 @@ def test_decile_map_legend_outlines_labels_attribution(synthetic):
     assert labels[:10] == ["1 most deprived 10%", "2", "3", "4", "5", "6", "7", "8", "9",
                            "10 least deprived 10%"]
     assert labels[10:] == ["no data", "target area"]
-    text = _texts(fig)
+    text = " ".join(_texts(fig).split())  # the attribution is wrapped over lines
     assert "Northfield" in text and "Southgate" in text
     assert "Office for National Statistics licensed under the Open Government Licence v3.0" in text
     assert "Contains OS data \u00a9 Crown copyright and database right" in text
