@@ -187,6 +187,20 @@ def test_verdicts():
     assert v.set_index("factor").loc["social_rented", "post_baseline"]
 
 
+def test_explain_verdicts_written_from_numbers():
+    v = pd.DataFrame([{"theme": "churn", "report_factor": risk.THEMES["churn"],
+                       "factor": "churn", "verdict": "opposite", "or_full": 1.8,
+                       "ci_low_full": 1.5, "ci_high_full": 2.2, "or_each": 1.7,
+                       "ci_low_each": 1.4, "ci_high_each": 2.1, "release": 2025, "cohort": 10}])
+    scaling = pd.DataFrame({"factor": ["churn"], "mean": [10.0], "sd": [5.1], "binary": [False],
+                            "cohort": [10]})
+    e = risk.explain_verdicts(v, scaling)
+    text = e.loc[0, "sentence"]
+    assert "goes the other way" in text and "x1.80" in text and "5.1 percentage points" in text
+    assert "after the 2010 baseline" in text
+    assert risk.explain_verdicts(v, scaling, release=2019).empty
+
+
 def test_read_jts0501_layout(tmp_path):
     p = tmp_path / "jts0501.xlsx"
     with pd.ExcelWriter(p) as xw:

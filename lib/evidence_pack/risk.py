@@ -643,7 +643,7 @@ def domain_outcomes(base: pd.DataFrame, later: Mapping[int, pd.DataFrame],
             if f"{m}_rank" not in lat.columns:
                 continue
             la = lat[["lsoa_code", f"{m}_rank"]].rename(columns={f"{m}_rank": "rank"}).dropna()
-            o = outcomes(b[b["lsoa_code"].isin(la["lsoa_code"])], la, n, len(la),
+            o = outcomes(b.merge(la[["lsoa_code"]], on="lsoa_code"), la, n, len(la),
                          source=f"{m} {r}")
             rows.append({"measure": m, "release": r, "cohort": len(o),
                          "improved": int(o["improved"].sum()),
@@ -821,7 +821,8 @@ def score_areas(members11: pd.DataFrame, release: int = 2025, cohort: int = 10,
     lsoas = members11.merge(
         table[["lsoa_code", "lad_code", "imd_rank", "imd_decile", f"imd_rank_{release}", y]],
         on="lsoa_code", how="left", validate="many_to_one")
-    lsoas["in_cohort"] = lsoas["lsoa_code"].isin(data["lsoa_code"])
+    in_data = set(data["lsoa_code"])  # (Series.isin on pandas 3 strings is slow)
+    lsoas["in_cohort"] = [c in in_data for c in lsoas["lsoa_code"]]
     lsoas = lsoas.merge(pr[["lsoa_code", "p_model", "p_oof"]], on="lsoa_code", how="left",
                         validate="many_to_one").rename(columns={y: "improved"})
     sim_pool = zs.set_index("lsoa_code")[list(SIMILARITY_FACTORS)].dropna()
@@ -836,8 +837,8 @@ def score_areas(members11: pd.DataFrame, release: int = 2025, cohort: int = 10,
         sims: list[str] = []
         for code in inc["lsoa_code"]:
             district = table.loc[table["lsoa_code"] == code, "lad_code"].iloc[0]
-            pool = sim_pool[~sim_pool.index.isin(table.loc[table["lad_code"] == district,
-                                                           "lsoa_code"])]
+            own = set(table.loc[table["lad_code"] == district, "lsoa_code"])
+            pool = sim_pool[[c not in own for c in sim_pool.index]]
             sims.extend(similar(pool, sim_pool.loc[code], list(SIMILARITY_FACTORS), k_similar))
         sims = list(dict.fromkeys(sims))
         sim_rows = data.set_index("lsoa_code").loc[sims] if sims else data.iloc[:0]
