@@ -978,12 +978,15 @@ def _fresh(outputs: list[Path], inputs: list[Path]) -> bool:
     return min(p.stat().st_mtime for p in outputs) > newest_in
 
 
-def _build_side_outputs() -> pd.DataFrame:
-    """Write ``iod_indicators`` and ``lsoa_population``; return the populations."""
+def _build_side_outputs(force: bool) -> tuple[pd.DataFrame, list[Path]]:
+    """Write ``iod_indicators``, ``lsoa_population`` and the lookups; return the populations
+    and the lookup files."""
+    from . import lookups
+
     write_parquet(build_indicators(), INDICATORS_FILE)
     pop = build_population()
     write_parquet(pop, POPULATION_FILE)
-    return pop
+    return pop, lookups.prepare(force=True, population=pop)
 
 
 def prepare(force: bool = False) -> list[Path]:
@@ -1000,12 +1003,14 @@ def prepare(force: bool = False) -> list[Path]:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=1) as pool:
-            side = pool.submit(_build_side_outputs)
+            side = pool.submit(_build_side_outputs, force)
             store = build_store()
             write_parquet(store, IOD_FILE)
-            pop = side.result()
+            pop, lookup_files = side.result()
         print(f"  iod: {len(store):,} rows in {time.perf_counter() - t0:.1f} s")
-    written = outputs + lookups.prepare(force=force, population=pop)
+        written = outputs + lookup_files
+    else:
+        written = outputs + lookups.prepare(force=force)
     summary_inputs = [*_inputs(), *written,
                       *(catalogue.entry(i).raw_path() for i in
                         (*OFFICIAL_XLSX.values(), "imd2025_england_ltla24"))]

@@ -100,6 +100,16 @@ def _missing_children(ons: pd.DataFrame, all_lsoa11: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(rows, columns=["LSOA01CD", "LSOA11CD", "CHGIND"])
 
 
+def england_lsoa11(paths: Mapping[str, Path] | None = None) -> pd.DataFrame:
+    """Every LSOA 2011 of England (lsoa_code, lsoa_name, ltla21_code, ltla21_name), from
+    geographr's LSOA 2011 -> district 2021 lookup."""
+    df = _rda("lookup_lsoa11_ltla21", ["lsoa11_code", "lsoa11_name", "ltla21_code",
+                                       "ltla21_name"], paths)
+    df = df[df["lsoa11_code"].str.startswith("E")].rename(
+        columns={"lsoa11_code": "lsoa_code", "lsoa11_name": "lsoa_name"})
+    return df.reset_index(drop=True)
+
+
 def _weights(pairs: pd.DataFrame) -> pd.DataFrame:
     """Add ``weight`` = overlap population / the from-LSOA's total (equal split if all 0)."""
     tot = pairs.groupby("from_code")["population"].transform("sum")
@@ -113,7 +123,7 @@ def build_01_11(paths: Mapping[str, Path] | None = None,
                 pop11: pd.Series | None = None) -> pd.DataFrame:
     """LSOA 2001 -> 2011 crosswalk (``LOOKUP_COLUMNS``), complete for England.
 
-    ``lsoa11``: every 2011 LSOA (lsoa_code, lsoa_name) - default the IoD2019 File 1 list;
+    ``lsoa11``: every 2011 LSOA (lsoa_code, lsoa_name) - default ``england_lsoa11()``;
     ``pop11``: population by 2011 LSOA - default IoD2019 File 6 (mid-2015).
     Overlap population = the 2011 LSOA's population / its number of 2001 parents.
     """
@@ -122,12 +132,7 @@ def build_01_11(paths: Mapping[str, Path] | None = None,
     path = _path("220", paths)
     ons = read_ons_01_11(path)
     if lsoa11 is None:
-        f1 = iod.read_table(iod.Source("file_1_imd2019_index_of_multiple_deprivation",
-                                       "LSOA code (2011)", kind="xlsx", sheet="IMD2019"),
-                            _path("file_1_imd2019_index_of_multiple_deprivation", paths),
-                            ["LSOA name (2011)"])
-        lsoa11 = pd.DataFrame({"lsoa_code": f1["LSOA code (2011)"].astype(str),
-                               "lsoa_name": f1["LSOA name (2011)"].astype(str)})
+        lsoa11 = england_lsoa11(paths)
     if pop11 is None:
         pop11 = iod.read_file6(paths).set_index("lsoa_code")["population"]
     extra = _missing_children(ons, lsoa11)
@@ -377,7 +382,8 @@ def _names_csv(dataset_id: str, paths: Mapping[str, Path] | None) -> pd.DataFram
 
 
 def build_geography(paths: Mapping[str, Path] | None = None,
-                    l0111: pd.DataFrame | None = None) -> pd.DataFrame:
+                    l0111: pd.DataFrame | None = None,
+                    lsoa11: pd.DataFrame | None = None) -> pd.DataFrame:
     """``lsoa_geography.parquet``: one row per LSOA x vintage (2001, 2011, 2021).
 
     2011: MSOA 2011 + House of Commons Library name, ward 2017 (names where the Community
@@ -393,7 +399,8 @@ def build_geography(paths: Mapping[str, Path] | None = None,
         raise DataError(_path("msoa_names_2011", paths), f"missing column(s) {need}")
     ward = _rda("lookup_lsoa11_ward17", ["lsoa11_code", "ward17_code"], paths)
     wnames = _rda("cni2019_england_ward17", ["ward17_code", "ward17_name"], paths)
-    lad = _rda("lookup_lsoa11_ltla21", ["lsoa11_code", "ltla21_code", "ltla21_name"], paths)
+    lad = (england_lsoa11(paths) if lsoa11 is None else lsoa11).rename(
+        columns={"lsoa_code": "lsoa11_code"})[["lsoa11_code", "ltla21_code", "ltla21_name"]]
     reg = _rda("lookup_ltla21_region21", ["ltla21_code", "region21_code", "region21_name"],
                paths)
     ruc = _rda("ruc11_lsoa11", ["lsoa11_code", "ruc11_code", "classification"], paths)
@@ -464,8 +471,7 @@ def geography(vintage: int = 2021) -> pd.DataFrame:
 # --------------------------------------------------------------------------- prepare
 
 
-INPUT_IDS = ("220", "lookup_lsoa11_lsoa21_ltla22", "file_1_imd2019_index_of_multiple_deprivation",
-             "file_6_iod2019_population_denominators", "ethnicity21_lsoa21",
+INPUT_IDS = ("220", "lookup_lsoa11_lsoa21_ltla22", "file_6_iod2019_population_denominators", "ethnicity21_lsoa21",
              "lookup_lsoa11_msoa11", "msoa_names_2011", "lookup_lsoa11_ward17",
              "cni2019_england_ward17", "lookup_lsoa11_ltla21", "lookup_ltla21_region21",
              "ruc11_lsoa11", "lookup_lsoa21_ward24_ltla24", "msoa_names_2021csv",
@@ -491,11 +497,12 @@ def prepare(force: bool = False, population: pd.DataFrame | None = None) -> list
     else:
         pop11 = iod.read_file6().set_index("lsoa_code")["population"]
         pop21 = None
-    a = build_01_11(pop11=pop11)
+    lsoa11 = england_lsoa11()
+    a = build_01_11(lsoa11=lsoa11, pop11=pop11)
     b = build_11_21(pop11=pop11, pop21=pop21)
     write_parquet(a, LOOKUP_01_11)
     write_parquet(b, LOOKUP_11_21)
-    write_parquet(build_geography(l0111=a), GEOGRAPHY_FILE)
+    write_parquet(build_geography(l0111=a, lsoa11=lsoa11), GEOGRAPHY_FILE)
     print(f"  lookups: {len(a):,} + {len(b):,} pairs, geography in "
           f"{time.perf_counter() - t0:.1f} s")
     return outputs
