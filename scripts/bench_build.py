@@ -84,7 +84,7 @@ def naive_loop(work: Path, areas_file: Path, specs: list[build.ReportSpec],
     papermill = shutil.which("papermill", path=str(Path(sys.executable).parent)) or "papermill"
     out = work / "naive"
     out.mkdir(parents=True, exist_ok=True)
-    failures = 0
+    failures = runs = 0
     t0 = time.perf_counter()
     for spec in specs:
         params = work / f"{spec.name}.params.yml"
@@ -100,6 +100,9 @@ def naive_loop(work: Path, areas_file: Path, specs: list[build.ReportSpec],
                  "-p", "area", area, "-p", "areas_file", str(areas_file), "--no-progress-bar"],
                 capture_output=True, text=True, cwd=ENV["EVIDENCE_PACK_ROOT"], env=ENV)
             failures += done.returncode != 0
+            runs += 1
+            print(f"    naive run {runs}: {spec.name} {area} rc={done.returncode} "
+                  f"({time.perf_counter() - t0:.0f} s so far)", flush=True)
     return time.perf_counter() - t0, failures
 
 
@@ -114,6 +117,10 @@ def change_one_area(areas_file: Path) -> str:
 
 
 def main() -> int:
+    import functools
+
+    global print
+    print = functools.partial(print, flush=True)  # noqa: A001 - progress shows as it happens
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--notebooks", action="append", help="notebook name(s) (default: all)")
