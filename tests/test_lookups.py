@@ -102,6 +102,16 @@ def test_rerank_gives_ranks_1_to_n_and_deciles(monkeypatch):
     assert out.loc[out["rank"] == 6, "decile"].item() == 10
 
 
+def test_rerank_leaves_scores_as_weighted_means(monkeypatch):
+    monkeypatch.setitem(config.ENGLAND_LSOAS, 2011, 6)
+    df = pd.DataFrame({"lsoa_code": list("ABCDE"), "imd_rank": [5, 4, 1, 3, 2],
+                       "imd_score": [10.0, 20.0, 50.0, 30.0, 40.0]})
+    out = lookups.carry(df, ["imd_rank", "imd_score"], 2001, 2011, how="rerank",
+                        pairs=_pairs()).set_index("lsoa_code")
+    assert sorted(out["imd_rank"]) == [1, 2, 3, 4, 5, 6]
+    assert out.loc["cd", "imd_score"] == pytest.approx((50 * 100 + 30 * 300) / 400)
+
+
 def test_bad_input_errors():
     with pytest.raises(DataError, match="duplicate LSOA code 'A'"):
         lookups.carry(_frame({"A": 1}).pipe(lambda d: pd.concat([d, d])), ["score"], 2001,

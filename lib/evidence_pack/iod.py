@@ -915,8 +915,9 @@ def load(releases: Iterable[int] | int | None = None, measures: Iterable[str] | 
          lad_codes: Iterable[str] | str | None = None, path: Path | None = None) -> pd.DataFrame:
     """Rows of ``iod_lsoa.parquet`` (contract columns), filtered on read.
 
-    ``lad_codes`` are districts of each release's own geography (Rotherham: E08000018 from
-    2010 on, 00CF in 2004 and 2007). Raises DataError for unknown releases or measures.
+    ``lad_codes`` are districts of each release's own geography (Rotherham is E08000018 in
+    every release; 2004/2007 districts abolished in 2009 keep their old codes, IOD-5).
+    String columns come back as ``str``. Raises DataError for unknown releases or measures.
     """
     path = path or IOD_FILE
     if not path.exists():

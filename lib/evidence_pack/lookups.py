@@ -249,9 +249,10 @@ def carry(frame: pd.DataFrame, value_cols: Iterable[str], from_vintage: int, to_
 
     ``how``: 'mean' - overlap-population-weighted mean of the source LSOAs' values (splits
     inherit, merges average); 'most_deprived' - the minimum of the sources' values (for ranks
-    and deciles, 1 = most deprived); 'rerank' - weighted mean of ranks, then re-ranked within
-    each ``by`` group to 1..n on the target geography (n = LSOAs in England), and any column
-    named 'decile' (or ending '_decile') re-derived from that rank.
+    and deciles, 1 = most deprived); 'rerank' - columns named 'rank' or '<x>_rank' get the
+    weighted mean rank re-ranked within each ``by`` group to 1..n on the target geography
+    (n = LSOAs in England), columns named 'decile' or '<x>_decile' are re-derived from the
+    matching rank, and any other column is carried as with 'mean'.
     ``by``: columns identifying separate series (e.g. release, measure) carried side by side.
     Returns ``by`` + ``code_col`` (target codes) + value columns + ``n_sources``.
     When the input holds every LSOA of England (``complete``, inferred when None), the
@@ -282,7 +283,7 @@ def carry(frame: pd.DataFrame, value_cols: Iterable[str], from_vintage: int, to_
     m = frame[[*by, code_col, *value_cols]].merge(
         pairs[["from_code", "to_code", "population"]], left_on=code_col, right_on="from_code")
     keys = [*by, "to_code"]
-    rank_cols = [c for c in value_cols if not _is_decile(c)]
+    rank_cols = [c for c in value_cols if c == "rank" or c.endswith("_rank")]
     if how == "most_deprived":
         out = m.groupby(keys, as_index=False, sort=False).agg(
             **{c: (c, "min") for c in value_cols}, n_sources=("from_code", "size"))
