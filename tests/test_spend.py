@@ -425,3 +425,22 @@ def test_ward_line_shared_within_ward_only():
         spend.apportion(lines.assign(geography_code="W9"), None, config_=_config(),
                         weights={"population": WEIGHTS}, members={2011: MEMBERS}, la_code="X",
                         ward_lsoas={"W1": ("L1",)})
+
+
+@pytest.mark.mirror
+def test_rotherham_baseline_conserves_rs_total(processed):
+    """The default run: RS 2011-12 shared to the 11 areas + rest = the workbook's total
+    service expenditure, to the penny; findings are written from the data."""
+    from evidence_pack import areas
+
+    a = areas.load_areas()
+    b = spend.baseline(a, "2011-12")
+    assert int(b.apportioned["pence"].sum()) == 410_943 * 100_000
+    assert b.areas["spend_gbp"].sum() == pytest.approx(410_943_000)
+    assert set(b.areas["slug"]) == {*a.slugs, spend.REST}
+    series = spend.service_series(a.la_code, deflator=pd.Series({"2011-12": 100.0,
+                                                                 "2023-24": 130.0}))
+    last = spend.baseline(a, "2023-24")
+    sens = spend.sensitivity(b.lines, a, ["population"])
+    text = " ".join(spend.key_findings(a, b, last, series, sens))
+    assert "£410.9m" in text and "2023-24" in text and "modelled" in text.lower()

@@ -165,6 +165,25 @@ DRIVERS: dict[str, Driver] = {d.name: d for d in (
            "needs the geography stage's LSOA 2021 boundaries"),
 )}
 
+DRIVER_NAMES: dict[str, str] = {
+    "population": "residents",
+    "children": "children 0-15",
+    "older_people": "people 60+",
+    "income_deprived": "income-deprived people",
+    "employment_deprived": "employment-deprived people",
+    "income_deprived_children": "income-deprived children",
+    "income_deprived_older": "income-deprived people 60+",
+    "social_rented": "social-rented households",
+    "crime": "recorded crime",
+    "area": "land area",
+}
+
+
+def driver_name(name: str) -> str:
+    """Plain-English name of a driver (e.g. "income-deprived children")."""
+    return DRIVER_NAMES.get(name, name.replace("_", " "))
+
+
 #: IoD 2025 crime indicators expressed per 1,000 at-risk *population* (burglary, per
 #: property, and anti-social behaviour, not a crime, are left out).
 CRIME_INDICATORS = (
@@ -352,6 +371,7 @@ class Ledger:
 
     def __iter__(self):  # allows ``accepted, rejected = read_ledger(...)``
         return iter((self.accepted, self.rejected))
+
 
     def write_rejections(self, target: Path | str) -> Path:
         """Write the rejected rows with their row number and reason as CSV."""
@@ -692,3 +712,154 @@ def small_pot(total_gbp: float | str, need: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"slug": targets.index, "need": targets.to_numpy(),
                          "share_pct": 100 * targets.to_numpy() / targets.sum(),
                          "allocation_gbp": alloc.to_numpy() / 100})
+
+
+# ------------------------------------------------------------------ notebook helpers
+
+
+def service_series(la_code: str = config.DEFAULT_LA_CODE, source: str = "RS",
+                   base_year: str = "2011-12", table: pd.DataFrame | None = None,
+                   deflator: pd.Series | None = None) -> pd.DataFrame:
+    """A district's net current expenditure by service and year (GBP thousand), cash and in
+    ``base_year`` prices (GDP deflator; NaN beyond its coverage, SPEND-6). Includes the
+    total service expenditure line (``line``)."""
+    df = table if table is not None else load_council_spend()
+    sel = df[(df["lad_code"] == la_code) & (df["source"] == source)
+             & (df["line"] != spend_returns.NET_CURRENT)]
+    if sel.empty:
+        raise DataError(spend_returns.OUTPUT, f"no {source} lines for {la_code}")
+    cols = ["year", "service", "service_label", "line", "net_current_expenditure_gbp_thousands"]
+    return real_terms(sel[cols].reset_index(drop=True), base_year, deflator)
+
+
+def drivers_table(cfg: Apportionment | None = None) -> pd.DataFrame:
+    """The configured default driver per service, its data and the reason."""
+    cfg = cfg or load_apportionment()
+    return pd.DataFrame([{"service": s, "driver": d, "what it counts": DRIVERS[d].label,
+                          "LSOA vintage": str(DRIVERS[d].vintage), "why": cfg.reasons.get(s, "")}
+                         for s, d in cfg.services.items()])
+
+
+def driver_sources(drivers: Iterable[str]) -> list[str]:
+    """Catalogue ids behind the named drivers (for source lines)."""
+    ids: list[str] = []
+    for d in drivers:
+        for i in DRIVERS[d].source.split(";"):
+            if i and i not in ids:
+                ids.append(i)
+        if d == "crime" and "ethnicity21_lsoa21" not in ids:
+            ids.append("ethnicity21_lsoa21")
+    return ids
+
+
+@dataclass
+class Baseline:
+    """One year's modelled baseline: the lines, their shares per area, and summaries."""
+
+    year: str
+    lines: pd.DataFrame
+    apportioned: pd.DataFrame
+    areas: pd.DataFrame  # area_table
+    population: pd.Series
+    need: pd.Series
+    sources: list[str]
+
+
+def baseline(area_set, year: str = "2011-12", ledger: Ledger | None = None,
+             source: str = "RS", cfg: Apportionment | None = None,
+             override: Mapping[str, str] | None = None) -> Baseline:
+    """The council's ``source`` net current expenditure for ``year`` (plus an accepted
+    partner ledger's lines for that year, if given) shared to the areas by the drivers."""
+    cfg = cfg or load_apportionment()
+    lines = council_lines(area_set.la_code, year, source)
+    if ledger is not None and len(ledger.accepted):
+        extra = ledger.accepted[ledger.accepted["financial_year"] == year]
+        lines = pd.concat([lines, extra.drop(columns=["amount", "row"], errors="ignore")],
+                          ignore_index=True)
+        lines["source_line"] = lines["source_line"].fillna("partner ledger")
+    res = apportion(lines, area_set, config_=cfg, override=override)
+    pop = area_measure("population", area_set)
+    need = area_measure(cfg.need, area_set)
+    used = sorted(set(res["driver_used"]) - {""})
+    sources = [spend_returns.dataset_id(source, year), *driver_sources([*used, "population",
+                                                                        cfg.need])]
+    return Baseline(year, lines, res, area_table(res, area_set, pop, need), pop, need, sources)
+
+
+def area_by_service(b: Baseline, slug: str | None = None) -> pd.DataFrame:
+    """GBP by partner and service for one area (or every area and the rest of the borough
+    when ``slug`` is None: one column per area)."""
+    a = b.apportioned.assign(gbp=b.apportioned["pence"] / 100)
+    if slug is not None:
+        a = a[a["slug"] == slug]
+        out = a.groupby(["partner", "service", "driver_used"], sort=False)["gbp"].sum()
+        out = out.reset_index()
+        out["per_head_gbp"] = out["gbp"] / float(b.population.get(slug, float("nan")))
+        return out
+    return a.pivot_table(index=["partner", "service"], columns="slug", values="gbp",
+                         aggfunc="sum", sort=False).reset_index()
+
+
+def _m(gbp: float) -> str:
+    """Money for prose: £410.9m, £12.5k or £950."""
+    if abs(gbp) >= 1e6:
+        return f"£{gbp / 1e6:,.1f}m"
+    if abs(gbp) >= 1e4:
+        return f"£{gbp / 1e3:,.1f}k"
+    return f"£{gbp:,.0f}"
+
+
+def key_findings(area_set, first: Baseline, last: Baseline, series: pd.DataFrame,
+                 sens: pd.DataFrame, area: str = "borough", base_year: str = "2011-12",
+                 ledger: Ledger | None = None) -> list[str]:
+    """Plain-English findings written from the data (borough view or one area)."""
+    tse = series[series["line"] == spend_returns.TOTAL_SERVICE].set_index("year")
+    cash0 = tse.loc[first.year, "net_current_expenditure_gbp_thousands"] * 1000
+    cash1 = tse.loc[last.year, "net_current_expenditure_gbp_thousands"] * 1000
+    real_col = f"real_{base_year.replace('-', '_')}_prices"
+    real = tse[real_col].dropna()
+    out = [f"{area_set.la_name} council's net spend on services was {_m(cash0)} in "
+           f"{first.year} and {_m(cash1)} in {last.year} in cash (MHCLG Revenue Outturn)."]
+    if len(real) and first.year in real.index:
+        ry = real.index[-1]
+        change = 100 * (real.iloc[-1] / real[first.year] - 1)
+        out.append(f"In {base_year} prices it {'fell' if change < 0 else 'rose'} by "
+                   f"{abs(change):.0f}% between {first.year} and {ry}, the latest year the GDP "
+                   "deflator covers.")
+    t = first.areas.set_index("slug")
+    targets = t.drop(REST)
+    if area == "borough":
+        sp, pp, nd = (targets["share_of_spend_pct"].sum(), targets["share_of_population_pct"].sum(),
+                      targets["share_of_need_pct"].sum())
+        ph_t = targets["spend_gbp"].sum() / targets["population"].sum()
+        ph_r = t.loc[REST, "spend_per_head_gbp"]
+        out.append(f"Modelled estimate for {first.year}: the {len(targets)} target areas "
+                   f"received about {_m(targets['spend_gbp'].sum())} ({sp:.1f}% of council "
+                   f"service spend) for {pp:.1f}% of residents and {nd:.1f}% of income-deprived "
+                   f"people: £{ph_t:,.0f} a head against £{ph_r:,.0f} in the rest of the borough.")
+        s = sens.set_index("slug").drop(REST).sum()
+        lo, hi = s.drop("default").idxmin(), s.drop("default").idxmax()
+        out.append(f"The estimate depends on the driver: sharing every line by "
+                   f"{driver_name(lo)} gives the target areas {_m(s[lo])}, by "
+                   f"{driver_name(hi)} {_m(s[hi])}, against {_m(s['default'])} with the "
+                   "default drivers.")
+    else:
+        r = t.loc[area]
+        out.append(f"Modelled estimate for {first.year}: {r['area']} received about "
+                   f"{_m(r['spend_gbp'])} of council service spend, £{r['spend_per_head_gbp']:,.0f}"
+                   f" a head against £{t.loc[REST, 'spend_per_head_gbp']:,.0f} in the rest of the"
+                   f" borough; it has {r['share_of_population_pct']:.1f}% of residents and "
+                   f"{r['share_of_need_pct']:.1f}% of income-deprived people.")
+        s = sens.set_index("slug").loc[area]
+        out.append(f"Under alternative drivers the estimate ranges from {_m(s.drop('default').min())}"
+                   f" to {_m(s.drop('default').max())}.")
+    if ledger is None or ledger.accepted.empty:
+        out.append("No partner ledger has been received: police, NHS and other partners' "
+                   "spend is not in these figures yet.")
+    else:
+        n_ok, n_bad = len(ledger.accepted), len(ledger.rejected)
+        out.append(f"The partner ledger added {n_ok} line{'s' * (n_ok != 1)} "
+                   f"({_m(ledger.accepted['pence'].sum() / 100)}, all years); {n_bad} "
+                   f"line{'s were' if n_bad != 1 else ' was'} rejected and "
+                   f"{'are' if n_bad != 1 else 'is'} listed below with the reason.")
+    return out
