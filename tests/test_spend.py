@@ -223,6 +223,17 @@ def test_read_ledger_rejects_and_reconciles(tmp_path):
     assert len(pd.read_csv(out)) == len(rej)
 
 
+def test_read_ledger_excel_and_empty_apportion(tmp_path):
+    p = tmp_path / "ledger.xlsx"
+    pd.DataFrame([["NHS", "GP", "2011-12", "£1,000.00", "area", "east", ""],
+                  ["NHS", "GP", "2011-12", "abc", "area", "east", ""]],
+                 columns=spend.LEDGER_COLUMNS).to_excel(p, index=False)
+    led = spend.read_ledger(p, known=KNOWN)
+    assert led.accepted["pence"].tolist() == [100000] and len(led.rejected) == 1
+    empty = spend.apportion(led.accepted.iloc[0:0], None, config_=_config(), la_code="X")
+    assert empty.empty and "pence" in empty.columns
+
+
 def test_read_ledger_missing_columns(tmp_path):
     p = tmp_path / "bad.csv"
     p.write_text("partner,amount\nX,1\n")

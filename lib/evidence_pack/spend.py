@@ -410,7 +410,7 @@ def read_ledger(path: Path | str, area_set=None, *, drivers: Iterable[str] | Non
     """
     path = Path(path)
     if path.suffix.lower() in {".xlsx", ".xls"}:
-        raw = pd.read_excel(path, dtype=str).fillna("")
+        raw = pd.read_excel(path, dtype=str, engine="calamine").fillna("")
     else:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     raw.columns = [str(c).strip().lower() for c in raw.columns]
@@ -605,7 +605,7 @@ def apportion(lines: pd.DataFrame, area_set=None, *, config_: Apportionment | No
         for s in shares.itertuples(index=False):
             out.append({**{k: rec[k] for k in keep}, "slug": s.slug, "driver_used": drv,
                         "pence": int(s.pence)})
-    res = pd.DataFrame(out)
+    res = pd.DataFrame(out, columns=[*keep, "slug", "driver_used", "pence"])
     if int(res["pence"].sum()) != int(lines["pence"].sum()):  # pragma: no cover - invariant
         raise AssertionError("apportionment did not conserve money")
     return res
