@@ -142,3 +142,13 @@ def test_rotherham_real_trends(processed):
     assert cmp.loc[2010, "data_of"] == 326
     assert cmp["difference"].abs().max() <= 3
     assert r.set_index("release").loc[2019, "rank_average_score"] == 44   # IoD2019 File 10
+
+
+def test_split_store_gives_the_same_tables():
+    iod = _iod()
+    sets = trends.district_sets(iod, "D")
+    g = trends.split(iod)
+    pd.testing.assert_frame_equal(trends.decile_counts(iod, sets), trends.decile_counts(g, sets))
+    pd.testing.assert_frame_equal(trends.gap(iod, sets), trends.gap(g, sets))
+    pd.testing.assert_frame_equal(trends.change_by_group(iod, sets[2007], 2007, 2010),
+                                  trends.change_by_group(g, sets[2007], 2007, 2010))
