@@ -127,3 +127,13 @@ def test_itl3_boundaries(raw_data):
     g = economy.itl3_boundaries()
     assert len(g) == 179 and g.crs.to_epsg() == 27700
     assert g["itl3_code"].is_unique
+
+
+@pytest.mark.mirror
+def test_rotherham_lsoas_in_barnsley_doncaster_rotherham(raw_data):
+    lk = economy.lsoa_itl3(2011)
+    assert lk["lsoa_code"].is_unique
+    eng = lk[lk["lsoa_code"].str.startswith("E01")]
+    assert len(eng) == 32844
+    rotherham = {"E01007677", "E01007714", "E01007790", "E01007668"}  # Canklow, Town Centre...
+    assert set(lk.loc[lk["lsoa_code"].isin(rotherham), "itl3_code"]) == {"TLE31"}

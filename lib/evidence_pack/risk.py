@@ -103,8 +103,10 @@ _F = [
            "transport/walk (minutes, DfT JTS0501)", "access", "DfT JTS (user-supplied)",
            "DfT journey time statistics (optional)", -1, unit="minutes"),
     # baseline domain scores (IoD 2010), the controls
-    Factor("income", "Income deprivation score 2010", "baseline", "2010", "IoD 2010"),
-    Factor("employment", "Employment deprivation score 2010", "baseline", "2010", "IoD 2010"),
+    Factor("income", "Income deprivation score 2010", "baseline", "2010", "IoD 2010",
+           unit="(share of residents, 0-1)"),
+    Factor("employment", "Employment deprivation score 2010", "baseline", "2010", "IoD 2010",
+           unit="(share of working-age residents, 0-1)"),
     Factor("health", "Health deprivation score 2010", "baseline", "2010", "IoD 2010"),
     Factor("crime", "Crime score 2010", "baseline", "2010", "IoD 2010"),
     Factor("living_environment", "Living environment score 2010", "baseline", "2010",
