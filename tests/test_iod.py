@@ -194,6 +194,35 @@ def test_extent_weights():
     assert w.tolist() == pytest.approx([1, 1, 0.95, 0.05, 0, 0])
 
 
+def _quiet_side(staging):
+    (staging / iod.INDICATORS_FILE.name).write_bytes(b"new")
+    return pd.DataFrame(), {}
+
+
+def test_failed_build_leaves_old_outputs(tmp_path, monkeypatch):
+    from evidence_pack import lookups
+
+    targets = {}
+    for mod, name in [(iod, "IOD_FILE"), (iod, "INDICATORS_FILE"), (iod, "POPULATION_FILE"),
+                      (iod, "LA_SUMMARY_FILE"), (lookups, "LOOKUP_01_11"),
+                      (lookups, "LOOKUP_11_21"), (lookups, "GEOGRAPHY_FILE")]:
+        p = tmp_path / getattr(mod, name).name
+        p.write_bytes(b"old")
+        monkeypatch.setattr(mod, name, p)
+        targets[name] = p
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path)
+    monkeypatch.setattr(iod, "_build_side_outputs", _quiet_side)
+
+    def broken(paths=None):
+        raise DataError("imd2019_england_lsoa11.rda", "missing column(s) ['IMD_rank']")
+
+    monkeypatch.setattr(iod, "build_store", broken)
+    with pytest.raises(DataError, match="IMD_rank"):
+        iod.prepare(force=True)
+    assert all(p.read_bytes() == b"old" for p in targets.values())
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".iod-staging")]
+
+
 # ----------------------------------------------------------------------------- mirror
 
 

@@ -681,12 +681,12 @@ def summarise_districts(lsoa: pd.DataFrame, n_lsoas: int,
     return pd.concat(frames, ignore_index=True)
 
 
-def _population_2001(pop11: pd.DataFrame) -> pd.DataFrame:
+def _population_2001(pop11: pd.DataFrame, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
     """LSOA 2011 populations (all columns) carried to 2001 LSOAs with the lookup's overlap
     populations: each 2001 LSOA gets, of every 2011 LSOA it overlaps, the overlap's share."""
     from . import lookups
 
-    pairs = lookups.lookup(2001, 2011)
+    pairs = lookups.lookup(2001, 2011) if pairs is None else pairs
     p = pop11.set_index("lsoa_code")
     share = pairs["population"].to_numpy() / p["population"].reindex(pairs["to_code"]).to_numpy()
     cols = [c for c in ("population", "children_0_15", "older_60_plus", "working_age")
@@ -697,7 +697,8 @@ def _population_2001(pop11: pd.DataFrame) -> pd.DataFrame:
     return out.groupby("lsoa_code", as_index=False)[cols].sum()
 
 
-def release_populations(release: int, pop: pd.DataFrame | None = None) -> pd.DataFrame:
+def release_populations(release: int, pop: pd.DataFrame | None = None,
+                        pairs01: pd.DataFrame | None = None) -> pd.DataFrame:
     """The LSOA populations used to weight ``release``'s district summaries (see
     ``POPULATION_BASIS``): lsoa_code, population, children_0_15, older_60_plus, working_age."""
     pop = pd.read_parquet(POPULATION_FILE) if pop is None else pop
@@ -707,7 +708,7 @@ def release_populations(release: int, pop: pd.DataFrame | None = None) -> pd.Dat
     if vintage == 2011:
         return f6.reset_index(drop=True)
     if vintage == 2001:
-        return _population_2001(f6)
+        return _population_2001(f6, pairs01)
     c21 = pop[(pop["lsoa_vintage"] == 2021) & (pop["year"] == 2021)]
     out = c21[["lsoa_code", "population"]].reset_index(drop=True)
     for c in ("children_0_15", "older_60_plus", "working_age"):
@@ -715,8 +716,8 @@ def release_populations(release: int, pop: pd.DataFrame | None = None) -> pd.Dat
     return out
 
 
-def computed_summaries(store: pd.DataFrame | None = None,
-                       pop: pd.DataFrame | None = None) -> pd.DataFrame:
+def computed_summaries(store: pd.DataFrame | None = None, pop: pd.DataFrame | None = None,
+                       pairs01: pd.DataFrame | None = None) -> pd.DataFrame:
     """District summaries of every release and measure computed from the LSOA store."""
     store = load() if store is None else store
     pop = pd.read_parquet(POPULATION_FILE) if pop is None else pop
@@ -733,7 +734,7 @@ def computed_summaries(store: pd.DataFrame | None = None,
         release = int(release)
         sel = releases == release
         n = config.ENGLAND_LSOAS[config.RELEASE_VINTAGE[release]]
-        rp = release_populations(release, pop)
+        rp = release_populations(release, pop, pairs01)
         codes = lsoa_all[sel]
         used = np.unique(codes)
         idx_u = pd.Index(rp["lsoa_code"]).get_indexer(lsoa_uniques[used])
@@ -870,10 +871,11 @@ def official_summaries() -> pd.DataFrame:
     return out[SUMMARY_COLUMNS]
 
 
-def build_la_summary(store: pd.DataFrame | None = None,
-                     pop: pd.DataFrame | None = None) -> pd.DataFrame:
+def build_la_summary(store: pd.DataFrame | None = None, pop: pd.DataFrame | None = None,
+                     pairs01: pd.DataFrame | None = None) -> pd.DataFrame:
     """``la_summary.parquet``: computed summaries for every release plus the official ones."""
-    out = pd.concat([computed_summaries(store, pop), official_summaries()], ignore_index=True)
+    out = pd.concat([computed_summaries(store, pop, pairs01), official_summaries()],
+                    ignore_index=True)
     out["release"] = out["release"].astype("int16")
     out["rank"] = out["rank"].astype("int32")
     out["n_districts"] = out["n_districts"].astype("int16")
@@ -979,44 +981,59 @@ def _fresh(outputs: list[Path], inputs: list[Path]) -> bool:
     return min(p.stat().st_mtime for p in outputs) > newest_in
 
 
-def _build_side_outputs(force: bool) -> tuple[pd.DataFrame, list[Path]]:
-    """Write ``iod_indicators``, ``lsoa_population`` and the lookups; return the populations
-    and the lookup files."""
+def _build_side_outputs(staging: Path) -> tuple[pd.DataFrame, dict[Path, pd.DataFrame]]:
+    """Worker: write indicators and populations into ``staging``; return the populations and
+    the lookup frames (by final path)."""
     from . import lookups
 
-    write_parquet(build_indicators(), INDICATORS_FILE)
+    write_parquet(build_indicators(), staging / INDICATORS_FILE.name)
     pop = build_population()
-    write_parquet(pop, POPULATION_FILE)
-    return pop, lookups.prepare(force=True, population=pop)
+    write_parquet(pop, staging / POPULATION_FILE.name)
+    return pop, lookups.build_all(pop)
 
 
 def prepare(force: bool = False) -> list[Path]:
-    """Build the IoD store, indicators, populations, lookups and district summaries."""
+    """Build the IoD store, indicators, populations, lookups and district summaries.
+
+    A full rebuild writes every output into a staging folder and moves them into
+    ``data/processed/`` only when all have been built: bad input leaves the old files.
+    """
+    import os
+    import shutil
+    import tempfile
+    from concurrent.futures import ProcessPoolExecutor
+
     from . import lookups
 
     outputs = [IOD_FILE, INDICATORS_FILE, POPULATION_FILE]
-    store = pop = None
-    rebuilt = force or not _fresh(outputs, _inputs())
-    if rebuilt:
+    lookup_files = [lookups.LOOKUP_01_11, lookups.LOOKUP_11_21, lookups.GEOGRAPHY_FILE]
+    if force or not _fresh(outputs, _inputs()):
         t0 = time.perf_counter()
-        # Indicators and populations are read in a second process while this one builds the
-        # store (two cores; pyreadr parsing is CPU-bound).
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=1) as pool:
-            side = pool.submit(_build_side_outputs, force)
-            store = build_store()
-            write_parquet(store, IOD_FILE)
-            pop, lookup_files = side.result()
-        print(f"  iod: {len(store):,} rows in {time.perf_counter() - t0:.1f} s")
-        written = outputs + lookup_files
-    else:
-        written = outputs + lookups.prepare(force=force)
+        config.PROCESSED_DIR.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".iod-staging-", dir=config.PROCESSED_DIR))
+        try:
+            # Indicators, populations and lookups are built in a second process while this
+            # one builds the store (two cores; reading the bzip2 R files is CPU-bound).
+            with ProcessPoolExecutor(max_workers=1) as pool:
+                side = pool.submit(_build_side_outputs, staging)
+                store = build_store()
+                write_parquet(store, staging / IOD_FILE.name)
+                pop, frames = side.result()
+            for path, df in frames.items():
+                write_parquet(df, staging / path.name)
+            summary = build_la_summary(store, pop, frames[lookups.LOOKUP_01_11])
+            write_parquet(summary, staging / LA_SUMMARY_FILE.name)
+            for path in [*outputs, *lookup_files, LA_SUMMARY_FILE]:
+                os.replace(staging / path.name, path)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        print(f"  iod: {len(store):,} LSOA rows, lookups, {len(summary):,} summary rows in "
+              f"{time.perf_counter() - t0:.1f} s")
+        return [*outputs, *lookup_files, LA_SUMMARY_FILE]
+    written = outputs + lookups.prepare(force=force)
     summary_inputs = [*_inputs(), *written,
                       *(catalogue.entry(i).raw_path() for i in
                         (*OFFICIAL_XLSX.values(), "imd2025_england_ltla24"))]
-    if rebuilt or not _fresh([LA_SUMMARY_FILE], summary_inputs):
-        t0 = time.perf_counter()
-        write_parquet(build_la_summary(store, pop), LA_SUMMARY_FILE)
-        print(f"  la_summary in {time.perf_counter() - t0:.1f} s")
+    if not _fresh([LA_SUMMARY_FILE], summary_inputs):
+        write_parquet(build_la_summary(), LA_SUMMARY_FILE)
     return [*written, LA_SUMMARY_FILE]

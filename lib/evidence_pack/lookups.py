@@ -204,7 +204,8 @@ def _check_complete(pairs: pd.DataFrame, a: int, b: int, path: Path | None) -> N
 # --------------------------------------------------------------------------- reading
 
 
-def lookup(from_vintage: int, to_vintage: int) -> pd.DataFrame:
+def lookup(from_vintage: int, to_vintage: int,
+           frames: Mapping[Path, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Pairs (from_code, to_code, change, weight, population) between adjacent or any vintages.
 
     Reverse directions swap codes and recompute ``weight`` as the share of the (new) from-LSOA;
@@ -218,8 +219,8 @@ def lookup(from_vintage: int, to_vintage: int) -> pd.DataFrame:
         raise DataError(None, "from_vintage and to_vintage are the same")
     lo, hi = sorted((from_vintage, to_vintage))
     if (lo, hi) == (2001, 2021):
-        a = lookup(2001, 2011)
-        b = lookup(2011, 2021)
+        a = lookup(2001, 2011, frames)
+        b = lookup(2011, 2021, frames)
         m = a.merge(b[["from_code", "to_code", "weight", "change"]], left_on="to_code",
                     right_on="from_code", suffixes=("", "_b"))
         m["population"] = m["population"] * m["weight_b"]
@@ -232,9 +233,12 @@ def lookup(from_vintage: int, to_vintage: int) -> pd.DataFrame:
         pairs = _weights(pairs)[LOOKUP_COLUMNS]
     else:
         f = LOOKUP_01_11 if lo == 2001 else LOOKUP_11_21
-        if not f.exists():
+        if frames is not None and f in frames:
+            pairs = frames[f].copy()
+        elif not f.exists():
             raise FileNotFoundError(f"{f} not built: run `evidence-pack prepare`")
-        pairs = pd.read_parquet(f)
+        else:
+            pairs = pd.read_parquet(f)
     if from_vintage > to_vintage:
         pairs = pairs.rename(columns={"from_code": "to_code", "to_code": "from_code"})
         pairs["change"] = pairs["change"].map({"U": "U", "S": "M", "M": "S", "X": "X"})
@@ -479,18 +483,12 @@ INPUT_IDS = ("220", "lookup_lsoa11_lsoa21_ltla22", "file_6_iod2019_population_de
              "lookup_ltla24_region24", "ruc21_lsoa21")
 
 
-def prepare(force: bool = False, population: pd.DataFrame | None = None) -> list[Path]:
-    """Build the two crosswalks and the LSOA geography (skipped when newer than inputs)."""
-    outputs = [LOOKUP_01_11, LOOKUP_11_21, GEOGRAPHY_FILE]
-    inputs = [catalogue.entry(i).raw_path() for i in INPUT_IDS] + [Path(__file__)]
-    if not force and all(p.exists() for p in outputs):
-        newest = max(p.stat().st_mtime for p in inputs if p.exists())
-        if min(p.stat().st_mtime for p in outputs) > newest:
-            return outputs
+def build_all(population: pd.DataFrame | None = None) -> dict[Path, pd.DataFrame]:
+    """The three lookup outputs in memory, by target path. ``population`` is the
+    ``lsoa_population`` frame when the caller has it (saves re-reading File 6 / Census)."""
     from . import iod
 
-    t0 = time.perf_counter()
-    if population is not None:  # the frame iod.prepare just built (saves re-reading)
+    if population is not None:
         f6 = population[(population["lsoa_vintage"] == 2011) & (population["year"] == 2015)]
         c21 = population[(population["lsoa_vintage"] == 2021) & (population["year"] == 2021)]
         pop11 = f6.set_index("lsoa_code")["population"]
@@ -501,9 +499,23 @@ def prepare(force: bool = False, population: pd.DataFrame | None = None) -> list
     lsoa11 = england_lsoa11()
     a = build_01_11(lsoa11=lsoa11, pop11=pop11)
     b = build_11_21(pop11=pop11, pop21=pop21)
-    write_parquet(a, LOOKUP_01_11)
-    write_parquet(b, LOOKUP_11_21)
-    write_parquet(build_geography(l0111=a, lsoa11=lsoa11), GEOGRAPHY_FILE)
-    print(f"  lookups: {len(a):,} + {len(b):,} pairs, geography in "
-          f"{time.perf_counter() - t0:.1f} s")
+    return {LOOKUP_01_11: a, LOOKUP_11_21: b,
+            GEOGRAPHY_FILE: build_geography(l0111=a, lsoa11=lsoa11)}
+
+
+def prepare(force: bool = False, population: pd.DataFrame | None = None) -> list[Path]:
+    """Build the two crosswalks and the LSOA geography (skipped when newer than inputs).
+    Nothing is written unless all three build."""
+    outputs = [LOOKUP_01_11, LOOKUP_11_21, GEOGRAPHY_FILE]
+    inputs = [catalogue.entry(i).raw_path() for i in INPUT_IDS] + [Path(__file__)]
+    if not force and all(p.exists() for p in outputs):
+        newest = max(p.stat().st_mtime for p in inputs if p.exists())
+        if min(p.stat().st_mtime for p in outputs) > newest:
+            return outputs
+    t0 = time.perf_counter()
+    frames = build_all(population)
+    for path, df in frames.items():
+        write_parquet(df, path)
+    print(f"  lookups: {len(frames[LOOKUP_01_11]):,} + {len(frames[LOOKUP_11_21]):,} pairs, "
+          f"geography in {time.perf_counter() - t0:.1f} s")
     return outputs
