@@ -274,9 +274,16 @@ def prepare(force: bool = False, layers: Iterable[str] | None = None) -> list[Pa
     chosen = list(layers) if layers is not None else list(SF_LAYERS)
     t0 = time.perf_counter()
     read: dict[str, gpd.GeoDataFrame] = {}
+    parsed = []
     for layer in ["lad", *[k for k in chosen if k != "lad"]]:
         ds, code_col, name_col = SF_LAYERS[layer]
-        read[layer] = read_sf_rda(catalogue.path_for(ds), code_col, name_col)
+        src, out = catalogue.path_for(ds), path(layer)
+        if not force and out.exists() and out.stat().st_mtime >= src.stat().st_mtime:
+            # the slow R parse is only redone when the .rda changed; districts are re-derived
+            read[layer] = gpd.read_parquet(out, columns=["code", "name", "geometry"])
+        else:
+            read[layer] = read_sf_rda(src, code_col, name_col)
+            parsed.append(layer)
     lads = read["lad"]
     written: list[Path] = []
     for layer, gdf in read.items():
@@ -305,7 +312,8 @@ def prepare(force: bool = False, layers: Iterable[str] | None = None) -> list[Pa
     written.append(_write(build_regions(lads), path("region")))
     for lad_code in DETAIL_LADS:
         written.append(_write(build_detail(lad_code), detail_path(lad_code)))
-    print(f"geography: {len(written)} boundary file(s) in {time.perf_counter() - t0:.0f} s")
+    print(f"geography: {len(written)} boundary file(s) in {time.perf_counter() - t0:.0f} s "
+          f"(R sf objects parsed: {', '.join(parsed) or 'none'})")
     _load.cache_clear()
     return written
 
