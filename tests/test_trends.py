@@ -152,3 +152,19 @@ def test_split_store_gives_the_same_tables():
     pd.testing.assert_frame_equal(trends.gap(iod, sets), trends.gap(g, sets))
     pd.testing.assert_frame_equal(trends.change_by_group(iod, sets[2007], 2007, 2010),
                                   trends.change_by_group(g, sets[2007], 2007, 2010))
+
+
+def test_area_findings_single_and_several():
+    counts = pd.DataFrame({"release": [2010, 2025], "lsoas": [1.0, 1.0], "decile1": [1.0, 1.0],
+                           "median_pct": [1.3, 1.3], "most_deprived_rank": [436, 434]})
+    ch = pd.DataFrame({"lsoa_code": ["X"], "rank_2010": [436], "rank_2025": [434],
+                       "decile_2010": [1], "decile_2025": [1], "rank_change": [-2],
+                       "decile_change": [0]})
+    text = " ".join(trends.area_findings("Canklow", counts, ch, 2010, 2025))
+    assert "Canklow's one neighbourhood (LSOA) has been" in text
+    assert "from 436 in 2010 to 434 in 2025: barely moved" in text
+    ch2 = pd.concat([ch, ch.assign(lsoa_code="Y", rank_2025=100, rank_change=-336)])
+    counts2 = counts.assign(lsoas=2.0, decile1=[1.0, 2.0])
+    text2 = " ".join(trends.area_findings("Two", counts2, ch2, 2010, 2025))
+    assert "1 of 2 in 2010, 2 of 2 in 2025" in text2
+    assert "All 2 neighbourhoods fell further down England's ranking" in text2

@@ -352,13 +352,15 @@ def key_findings(area: str, borough: str, pop: pd.DataFrame, dom: pd.DataFrame,
     mean_pct = d.loc[(area, "imd"), "mean_pct"]
     comp = "" if is_borough else (f" (against {_pct(d.loc[(borough, 'imd'), 'share_decile1'])} "
                                   f"of {borough}'s)")
+    single = abs(n - 1) < 1e-9
     inside = (f"all {nbh} are" if share1 > 0.999 and n > 1 else
-              f"its {nbh} is" if share1 > 0.999 else
+              "its one neighbourhood is" if share1 > 0.999 else
               f"none of its {nbh} is" if share1 < 0.001 else
               f"{share1 * n:.0f} of its {nbh} ({_pct(share1)}) are")
-    out.append(f"On the IMD {release}, {inside} in England's most deprived 10%{comp}; their "
-               f"average position is the {_ordinal(mean_pct)} percentile of England "
-               "(1st = most deprived, 50th = the middle).")
+    out.append(f"On the IMD {release}, {inside} in England's most deprived 10%{comp}; "
+               f"{'it sits at' if single else 'their average position is'} the "
+               f"{_ordinal(mean_pct)} percentile of England (1st = most deprived, 50th = the "
+               "middle).")
     top = top_drivers(drv, area)
     dv = drv.set_index(["area", "measure"])
     out.append("What drives its deprivation score most: " + ", ".join(

@@ -529,26 +529,31 @@ def area_findings(name: str, counts: pd.DataFrame, changes: pd.DataFrame | None,
     ``lsoa_changes`` of its LSOAs (carried to one geography) between ``first`` and ``last``."""
     out: list[str] = []
     c = counts.sort_values("release").set_index("release")
+    single = bool((c["lsoas"] == 1).all())
     if ((c["decile1"] - c["lsoas"]).abs() < 1e-9).all():
         n = _count(c["lsoas"].iloc[-1])
-        out.append(f"{'All ' + n if n != '1' else 'The one'} of {name}'s neighbourhoods (LSOAs) "
-                   f"{'have' if n != '1' else 'has'} been in England's most deprived 10% in every "
-                   f"release from {c.index[0]} to {c.index[-1]}.")
+        who = f"{name}'s one neighbourhood (LSOA) has" if single else \
+            f"All {n} of {name}'s neighbourhoods (LSOAs) have"
+        out.append(f"{who} been in England's most deprived 10% in every release from "
+                   f"{c.index[0]} to {c.index[-1]}.")
     else:
         trail = ", ".join(f"{_count(c.loc[r, 'decile1'])} of {_count(c.loc[r, 'lsoas'])} in {r}"
                           for r in c.index)
         out.append(f"{name}: neighbourhoods (LSOAs) in England's most deprived 10% - {trail}.")
     worst = int(c["most_deprived_rank"].iloc[-1])
-    out.append(f"Its most deprived neighbourhood ranks {worst:,} of {n_lsoas(c.index[-1]):,} in "
-               f"England in {c.index[-1]} (1 = most deprived).")
+    out.append(f"{'It' if single else 'Its most deprived neighbourhood'} ranks {worst:,} of "
+               f"{n_lsoas(c.index[-1]):,} in England in {c.index[-1]} (1 = most deprived).")
     a, b = c.iloc[0], c.iloc[-1]
     move = b.median_pct - a.median_pct
     word = ("moved towards the less deprived end" if move > 1 else
             "moved further towards the most deprived end" if move < -1 else "barely moved")
-    out.append(f"Its typical neighbourhood {word} of England's ranking: from the "
+    out.append(f"{'It' if single else 'Its typical neighbourhood'} {word} of England's "
+               "ranking: from the "
                f"{_ordinal(max(1, round(a.median_pct)))} percentile in {c.index[0]} to the "
                f"{_ordinal(max(1, round(b.median_pct)))} in {c.index[-1]} (1st = most deprived).")
-    if changes is not None and len(changes):
+    if changes is not None and len(changes) == 1:
+        out.append(rank_change_sentence(changes, first, last))
+    elif changes is not None and len(changes):
         up = int((changes["decile_change"] > 0).sum())
         down = int((changes["decile_change"] < 0).sum())
         still = int(((changes[f"decile_{first}"] == 1) & (changes[f"decile_{last}"] == 1)).sum())
@@ -580,6 +585,13 @@ def rank_change_sentence(changes: pd.DataFrame, first: int, last: int) -> str:
     rose = int((changes["rank_change"] > 0).sum())
     med = float(changes["rank_change"].median())
     n = len(changes)
+    if n == 1:
+        a, b = int(changes[f"rank_{first}"].iloc[0]), int(changes[f"rank_{last}"].iloc[0])
+        d = b - a
+        how = ("barely moved" if abs(d) < 0.01 * b + 50 else
+               f"{abs(d):,} places {'more' if d < 0 else 'less'} deprived relative to England")
+        return (f"On today's (2021) boundaries its England rank went from {a:,} in {first} to "
+                f"{b:,} in {last}: {how}.")
     if fell == n:
         head = (f"{'All' if n > 1 else 'Its'} {_n_lsoa(n)} fell further down England's ranking "
                 f"between {first} and {last} (more deprived relative to England)")
