@@ -307,8 +307,9 @@ def decile_map(lad_code: str = config.DEFAULT_LA_CODE, release: int = 2025,
     colours = [DECILE_COLOURS[int(d) - 1] if pd.notna(d) else NO_DATA
                for d in lsoas["decile"]]
     draw_polygons(ax, lsoas.geometry, colours, edgecolor="white", linewidth=0.25)
-    outline = geography.lad_boundaries(lad_code)
-    draw_lines(ax, outline.geometry, color="#333333", linewidth=0.9, zorder=3)
+    # the outline is the union of the LSOAs drawn, so it matches their edges exactly
+    # (generalised district and LSOA boundaries are simplified separately)
+    draw_lines(ax, [lsoas.geometry.union_all()], color="#333333", linewidth=0.9, zorder=3)
     outline_label = None
     shapes = None
     if area_set is not None:
