@@ -195,8 +195,8 @@ def test_extent_weights():
 
 
 def _quiet_side(staging):
-    (staging / iod.INDICATORS_FILE.name).write_bytes(b"new")
-    return pd.DataFrame(), {}
+    (staging / iod.POPULATION_FILE.name).write_bytes(b"new")
+    return pd.DataFrame(), {}, pd.DataFrame()
 
 
 def test_failed_build_leaves_old_outputs(tmp_path, monkeypatch):

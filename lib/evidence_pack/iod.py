@@ -872,10 +872,11 @@ def official_summaries() -> pd.DataFrame:
 
 
 def build_la_summary(store: pd.DataFrame | None = None, pop: pd.DataFrame | None = None,
-                     pairs01: pd.DataFrame | None = None) -> pd.DataFrame:
+                     pairs01: pd.DataFrame | None = None,
+                     official: pd.DataFrame | None = None) -> pd.DataFrame:
     """``la_summary.parquet``: computed summaries for every release plus the official ones."""
-    out = pd.concat([computed_summaries(store, pop, pairs01), official_summaries()],
-                    ignore_index=True)
+    official = official_summaries() if official is None else official
+    out = pd.concat([computed_summaries(store, pop, pairs01), official], ignore_index=True)
     out["release"] = out["release"].astype("int16")
     out["rank"] = out["rank"].astype("int32")
     out["n_districts"] = out["n_districts"].astype("int16")
@@ -981,15 +982,15 @@ def _fresh(outputs: list[Path], inputs: list[Path]) -> bool:
     return min(p.stat().st_mtime for p in outputs) > newest_in
 
 
-def _build_side_outputs(staging: Path) -> tuple[pd.DataFrame, dict[Path, pd.DataFrame]]:
-    """Worker: write indicators and populations into ``staging``; return the populations and
-    the lookup frames (by final path)."""
+def _build_side_outputs(staging: Path
+                        ) -> tuple[pd.DataFrame, dict[Path, pd.DataFrame], pd.DataFrame]:
+    """Worker: write the populations into ``staging``; return them, the lookup frames (by
+    final path) and the official district summaries."""
     from . import lookups
 
-    write_parquet(build_indicators(), staging / INDICATORS_FILE.name)
     pop = build_population()
     write_parquet(pop, staging / POPULATION_FILE.name)
-    return pop, lookups.build_all(pop)
+    return pop, lookups.build_all(pop), official_summaries()
 
 
 def prepare(force: bool = False) -> list[Path]:
@@ -1018,10 +1019,11 @@ def prepare(force: bool = False) -> list[Path]:
                 side = pool.submit(_build_side_outputs, staging)
                 store = build_store()
                 write_parquet(store, staging / IOD_FILE.name)
-                pop, frames = side.result()
+                write_parquet(build_indicators(), staging / INDICATORS_FILE.name)
+                pop, frames, official = side.result()
             for path, df in frames.items():
                 write_parquet(df, staging / path.name)
-            summary = build_la_summary(store, pop, frames[lookups.LOOKUP_01_11])
+            summary = build_la_summary(store, pop, frames[lookups.LOOKUP_01_11], official)
             write_parquet(summary, staging / LA_SUMMARY_FILE.name)
             for path in [*outputs, *lookup_files, LA_SUMMARY_FILE]:
                 os.replace(staging / path.name, path)
