@@ -162,6 +162,7 @@ def test_area_findings_single_and_several():
                        "decile_change": [0]})
     text = " ".join(trends.area_findings("Canklow", counts, ch, 2010, 2025))
     assert "Canklow's one neighbourhood (LSOA) has been" in text
+    assert "It barely moved in England's ranking" in text
     assert "from 436 in 2010 to 434 in 2025: barely moved" in text
     ch2 = pd.concat([ch, ch.assign(lsoa_code="Y", rank_2025=100, rank_change=-336)])
     counts2 = counts.assign(lsoas=2.0, decile1=[1.0, 2.0])

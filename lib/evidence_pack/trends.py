@@ -545,9 +545,10 @@ def area_findings(name: str, counts: pd.DataFrame, changes: pd.DataFrame | None,
                f"{n_lsoas(c.index[-1]):,} in England in {c.index[-1]} (1 = most deprived).")
     a, b = c.iloc[0], c.iloc[-1]
     move = b.median_pct - a.median_pct
-    word = ("moved towards the less deprived end" if move > 1 else
-            "moved further towards the most deprived end" if move < -1 else "barely moved")
-    out.append(f"{'It' if single else 'Its typical neighbourhood'} {word} of England's "
+    word = ("moved towards the less deprived end of" if move > 1 else
+            "moved further towards the most deprived end of" if move < -1 else
+            "barely moved in")
+    out.append(f"{'It' if single else 'Its typical neighbourhood'} {word} England's "
                "ranking: from the "
                f"{_ordinal(max(1, round(a.median_pct)))} percentile in {c.index[0]} to the "
                f"{_ordinal(max(1, round(b.median_pct)))} in {c.index[-1]} (1st = most deprived).")
