@@ -938,15 +938,18 @@ def load(releases: Iterable[int] | int | None = None, measures: Iterable[str] | 
     if lad_codes is not None:
         lad_codes = [lad_codes] if isinstance(lad_codes, str) else list(lad_codes)
         filters.append(("lad_code", "in", lad_codes))
-    return _read_decoded(path, filters)
+    return _read_decoded(path, filters, ["lsoa_code", "lad_code", "lad_name", "measure"])
 
 
-def _read_decoded(path: Path, filters: list | None) -> pd.DataFrame:
-    """Read parquet with filters; dictionary-encoded string columns come back as ``str``."""
+def _read_decoded(path: Path, filters: list | None,
+                  dictionary: list[str] | None = None) -> pd.DataFrame:
+    """Read parquet with filters; string columns come back as ``str``. Columns in
+    ``dictionary`` are read dictionary-encoded and decoded in Arrow (much faster for
+    repetitive strings than materialising them from the file)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path, filters=filters or None)
+    table = pq.read_table(path, filters=filters or None, read_dictionary=dictionary)
     for i, f in enumerate(table.schema):
         if pa.types.is_dictionary(f.type):
             table = table.set_column(i, f.name, table.column(i).cast(pa.string()))
@@ -980,6 +983,24 @@ def _fresh(outputs: list[Path], inputs: list[Path]) -> bool:
         return False
     newest_in = max(p.stat().st_mtime for p in [*inputs, Path(__file__)] if p.exists())
     return min(p.stat().st_mtime for p in outputs) > newest_in
+
+
+def write_store(df: pd.DataFrame, target: Path) -> Path:
+    """Write the store atomically with categorical columns as plain strings, so any reader
+    (``pd.read_parquet`` included) gets ``str`` columns as the contract says."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .io import atomic_path
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):
+            table = table.set_column(i, f.name, table.column(i).cast(pa.string()))
+    table = table.replace_schema_metadata(None)
+    with atomic_path(target) as tmp:
+        pq.write_table(table, tmp)
+    return Path(target)
 
 
 def _build_side_outputs(staging: Path
@@ -1018,7 +1039,7 @@ def prepare(force: bool = False) -> list[Path]:
             with ProcessPoolExecutor(max_workers=1) as pool:
                 side = pool.submit(_build_side_outputs, staging)
                 store = build_store()
-                write_parquet(store, staging / IOD_FILE.name)
+                write_store(store, staging / IOD_FILE.name)
                 write_parquet(build_indicators(), staging / INDICATORS_FILE.name)
                 pop, frames, official = side.result()
             for path, df in frames.items():
