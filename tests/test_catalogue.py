@@ -81,3 +81,17 @@ def test_unknown_dataset_id_is_a_clear_error():
 @pytest.mark.mirror
 def test_every_raw_file_verifies(raw_data):
     assert catalogue.verify() == []
+
+
+def test_atomic_writes_leave_readable_files(tmp_path):
+    import os
+    import stat
+
+    from evidence_pack.io import write_text
+
+    umask = os.umask(0o022)
+    try:
+        out = write_text("x", tmp_path / "a.txt")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
