@@ -8,8 +8,8 @@ Prints, in one run:
 4. the naive way: the ``papermill`` command line in a sequential loop, no cache, no rendering
    (target: the cold build at least 2x faster).
 
-Everything is written under a temporary folder (the real ``reports/`` and ``build/`` are not
-touched); the areas file is a copy of ``data/areas/rotherham.yml`` so that step 3 can edit
+Everything is written under a temporary folder holding a snapshot of the code, notebooks and
+processed data (the real ``reports/`` and ``build/`` are not touched); the areas file is a copy of ``data/areas/rotherham.yml`` so that step 3 can edit
 it. Steps 1-3 run ``evidence-pack build`` in a fresh interpreter each, like a user would.
 ``--notebooks`` / ``--areas N`` / ``--skip-naive`` shorten a run.
 """
@@ -47,15 +47,18 @@ for k, v in rep.failures.items():
 
 
 def snapshot(work: Path) -> None:
-    """Freeze the code and notebooks under ``work/root`` (data linked, not copied), so edits
-    made to the working tree while the benchmark runs do not change its cache keys."""
+    """Freeze code, notebooks and processed data under ``work/root`` (raw data linked), so
+    edits made to the working tree while the benchmark runs do not change its cache keys."""
     root = work / "root"
     for sub in ("lib", "notebooks", "docs"):
         shutil.copytree(ROOT / sub, root / sub, ignore=shutil.ignore_patterns(
             "__pycache__", ".ipynb_checkpoints", "*.egg-info"))
     (root / "data").mkdir(parents=True)
     for sub in (config.ROOT / "data").iterdir():
-        (root / "data" / sub.name).symlink_to(sub.resolve())
+        if sub.name == "processed":  # copied: others may rebuild it while the bench runs
+            shutil.copytree(sub, root / "data" / sub.name)
+        else:  # raw files are checksummed and not rewritten
+            (root / "data" / sub.name).symlink_to(sub.resolve())
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
     ENV.update(EVIDENCE_PACK_ROOT=str(root),
                PYTHONPATH=os.pathsep.join([str(root / "lib"), os.environ.get("PYTHONPATH", "")]))

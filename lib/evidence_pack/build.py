@@ -374,8 +374,26 @@ def _init_worker(lock: Any, settings: Settings) -> None:
     _W.clear()
     _W.update(lock=lock, settings=settings, km=None, kc=None, runs=0, clients=[])
     import multiprocessing.util
+    import threading
 
     multiprocessing.util.Finalize(None, _stop_kernel, exitpriority=10)
+    # Import the renderers while the first kernel starts and runs (another process).
+    _W["prewarm"] = threading.Thread(target=_prewarm, daemon=True)
+    _W["prewarm"].start()
+
+
+def _prewarm() -> None:
+    with contextlib.suppress(Exception):
+        import papermill  # noqa: F401
+        import weasyprint  # noqa: F401
+
+        _exporter()
+
+
+def _wait_prewarm() -> None:
+    t = _W.pop("prewarm", None)
+    if t is not None:
+        t.join()
 
 
 def _stop_kernel() -> None:
@@ -540,6 +558,7 @@ def render_html(nb: Any, job: Job, settings: Settings) -> str:
                    + ". Every table and chart names its source; counts below "
                    f"{config.SMALL_COUNT_THRESHOLD} are suppressed."),
     }}
+    _wait_prewarm()
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
     check_self_contained(body)
     return body
@@ -636,6 +655,7 @@ def write_index(reports_dir: Path, specs: Sequence[ReportSpec], areas: Sequence[
     rows = [r for r in rows if any(f"{r[0]}/{s.name}" in by_id for s in specs)]
     head = "".join(f'<th scope="col">{e(s.title)}</th>' for s in specs)
     body = []
+    borough_figures: dict[str, Any] = {}
     for slug, name, n in rows:
         cells = []
         figures: dict[str, Any] = {}
@@ -666,6 +686,10 @@ def write_index(reports_dir: Path, specs: Sequence[ReportSpec], areas: Sequence[
                     headline = headline or (v[0] if v else "")
                 else:
                     figures.setdefault(k, v)
+        if slug == BOROUGH:
+            borough_figures = dict(figures)
+        else:  # district-wide figures repeated in an area's report are shown once, for the borough
+            figures = {k: v for k, v in figures.items() if borough_figures.get(k, object()) != v}
         lsoas = figures.pop("lsoas", n)
         fig_html = "".join(f"<li>{e(str(k).replace('_', ' '))}: {e(_fmt(v))}</li>"
                            for k, v in list(figures.items())[:6])
@@ -685,7 +709,7 @@ def write_index(reports_dir: Path, specs: Sequence[ReportSpec], areas: Sequence[
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>{e(la_name)} deprived-areas evidence pack</title>
 <style>{css}</style></head>
-<body><header class="ep-header"><p class="ep-breadcrumb">Evidence pack index</p></header>
+<body class="ep-index-page"><header class="ep-header"><p class="ep-breadcrumb">Evidence pack index</p></header>
 <main>
 <h1>{e(la_name)}: deprived-areas evidence pack</h1>
 <p>{n_ok} of {len(jobs)} reports built on {e(dt.date.today().isoformat())}: the whole borough and
@@ -771,6 +795,10 @@ def build(areas_file: Path | str = config.DEFAULT_AREAS_FILE, only: Sequence[str
     todo = [j for j in chosen if force or not is_current(j, manifest, reports_dir, pdf)]
     for spec in {s.name: s for s in specs if any(j.notebook == s.name for j in todo)}.values():
         check_parameters(spec)
+    # Longest first (last build's times; borough runs are the heaviest when there are none),
+    # so that the workers finish together.
+    last = {j.id: (manifest["jobs"].get(j.id) or {}).get("seconds") for j in todo}
+    todo.sort(key=lambda j: -(last[j.id] or (2.0 if j.area == BOROUGH else 1.0)))
     for j in todo:  # a run in progress or interrupted is never listed as built
         manifest["jobs"].pop(j.id, None)
     manifest["files"] = hasher.pruned_cache()
