@@ -377,7 +377,7 @@ def _init_worker(lock: Any, settings: Settings) -> None:
     import threading
 
     multiprocessing.util.Finalize(None, _stop_kernel, exitpriority=10)
-    # Import the renderers while the first kernel starts and runs (another process).
+    # Import papermill while the first kernel starts (another process).
     _W["prewarm"] = threading.Thread(target=_prewarm, daemon=True)
     _W["prewarm"].start()
 
@@ -385,9 +385,6 @@ def _init_worker(lock: Any, settings: Settings) -> None:
 def _prewarm() -> None:
     with contextlib.suppress(Exception):
         import papermill  # noqa: F401
-        import weasyprint  # noqa: F401
-
-        _exporter()
 
 
 def _wait_prewarm() -> None:
@@ -581,24 +578,51 @@ def _describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def run_job(job: Job) -> Result:
-    """Execute and publish one run (in a worker); never raises, returns a Result."""
+def _fail(job: Job, settings: Settings, exc: BaseException, t0: float) -> Result:
+    """Remove the run's old outputs (nothing stale looks complete), log, and report."""
+    for p in job.outputs(Path(settings.reports_dir), settings.pdf).values():
+        with contextlib.suppress(OSError):
+            p.unlink()
+    log = Path(settings.build_dir) / "logs" / f"{job.area}__{job.notebook}.log"
+    with contextlib.suppress(OSError):
+        write_text("".join(traceback.format_exception(exc)), log)
+    if isinstance(exc, KeyboardInterrupt):
+        raise exc
+    return Result(job.id, False, time.perf_counter() - t0, error=_describe_error(exc))
+
+
+def _executed_path(job: Job, settings: Settings) -> Path:
+    return Path(settings.build_dir) / "executed" / job.area / f"{job.notebook}.ipynb"
+
+
+def execute_job(job: Job) -> Result:
+    """Run the notebook (in a worker) and save the executed copy; never raises."""
     import nbformat
 
     s: Settings = _W["settings"]
     t0 = time.perf_counter()
-    reports_dir, build_dir = Path(s.reports_dir), Path(s.build_dir)
-    outs = job.outputs(reports_dir, s.pdf)
     try:
         try:
             nb = _execute(job)
         except Exception:
             _stop_kernel()  # a failed run may leave the kernel in any state
             raise
-        with atomic_path(build_dir / "executed" / job.area / f"{job.notebook}.ipynb") as tmp:
+        with atomic_path(_executed_path(job, s)) as tmp:
             nbformat.write(nb, str(tmp))
-        with contextlib.suppress(OSError):
-            (build_dir / "logs" / f"{job.area}__{job.notebook}.log").unlink()
+        return Result(job.id, True, time.perf_counter() - t0)
+    except BaseException as exc:  # noqa: BLE001 - every failure is reported, none is fatal
+        return _fail(job, s, exc, t0)
+
+
+def publish_job(job: Job, settings: Settings, executed: Result) -> Result:
+    """Render an executed run to HTML, PDF and JSON, all renamed into place together."""
+    import nbformat
+
+    s = settings
+    t0 = time.perf_counter() - executed.seconds
+    outs = job.outputs(Path(s.reports_dir), s.pdf)
+    try:
+        nb = nbformat.read(str(_executed_path(job, s)), as_version=4)
         nb, summary, dropped = published(nb)
         summary = {**summary, "slug": job.area, "notebook": job.notebook, "title": job.title}
         page = render_html(nb, job, s)
@@ -612,18 +636,18 @@ def run_job(job: Job) -> Result:
             html_tmp.write_text(page, encoding="utf-8")
             for tmp in stack_tmps(html_tmp, json_tmp, pdf_tmp if s.pdf else None):
                 _publishable(tmp)
+        with contextlib.suppress(OSError):
+            (Path(s.build_dir) / "logs" / f"{job.area}__{job.notebook}.log").unlink()
         return Result(job.id, True, time.perf_counter() - t0, summary=summary,
                       dropped_outputs=dropped)
-    except BaseException as exc:  # noqa: BLE001 - every failure is reported, none is fatal
-        for p in outs.values():
-            with contextlib.suppress(OSError):
-                p.unlink()
-        log = build_dir / "logs" / f"{job.area}__{job.notebook}.log"
-        with contextlib.suppress(OSError):
-            write_text("".join(traceback.format_exception(exc)), log)
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        return Result(job.id, False, time.perf_counter() - t0, error=_describe_error(exc))
+    except BaseException as exc:  # noqa: BLE001
+        return _fail(job, s, exc, t0)
+
+
+def run_job(job: Job) -> Result:
+    """Execute and publish one run in this process; never raises, returns a Result."""
+    res = execute_job(job)
+    return publish_job(job, _W["settings"], res) if res.ok else res
 
 
 def stack_tmps(*paths: Path | None) -> list[Path]:
@@ -638,8 +662,15 @@ def _publishable(path: Path) -> Path:
     return path
 
 
-def _worker_run(job: Job) -> Result:
-    return run_job(job)
+def _render_prewarm() -> None:
+    with contextlib.suppress(Exception):
+        import weasyprint  # noqa: F401
+
+        _exporter()
+
+
+def _worker_execute(job: Job) -> Result:
+    return execute_job(job)
 
 
 # --------------------------------------------------------------------------- index
@@ -850,20 +881,31 @@ def _run_all(todo: Sequence[Job], settings: Settings, jobs: int, progress: bool,
             return
         import multiprocessing as mp
 
+        # Pipeline: the workers' kernels execute notebooks while this process renders the
+        # runs already executed (HTML, PDF) in one thread, so rendering overlaps execution.
+        _W["settings"] = settings
         ctx = mp.get_context("spawn")
         lock = ctx.Lock()
         with cf.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx,
-                                    initializer=_init_worker, initargs=(lock, settings)) as pool:
-            futures = {pool.submit(_worker_run, job): job for job in todo}
-            for fut in cf.as_completed(futures):
-                job = futures[fut]
-                try:
-                    res = fut.result()
-                except Exception as exc:  # the worker process died
-                    res = Result(job.id, False, 0.0, error=f"worker crashed: {_describe_error(exc)}")
-                record(res, job)
-                bar.set_postfix_str(job.id)
-                bar.update()
+                                    initializer=_init_worker, initargs=(lock, settings)) as pool, \
+                cf.ThreadPoolExecutor(max_workers=1) as renderer:
+            renderer.submit(_render_prewarm)
+            running = {pool.submit(_worker_execute, job): ("exec", job) for job in todo}
+            while running:
+                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                for fut in done:
+                    stage, job = running.pop(fut)
+                    try:
+                        res = fut.result()
+                    except Exception as exc:  # the worker process died
+                        res = Result(job.id, False, 0.0,
+                                     error=f"worker crashed: {_describe_error(exc)}")
+                    if stage == "exec" and res.ok:
+                        running[renderer.submit(publish_job, job, settings, res)] = ("publish", job)
+                        continue
+                    record(res, job)
+                    bar.set_postfix_str(job.id)
+                    bar.update()
     finally:
         bar.close()
 
