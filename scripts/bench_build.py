@@ -46,6 +46,11 @@ for k, v in rep.failures.items():
 """
 
 
+def load() -> str:
+    """The 1-minute load average: the machine is shared, so say how busy it was."""
+    return f"[load {os.getloadavg()[0]:.1f}]"
+
+
 def snapshot(work: Path) -> None:
     """Freeze code, notebooks and processed data under ``work/root`` (raw data linked), so
     edits made to the working tree while the benchmark runs do not change its cache keys."""
@@ -154,19 +159,19 @@ def main() -> int:
           f"--jobs {args.jobs}, {os.cpu_count()} CPU(s); work dir {work}")
     try:
         cold, cold_note = timed_build(work, areas_file, args.jobs, names, only)
-        print(f"  cold full build (HTML + PDF)        {cold:8.1f} s   {cold_note}")
+        print(f"  cold full build (HTML + PDF)        {cold:8.1f} s   {cold_note}  {load()}")
         warm, warm_note = timed_build(work, areas_file, args.jobs, names, only)
         print(f"  warm rebuild, nothing changed       {warm:8.1f} s   {warm_note}  "
-              f"(target < 5 s: {'met' if warm < 5 else 'NOT met'})")
+              f"(target < 5 s: {'met' if warm < 5 else 'NOT met'})  {load()}")
         what = change_one_area(areas_file)
         one, one_note = timed_build(work, areas_file, args.jobs, names, only)
-        print(f"  rebuild after one area changed      {one:8.1f} s   {one_note}  ({what})")
+        print(f"  rebuild after one area changed      {one:8.1f} s   {one_note}  ({what})  {load()}")
         if not args.skip_naive:
             shutil.copy(config.DEFAULT_AREAS_FILE, areas_file)
             naive, failed = naive_loop(work, areas_file, specs, targets)
             ratio = naive / cold if cold else float("nan")
             print(f"  naive papermill CLI loop, no cache  {naive:8.1f} s   {n_runs} runs, "
-                  f"{failed} failed, execution only")
+                  f"{failed} failed, execution only  {load()}")
             print(f"  cold build is {ratio:.2f}x faster than the naive loop "
                   f"(target >= 2x: {'met' if ratio >= 2 else 'NOT met'})")
     finally:
