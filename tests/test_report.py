@@ -167,3 +167,11 @@ def test_source_names_for_geography_and_census():
     assert "ONS Rural-Urban Classification 2021" in line
     assert "Census 2021: disability (ONS, published 19 January 2023)" in line
     assert "Community Needs Index 2023" in line
+
+
+def test_source_line_collapses_runs_of_years():
+    ids = [f"rs{y}_{(y + 1) % 100:02d}" for y in range(2007, 2012)]
+    line = report.source_line(ids + ["iod2019"])
+    assert "Revenue Outturn (RS) 2007-08 to 2011-12 (MHCLG); English Indices of Deprivation 2019" in line
+    gappy = report.source_line(["rs2007_08", "rs2011_12"])
+    assert "2007-08, 2011-12" in gappy

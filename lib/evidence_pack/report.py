@@ -317,6 +317,34 @@ def _geo_label(code: str) -> str:
     return f"{_GEO[m.group(1)]} {2000 + int(m.group(2))}"
 
 
+def _collapse_years(names: list[str]) -> list[str]:
+    """``X 2007-08 (P); X 2008-09 (P); X 2009-10 (P)`` -> ``X 2007-08 to 2009-10 (P)``."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    order: list[tuple[str, str] | str] = []
+    for n in names:
+        m = re.fullmatch(r"(.+) (\d{4}-\d{2}) (\(.+\))", n)
+        if not m:
+            order.append(n)
+            continue
+        key = (m.group(1), m.group(3))
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(m.group(2))
+    out = []
+    for item in order:
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        years = sorted(groups[item])
+        starts = [int(y[:4]) for y in years]
+        contiguous = starts == list(range(starts[0], starts[0] + len(starts)))
+        span = (f"{years[0]} to {years[-1]}" if len(years) > 2 and contiguous
+                else ", ".join(years))
+        out.append(f"{item[0]} {span} {item[1]}")
+    return out
+
+
 def source_line(dataset_ids: str | Sequence[str], note: str | None = None) -> str:
     """``"Source: <dataset, release, publication date>; ... <attributions>. <note>"`` (plain text).
 
@@ -335,7 +363,8 @@ def source_line(dataset_ids: str | Sequence[str], note: str | None = None) -> st
         attribution = re.sub(r"^source:\s*", "", attribution.strip(), flags=re.IGNORECASE)
         if attribution and attribution not in attributions:
             attributions.append(attribution)
-    text = "Source: " + "; ".join(names) + ". " + " ".join(a.rstrip(".") + "." for a in attributions)
+    text = ("Source: " + "; ".join(_collapse_years(names)) + ". "
+            + " ".join(a.rstrip(".") + "." for a in attributions))
     if note:
         text += " " + note.strip()
     return text.strip()
