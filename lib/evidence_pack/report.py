@@ -287,9 +287,6 @@ def _dataset_name(did: str) -> str:
     m = re.match(r"^population(\d{2})_lsoa11", did)
     if m:
         return f"ONS mid-{2000 + int(m.group(1))} small area population estimates (LSOA 2011)"
-    m = re.match(r"^ruc(\d{2})_", did)
-    if m:
-        return f"ONS Rural-Urban Classification {2000 + int(m.group(1))}"
     m = re.match(r"^r([sa])(\d{4})_(\d{2})", did)
     if m:
         kind = "Revenue Outturn (RS)" if m.group(1) == "s" else "Revenue Account budget (RA)"
