@@ -254,3 +254,10 @@ def test_main_exit_status_names_failures(monkeypatch, capsys):
     assert "a-one/x: boom" in capsys.readouterr().err
     rep.failures.clear()
     assert build.main(args) == 0
+
+
+def test_index_figure_labels_are_plain_words():
+    from evidence_pack.build import figure_label
+
+    assert figure_label("imd_share_decile1") == "% of LSOAs in England's most deprived 10%"
+    assert figure_label("some_new_key") == "some new key"

@@ -160,6 +160,33 @@ class Result:
     dropped_outputs: int = 0
 
 
+#: Plain labels for the key figures notebooks record with ``report.summary`` (index page).
+FIGURE_LABELS: dict[str, str] = {
+    "area_decile1_latest": "LSOAs in England's most deprived 10% (latest release)",
+    "baseline_year": "spend baseline year",
+    "comparator_lsoas": "matched comparison LSOAs",
+    "council_service_spend_gbp_m": "council service spend (GBP m)",
+    "decile1_latest": "LSOAs in England's most deprived 10% (latest release)",
+    "did_imd": "change vs comparators 2010-2025 (percentile points)",
+    "did_imd_high": "upper 95% limit",
+    "did_imd_low": "lower 95% limit",
+    "district_rank_latest": "district rank of average score (latest)",
+    "imd_mean_percentile": "average England percentile (0 = most deprived)",
+    "imd_share_decile1": "% of LSOAs in England's most deprived 10%",
+    "latest_release": "latest IoD release",
+    "modelled_estimate": "modelled estimate",
+    "residents": "residents",
+    "target_areas_spend_gbp_m": "modelled spend in the target area(s) (GBP m)",
+    "target_lsoas": "target LSOAs",
+    "top_driver": "domain driving the score most",
+}
+
+
+def figure_label(key: str) -> str:
+    """The index label of a key figure: a plain label where known, else the key in words."""
+    return FIGURE_LABELS.get(key, str(key).replace("_", " "))
+
+
 def _first_heading(nb_path: Path) -> str | None:
     try:
         nb = json.loads(nb_path.read_text(encoding="utf-8"))
@@ -722,7 +749,7 @@ def write_index(reports_dir: Path, specs: Sequence[ReportSpec], areas: Sequence[
         else:  # district-wide figures repeated in an area's report are shown once, for the borough
             figures = {k: v for k, v in figures.items() if borough_figures.get(k, object()) != v}
         lsoas = figures.pop("lsoas", n)
-        fig_html = "".join(f"<li>{e(str(k).replace('_', ' '))}: {e(_fmt(v))}</li>"
+        fig_html = "".join(f"<li>{e(figure_label(k))}: {e(_fmt(v))}</li>"
                            for k, v in list(figures.items())[:6])
         body.append(
             f'<tr><th scope="row">{e(name)}</th><td class="num">{e(_fmt(lsoas))}</td>'
