@@ -95,3 +95,14 @@ def test_atomic_writes_leave_readable_files(tmp_path):
     finally:
         os.umask(umask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+def test_read_yaml_names_file_and_line(tmp_path):
+    from evidence_pack.io import DataError, read_yaml
+
+    bad = tmp_path / "x.yml"
+    bad.write_text("a: 1\nb: [unclosed\n")
+    with pytest.raises(DataError, match=r"x\.yml, row line \d+: bad YAML"):
+        read_yaml(bad, "test file")
+    with pytest.raises(DataError, match="cannot read the test file"):
+        read_yaml(tmp_path / "missing.yml", "test file")

@@ -21,10 +21,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from . import config
-from .io import DataError
+from .io import DataError, read_yaml
 
 #: The area types the 2011 report uses (section 7.2).
 AREA_TYPES: tuple[str, ...] = ("council estate", "multi-ethnic terraced", "coalfield community")
@@ -226,17 +225,7 @@ def load_areas(path: str | Path = config.DEFAULT_AREAS_FILE,
     p = Path(path)
     if not p.is_absolute():
         p = config.ROOT / p
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(p, f"cannot read the area file ({exc.strerror or exc})") from exc
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise DataError(p, f"bad YAML: {problem}", row=f"line {row}" if row else None) from exc
+    doc = read_yaml(p, "area file")
     return parse_areas(doc, p, reference=reference)
 
 

@@ -53,10 +53,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import config
-from .io import DataError, atomic_path, write_text
+from .areas import RESERVED_SLUGS, SLUG_RE
+from .io import DataError, atomic_path, read_yaml, write_text
 
 TEMPLATES = Path(__file__).with_name("templates")
 REPORTS_YML = "reports.yml"
@@ -206,7 +205,7 @@ def load_specs(notebooks_dir: Path, names: Sequence[str] | None = None) -> list[
     cfg_path = notebooks_dir / REPORTS_YML
     cfg: dict[str, Any] = {}
     if cfg_path.exists():
-        cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
+        cfg = read_yaml(cfg_path, "report configuration") or {}
     per = cfg.get("notebooks") or {}
     defaults = cfg.get("defaults") or {}
     found = {p.stem: p for p in sorted(notebooks_dir.glob("*.ipynb"))}
@@ -242,10 +241,7 @@ def _sha(obj: Any) -> str:
 
 def load_areas(areas_file: Path) -> tuple[str, list[AreaDef], str]:
     """(district name, areas, whole-file hash) from an areas YAML (see data/areas/*.yml)."""
-    try:
-        doc = yaml.safe_load(areas_file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise DataError(areas_file, f"cannot read the areas file ({exc})") from exc
+    doc = read_yaml(areas_file, "areas file")
     if not isinstance(doc, dict) or not isinstance(doc.get("areas"), list):
         raise DataError(areas_file, "expected a mapping with an `areas:` list")
     header = {k: v for k, v in doc.items() if k != "areas"}
@@ -255,7 +251,7 @@ def load_areas(areas_file: Path) -> tuple[str, list[AreaDef], str]:
         if not isinstance(a, dict) or not a.get("slug"):
             raise DataError(areas_file, "area without a slug", row=f"area {i}")
         slug = str(a["slug"])
-        if slug == BOROUGH or slug in seen or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug):
+        if slug in RESERVED_SLUGS or slug in seen or not SLUG_RE.fullmatch(slug):
             raise DataError(areas_file, f"bad or duplicate slug {slug!r}", row=f"area {i}")
         seen.add(slug)
         lsoas = a.get("lsoas")

@@ -795,6 +795,11 @@ def indicator_label(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _interval_text(d: pd.DataFrame) -> list[str]:
+    """The 95% intervals of estimate rows as "+a.b to +c.d" (percentile points)."""
+    return [f"{lo:+.1f} to {hi:+.1f}" for lo, hi in zip(d["ci_low"], d["ci_high"], strict=True)]
+
+
 def did_table(res: Mapping[str, pd.DataFrame], group: str = "all",
               releases: Sequence[int] = POST, cluster: str | None = None) -> pd.DataFrame:
     """Estimates for one group (``all`` or an area slug) by measure and release, readable."""
@@ -809,8 +814,7 @@ def did_table(res: Mapping[str, pd.DataFrame], group: str = "all",
         "Target LSOAs (points)": d["treated_change"],
         "Comparators (points)": d["comparator_change"],
         "Difference (points)": d["estimate"],
-        "95% interval": [f"{lo:+.1f} to {hi:+.1f}" for lo, hi in zip(d["ci_low"], d["ci_high"],
-                                                                     strict=True)],
+        "95% interval": _interval_text(d),
         "Reading": [reading(lo, hi) for lo, hi in zip(d["ci_low"], d["ci_high"], strict=True)],
     })
     return out.reset_index(drop=True)
@@ -827,8 +831,7 @@ def pretrend_table(res: Mapping[str, pd.DataFrame], group: str = "all") -> pd.Da
         "Target LSOAs: position then minus 2010": d["treated_change"],
         "Comparators: position then minus 2010": d["comparator_change"],
         "Gap (points)": d["estimate"],
-        "95% interval": [f"{lo:+.1f} to {hi:+.1f}" for lo, hi in zip(d["ci_low"], d["ci_high"],
-                                                                     strict=True)],
+        "95% interval": _interval_text(d),
         "Reading": ["moved alike" if lo <= 0 <= hi else "did not move alike"
                     for lo, hi in zip(d["ci_low"], d["ci_high"], strict=True)],
     }).reset_index(drop=True)

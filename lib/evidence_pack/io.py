@@ -60,6 +60,25 @@ def write_text(text: str, target: str | os.PathLike) -> Path:
     return Path(target)
 
 
+def read_yaml(path: str | os.PathLike, what: str = "YAML file") -> object:
+    """Parse a YAML file. DataError naming the file (and the line, for a syntax error) when it
+    cannot be read or parsed; ``what`` says which file it is in the message."""
+    import yaml
+
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataError(p, f"cannot read the {what} ({exc.strerror or exc})") from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise DataError(p, f"bad YAML: {problem}", row=f"line {row}" if row else None) from exc
+
+
 def read_rda_frame(path: str | os.PathLike, expected_columns: list[str] | None = None) -> pd.DataFrame:
     """Read the single data frame held in an R ``.rda`` file (pyreadr).
 

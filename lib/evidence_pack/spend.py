@@ -23,10 +23,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from . import config, spend_returns
-from .io import DataError, write_text
+from .io import DataError, read_yaml, write_text
 
 APPORTIONMENT_FILE = config.ROOT / "data" / "spend" / "apportionment.yml"
 LEDGER_TEMPLATE = config.ROOT / "data" / "templates" / "spend_ledger_template.csv"
@@ -332,10 +331,7 @@ def load_apportionment(path: Path | str = APPORTIONMENT_FILE,
     """Read ``data/spend/apportionment.yml``; ``overrides`` {service: driver} replace
     defaults. DataError on an unknown driver or a malformed file."""
     p = Path(path)
-    try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise DataError(p, f"cannot read apportionment config ({exc})") from exc
+    doc = read_yaml(p, "apportionment config")
     if not isinstance(doc, dict) or not isinstance(doc.get("services"), dict):
         raise DataError(p, "expected a mapping with 'services'")
     services, reasons = {}, {}
