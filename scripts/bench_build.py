@@ -30,12 +30,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
 
-from evidence_pack import build, config  # noqa: E402
+from evidence_pack import config  # noqa: E402
+from evidence_pack.publish import build  # noqa: E402
 
 BUILD_SNIPPET = """
 import sys
 from pathlib import Path
-from evidence_pack import build
+from evidence_pack.publish import build  # noqa: E402
 rep = build.build(areas_file=Path(sys.argv[1]), reports_dir=Path(sys.argv[2]),
                   build_dir=Path(sys.argv[3]), jobs=int(sys.argv[4]),
                   notebooks=sys.argv[5].split(",") if sys.argv[5] else None,

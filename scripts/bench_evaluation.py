@@ -10,11 +10,11 @@ import time
 import numpy as np
 import pandas as pd
 from evidence_pack import config
-from evidence_pack import evaluation as ev
+from evidence_pack.analysis import evaluation as ev
 
 
 def real():
-    from evidence_pack import areas
+    from evidence_pack.analysis import areas
 
     t = time.perf_counter()
     iod = pd.read_parquet(config.PROCESSED_DIR / "iod_lsoa.parquet",

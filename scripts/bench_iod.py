@@ -9,7 +9,7 @@ import resource
 import time
 
 import pandas as pd
-from evidence_pack import iod
+from evidence_pack.stores import district_summaries, iod, iod_stage
 
 
 def cpu(who: int | None = None) -> float:
@@ -21,8 +21,8 @@ def cpu(who: int | None = None) -> float:
 print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 t, c = time.perf_counter(), cpu()
 c_main, c_kids = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
-outputs = iod.prepare(force=True)
-print(f"build from raw (iod.prepare(force=True), {len(outputs)} files): "
+outputs = iod_stage.prepare(force=True)
+print(f"build from raw (iod_stage.prepare(force=True), {len(outputs)} files): "
       f"{time.perf_counter() - t:.1f} s wall, {cpu() - c:.1f} s CPU "
       f"(main {cpu(resource.RUSAGE_SELF) - c_main:.1f} s + worker "
       f"{cpu(resource.RUSAGE_CHILDREN) - c_kids:.1f} s; target < 30 s wall)")
@@ -41,7 +41,7 @@ w = iod.wide(2025)
 print(f"wide(2025): {time.perf_counter() - t:.2f} s, {w.shape[0]:,} x {w.shape[1]}")
 
 t = time.perf_counter()
-s = iod.la_summary()
+s = district_summaries.la_summary()
 print(f"la_summary(): {time.perf_counter() - t:.2f} s, {len(s):,} rows")
 print(f"load average after: {os.getloadavg()[0]:.1f}")
 

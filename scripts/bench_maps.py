@@ -20,7 +20,9 @@ matplotlib.use("Agg")
 import io  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
-from evidence_pack import areas, geography, maps  # noqa: E402
+from evidence_pack.analysis import areas  # noqa: E402
+from evidence_pack.charts import maps  # noqa: E402
+from evidence_pack.stores import geography  # noqa: E402
 
 IMPORTS = time.perf_counter() - t0
 

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 import pandas as pd
-from evidence_pack import risk
+from evidence_pack.analysis import risk
 
 
 def _table() -> tuple[pd.DataFrame, str]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import sys
 import time
 
-from evidence_pack import catalogue, spend, spend_returns
+from evidence_pack.analysis import spend
+from evidence_pack.sources import catalogue
+from evidence_pack.stores import spend_returns
 
 
 def main() -> int:
@@ -35,7 +37,7 @@ def main() -> int:
     slow = sorted(per, key=lambda x: -x[1])[:3]
     print("slowest: " + ", ".join(f"{k} {v:.2f} s" for k, v in slow))
     try:
-        from evidence_pack import areas
+        from evidence_pack.analysis import areas
 
         a = areas.load_areas()
         t = time.perf_counter()

@@ -4,7 +4,8 @@ prepared store (``make data``); they are skipped with a clear reason when it is 
 from __future__ import annotations
 
 import pytest
-from evidence_pack import catalogue, config
+from evidence_pack import config
+from evidence_pack.sources import catalogue
 
 
 def _raw_ready() -> bool:

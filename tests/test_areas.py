@@ -6,8 +6,9 @@ import textwrap
 
 import pandas as pd
 import pytest
-from evidence_pack import areas, config
-from evidence_pack.io import DataError
+from evidence_pack import config
+from evidence_pack.analysis import areas
+from evidence_pack.sources.io import DataError
 
 LA = "E08000018"
 #: A tiny reference: vintage -> {LSOA: district}.
@@ -161,8 +162,8 @@ def test_rotherham_areas_on_mirror(processed):
 
 @pytest.mark.mirror
 def test_rotherham_members_are_imd2010_decile1(raw_data):
-    from evidence_pack import catalogue
-    from evidence_pack.io import read_rda_frame
+    from evidence_pack.sources import catalogue
+    from evidence_pack.sources.io import read_rda_frame
 
     imd = read_rda_frame(catalogue.path_for("imd2010_england_lsoa01"), ["lsoa01_code", "IMD_decile"])
     dec = dict(zip(imd["lsoa01_code"], imd["IMD_decile"], strict=True))
@@ -242,7 +243,7 @@ def test_rendered_draft_is_valid_area_yaml(tmp_path):
 @pytest.mark.mirror
 def test_rotherham_draft_on_mirror(processed, tmp_path):
     import yaml
-    from evidence_pack import geography
+    from evidence_pack.stores import geography
 
     if not geography.path("lsoa01").exists():
         pytest.skip("boundaries not built: run `evidence-pack prepare geography`")
@@ -281,7 +282,7 @@ def test_carry_real_split_and_merge(processed, tmp_path):
 
 @pytest.mark.mirror
 def test_rotherham_borough_facts(processed):
-    from evidence_pack import geography
+    from evidence_pack.stores import geography
 
     if not geography.path("lsoa01").exists():
         pytest.skip("boundaries not built: run `evidence-pack prepare geography`")

@@ -21,7 +21,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from evidence_pack import build, config
+from evidence_pack import config
+from evidence_pack.publish import build
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from evidence_pack import build, config
-from evidence_pack.io import DataError
+from evidence_pack import config
+from evidence_pack.publish import build
+from evidence_pack.sources.io import DataError
 
 AREAS = """la_code: E08000018
 la_name: Rotherham
@@ -209,7 +210,7 @@ def test_area_fingerprints_are_per_area(tmp_path):
 
 
 def test_published_keeps_only_report_outputs():
-    from evidence_pack.report import PUBLISHED_KEY, SUMMARY_MIME
+    from evidence_pack.publish.report import PUBLISHED_KEY, SUMMARY_MIME
 
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("x")
@@ -257,7 +258,7 @@ def test_main_exit_status_names_failures(monkeypatch, capsys):
 
 
 def test_index_figure_labels_are_plain_words():
-    from evidence_pack.build import figure_label
+    from evidence_pack.publish.build import figure_label
 
     assert figure_label("imd_share_decile1") == "% of LSOAs in England's most deprived 10%"
     assert figure_label("some_new_key") == "some new key"

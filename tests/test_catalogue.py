@@ -6,8 +6,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from evidence_pack import catalogue
-from evidence_pack.catalogue import Entry, FetchError
+from evidence_pack.sources import catalogue
+from evidence_pack.sources.catalogue import Entry, FetchError
 
 
 def make_entry(tmp_path: Path, name: str, content: bytes) -> tuple[Entry, Path]:
@@ -87,7 +87,7 @@ def test_atomic_writes_leave_readable_files(tmp_path):
     import os
     import stat
 
-    from evidence_pack.io import write_text
+    from evidence_pack.sources.io import write_text
 
     umask = os.umask(0o022)
     try:
@@ -98,7 +98,7 @@ def test_atomic_writes_leave_readable_files(tmp_path):
 
 
 def test_read_yaml_names_file_and_line(tmp_path):
-    from evidence_pack.io import DataError, read_yaml
+    from evidence_pack.sources.io import DataError, read_yaml
 
     bad = tmp_path / "x.yml"
     bad.write_text("a: 1\nb: [unclosed\n")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from evidence_pack import census
-from evidence_pack.io import DataError
+from evidence_pack.sources.io import DataError
+from evidence_pack.stores import census
 
 
 def _tenure_raw(counts: dict[str, list[float]]) -> pd.DataFrame:

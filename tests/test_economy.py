@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from evidence_pack import economy
-from evidence_pack.io import DataError
+from evidence_pack.sources.io import DataError
+from evidence_pack.stores import economy
 
 YEARS = [2009, 2010, 2011]
 # code -> (level, name, values per measure per year)

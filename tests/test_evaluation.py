@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from evidence_pack import evaluation as ev
-from evidence_pack.io import DataError
+from evidence_pack.analysis import evaluation as ev
+from evidence_pack.sources.io import DataError
 
 SPEC = ev.MatchSpec(k=5, caliper=0.5)
 

@@ -9,8 +9,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from evidence_pack import config, geography
-from evidence_pack.io import DataError
+from evidence_pack import config
+from evidence_pack.sources.io import DataError
+from evidence_pack.stores import geography
 from shapely.geometry import box, mapping
 
 

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pyreadr
 import pytest
-from evidence_pack import config, iod
-from evidence_pack.io import DataError
+from evidence_pack import config
+from evidence_pack.sources import iod_files
+from evidence_pack.sources.io import DataError
+from evidence_pack.stores import district_summaries, iod, iod_stage
 
 # ----------------------------------------------------------------------------- fixtures
 
@@ -120,10 +122,10 @@ def test_truncated_rda_rejected(tmp_path):
 def test_truncated_workbook_rejected(tmp_path):
     p = tmp_path / "book.xlsx"
     pd.DataFrame({"a": [1, 2]}).to_excel(p, index=False, sheet_name="S")
-    assert list(iod.read_sheet(p, "S").columns) == ["a"]
+    assert list(iod_files.read_sheet(p, "S").columns) == ["a"]
     p.write_bytes(p.read_bytes()[:300])
     with pytest.raises(DataError, match="book.xlsx.*cannot be read"):
-        iod.read_sheet(p, "S")
+        iod_files.read_sheet(p, "S")
 
 
 def test_derive_decile_rules():
@@ -154,7 +156,7 @@ def _districts() -> pd.DataFrame:
 
 
 def test_district_summary_definitions():
-    out = iod.summarise_districts(_districts(), n_lsoas=10).set_index(["lad_code", "statistic"])
+    out = district_summaries.summarise_districts(_districts(), n_lsoas=10).set_index(["lad_code", "statistic"])
     v = out["value"]
     # reversed ranks (n + 1 - rank): A = 10, 9, 5
     assert v["A", "average_rank"] == pytest.approx((10 * 100 + 9 * 300 + 5 * 600) / 1000)
@@ -177,7 +179,7 @@ def test_district_summary_definitions():
 def test_local_concentration_takes_part_of_the_crossing_lsoa():
     df = pd.DataFrame({"lad_code": ["A"] * 3, "lad_name": "A", "rank": [1, 2, 3],
                        "score": [3.0, 2.0, 1.0], "population": [5.0, 20.0, 75.0]})
-    v = iod.summarise_districts(df, 3).set_index("statistic")["value"]
+    v = district_summaries.summarise_districts(df, 3).set_index("statistic")["value"]
     # 10% of 100 = 10 people: 5 from rank 1 (reversed 3) and 5 from rank 2 (reversed 2)
     assert v["local_concentration"] == pytest.approx(2.5)
 
@@ -186,11 +188,11 @@ def test_district_summary_rejects_missing_population():
     df = _districts()
     df.loc[2, "population"] = np.nan
     with pytest.raises(DataError, match="population"):
-        iod.summarise_districts(df, 10)
+        district_summaries.summarise_districts(df, 10)
 
 
 def test_extent_weights():
-    w = iod.extent_weight(np.array([1, 10, 11, 30, 31, 100]), 100)
+    w = district_summaries.extent_weight(np.array([1, 10, 11, 30, 31, 100]), 100)
     assert w.tolist() == pytest.approx([1, 1, 0.95, 0.05, 0, 0])
 
 
@@ -200,25 +202,25 @@ def _quiet_side(staging):
 
 
 def test_failed_build_leaves_old_outputs(tmp_path, monkeypatch):
-    from evidence_pack import lookups
+    from evidence_pack.stores import lookups
 
     targets = {}
     for mod, name in [(iod, "IOD_FILE"), (iod, "INDICATORS_FILE"), (iod, "POPULATION_FILE"),
-                      (iod, "LA_SUMMARY_FILE"), (lookups, "LOOKUP_01_11"),
+                      (district_summaries, "LA_SUMMARY_FILE"), (lookups, "LOOKUP_01_11"),
                       (lookups, "LOOKUP_11_21"), (lookups, "GEOGRAPHY_FILE")]:
         p = tmp_path / getattr(mod, name).name
         p.write_bytes(b"old")
         monkeypatch.setattr(mod, name, p)
         targets[name] = p
     monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path)
-    monkeypatch.setattr(iod, "_build_side_outputs", _quiet_side)
+    monkeypatch.setattr(iod_stage, "_build_side_outputs", _quiet_side)
 
     def broken(paths=None):
         raise DataError("imd2019_england_lsoa11.rda", "missing column(s) ['IMD_rank']")
 
     monkeypatch.setattr(iod, "build_store", broken)
     with pytest.raises(DataError, match="IMD_rank"):
-        iod.prepare(force=True)
+        iod_stage.prepare(force=True)
     assert all(p.read_bytes() == b"old" for p in targets.values())
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".iod-staging")]
 
@@ -246,11 +248,11 @@ def test_every_lsoa_in_every_release(store):
 @pytest.mark.mirror
 def test_measures_per_release(store):
     have = store.groupby("release")["measure"].agg(set)
-    assert set(iod.DOMAINS) <= have[2010] and set(iod.DOMAINS) <= have[2019]
-    assert set(iod.DOMAINS) <= have[2025]
+    assert set(iod_files.DOMAINS) <= have[2010] and set(iod_files.DOMAINS) <= have[2019]
+    assert set(iod_files.DOMAINS) <= have[2025]
     assert {"idaci", "idaopi"} <= have[2019]
     for r in config.RELEASES:
-        assert set(iod.SUBDOMAINS) <= have[r], r
+        assert set(iod_files.SUBDOMAINS) <= have[r], r
 
 
 @pytest.mark.mirror
@@ -297,7 +299,7 @@ def test_population_and_indicators(processed):
 
 @pytest.fixture(scope="module")
 def file10_2019(processed) -> pd.DataFrame:
-    s = iod.la_summary(releases=[2019])
+    s = district_summaries.la_summary(releases=[2019])
     c = s[s["source"] == "computed"]
     o = s[s["source"] == "official"]
     return c.merge(o, on=["lad_code", "measure", "statistic"], suffixes=("_c", "_o"))
@@ -307,7 +309,7 @@ def file10_2019(processed) -> pd.DataFrame:
 def test_computed_2019_imd_summaries_equal_file10(file10_2019):
     m = file10_2019[file10_2019["measure"] == "imd"]
     assert m.groupby("statistic")["lad_code"].nunique().to_dict() == dict.fromkeys(
-        iod.STATISTICS, 317)
+        district_summaries.STATISTICS, 317)
     # values within the rounding of File 10 (and of File 6 and File 9, see IOD-11)
     tol = {"average_rank": 0.2, "average_score": 0.001, "proportion_most_deprived_10": 6e-5,
            "extent": 6e-5, "local_concentration": 0.2}
@@ -336,8 +338,8 @@ def test_computed_2019_domain_summaries_close_to_file10(file10_2019):
 
 @pytest.mark.mirror
 def test_la_summary_contract(processed):
-    s = iod.la_summary()
-    assert list(s.columns) == iod.SUMMARY_COLUMNS
+    s = district_summaries.la_summary()
+    assert list(s.columns) == district_summaries.SUMMARY_COLUMNS
     assert set(s["source"]) == {"computed", "official"}
     comp = s[(s["source"] == "computed") & (s["measure"] == "imd")]
     assert comp.groupby("release")["lad_code"].nunique().to_dict() == {
@@ -351,7 +353,7 @@ def test_la_summary_contract(processed):
 
 @pytest.mark.mirror
 def test_rotherham_district_ranks(processed):
-    s = iod.la_summary(lad_codes=[config.DEFAULT_LA_CODE])
+    s = district_summaries.la_summary(lad_codes=[config.DEFAULT_LA_CODE])
     imd = s[(s["measure"] == "imd") & (s["statistic"] == "average_score")]
     rank = imd.set_index(["release", "source"])["rank"]
     # The 2011 Cabinet report: IMD 2007 68th, IMD 2010 53rd of 326 (rank of average score).

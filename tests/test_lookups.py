@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from evidence_pack import config, lookups
-from evidence_pack.io import DataError
+from evidence_pack import config
+from evidence_pack.sources.io import DataError
+from evidence_pack.stores import lookups
 
 # A tiny crosswalk: A unchanged -> a; B split -> b1 (pop 100), b2 (pop 300);
 # C and D merged -> cd (pop 400, 200 each); E complex -> e1, e2.
@@ -174,7 +175,7 @@ def test_crosswalks_cover_england(processed):
 
 @pytest.mark.mirror
 def test_carry_every_release_to_every_vintage_without_loss(processed):
-    from evidence_pack import iod
+    from evidence_pack.stores import iod
 
     df = iod.load(releases=[2010, 2019, 2025], measures=["imd"])
     for v_from, release in ((2001, 2010), (2011, 2019), (2021, 2025)):
@@ -190,7 +191,7 @@ def test_carry_every_release_to_every_vintage_without_loss(processed):
 
 @pytest.mark.mirror
 def test_rank_change_rotherham(processed):
-    from evidence_pack import iod
+    from evidence_pack.stores import iod
 
     rc = lookups.rank_change(2010, 2019)
     assert len(rc) == 32844

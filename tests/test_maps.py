@@ -10,7 +10,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-from evidence_pack import areas, maps
+from evidence_pack.analysis import areas
+from evidence_pack.charts import maps
 from shapely.geometry import MultiPolygon, Polygon, box
 
 matplotlib.use("Agg")
@@ -62,7 +63,7 @@ def synthetic(monkeypatch):
                                geometry=[lsoas.geometry.union_all()], crs=CRS)
     region = gpd.GeoDataFrame({"code": ["E12000003"], "name": ["Region"]},
                               geometry=[box(400_000, 350_000, 500_000, 450_000)], crs=CRS)
-    from evidence_pack import geography
+    from evidence_pack.stores import geography
 
     monkeypatch.setattr(geography, "lsoa_boundaries", lambda v, la=None, detail=True: lsoas)
     monkeypatch.setattr(geography, "lad_boundaries", lambda la=None, detail=True: outline)
@@ -136,7 +137,7 @@ def test_area_map_synthetic(synthetic):
 
 @pytest.mark.mirror
 def test_rotherham_maps_render(processed):
-    from evidence_pack import geography
+    from evidence_pack.stores import geography
 
     if not geography.path("lsoa01").exists():
         pytest.skip("boundaries not built: run `evidence-pack prepare geography`")

@@ -9,7 +9,8 @@ import html
 import re
 
 import pytest
-from evidence_pack import build, config
+from evidence_pack import config
+from evidence_pack.publish import build
 
 #: The issue-4 notebooks checked here (others are checked by nbval and the full build).
 RENDERED = ("imd_trends", "area_profile")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from evidence_pack import census, profile
+from evidence_pack.analysis import profile
+from evidence_pack.stores import census
 
 N = 33_755  # England's LSOAs in 2021: percentiles use the real denominator
 
@@ -123,8 +124,8 @@ def test_key_findings_from_data():
 
 @pytest.mark.mirror
 def test_rotherham_profile_real(processed):
-    from evidence_pack import areas
-    from evidence_pack import iod as iod_mod
+    from evidence_pack.analysis import areas
+    from evidence_pack.stores import iod as iod_mod
 
     aset = areas.load_areas()
     i25 = iod_mod.load(releases=[2025], measures=["imd", *profile.IMD_WEIGHTS])

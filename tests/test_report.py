@@ -11,7 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from evidence_pack import config, report  # noqa: E402
+from evidence_pack import config
+from evidence_pack.publish import report  # noqa: E402
 
 EVIL = '<script>alert("x")</script> [click](javascript:alert(1)) **bold** & <img src=x onerror=1>'
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from evidence_pack import risk
-from evidence_pack.io import DataError
+from evidence_pack.analysis import risk
+from evidence_pack.sources.io import DataError
 
 # ----------------------------------------------------------------------------- outcomes
 
@@ -268,7 +268,7 @@ def test_england_cohort(built):
 
 @pytest.mark.mirror
 def test_rotherham_areas_scored(built):
-    from evidence_pack import areas
+    from evidence_pack.analysis import areas
 
     a = areas.load_areas()
     s = risk.score_areas(areas.members(a, 2011), release=2025, outputs=built)

@@ -7,8 +7,11 @@ import random
 
 import pandas as pd
 import pytest
-from evidence_pack import catalogue, config, spend, spend_returns
-from evidence_pack.io import DataError
+from evidence_pack import config
+from evidence_pack.analysis import spend
+from evidence_pack.sources import catalogue
+from evidence_pack.sources.io import DataError
+from evidence_pack.stores import spend_returns
 
 # ------------------------------------------------------------------------------ money
 
@@ -407,7 +410,7 @@ def test_engines_agree(raw_data, dataset):
 
 @pytest.mark.mirror
 def test_drivers_and_baseline_on_real_data(processed):
-    from evidence_pack import areas
+    from evidence_pack.analysis import areas
 
     for name in ("population", "income_deprived", "social_rented", "crime"):
         w = spend.driver_weights(name)
@@ -442,7 +445,7 @@ def test_ward_line_shared_within_ward_only():
 def test_rotherham_baseline_conserves_rs_total(processed):
     """The default run: RS 2011-12 shared to the 11 areas + rest = the workbook's total
     service expenditure, to the penny; findings are written from the data."""
-    from evidence_pack import areas
+    from evidence_pack.analysis import areas
 
     a = areas.load_areas()
     b = spend.baseline(a, "2011-12")

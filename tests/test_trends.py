@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from evidence_pack import trends
-from evidence_pack.io import DataError
+from evidence_pack.analysis import trends
+from evidence_pack.sources.io import DataError
 
 
 def _iod() -> pd.DataFrame:
@@ -124,7 +124,7 @@ def test_key_findings_are_written_from_the_data():
 
 @pytest.mark.mirror
 def test_rotherham_real_trends(processed):
-    from evidence_pack import iod as iod_mod
+    from evidence_pack.stores import iod as iod_mod
 
     iod = iod_mod.load(measures=["imd", *trends.DOMAINS], lad_codes=["E08000018"])
     sets = trends.district_sets(iod, "E08000018", "Rotherham")

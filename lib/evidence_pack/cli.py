@@ -1,7 +1,6 @@
 """Command line: ``evidence-pack fetch | prepare | areas draft | build | clean | verify``.
 
-Each subcommand calls one function in a domain module; heavy modules are imported only
-when their subcommand runs, so ``evidence-pack --help`` is fast.
+Each subcommand calls one function of the package (prepare, analysis.areas, publish.build).
 """
 
 from __future__ import annotations
@@ -12,12 +11,14 @@ import sys
 import time
 from pathlib import Path
 
-from . import config
+from evidence_pack import config, prepare
+from evidence_pack.analysis import areas
+from evidence_pack.publish import build
+from evidence_pack.sources import catalogue
+from evidence_pack.sources.io import write_text
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from . import catalogue
-
     entries = catalogue.select(args.ids or None, args.group or None)
     mirror = Path(args.mirror).resolve() if args.mirror else None
     try:
@@ -35,8 +36,6 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from . import catalogue
-
     bad = catalogue.verify()
     if bad:
         print(f"{len(bad)} file(s) missing or altered: {', '.join(bad[:20])}", file=sys.stderr)
@@ -46,18 +45,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
-    from . import prepare
-
     return prepare.run(stages=args.stages or None, force=args.force)
 
 
 def _cmd_areas_draft(args: argparse.Namespace) -> int:
-    from . import areas
-
     text = areas.draft_areas_yaml(args.la, release=args.release, threshold=args.threshold)
     if args.out:
-        from .io import write_text
-
         write_text(text, args.out)
         print(f"wrote {args.out}")
     else:
@@ -66,8 +59,6 @@ def _cmd_areas_draft(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from . import build
-
     return build.main(args)
 
 

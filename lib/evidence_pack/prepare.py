@@ -1,23 +1,38 @@
 """``evidence-pack prepare``: build every tidy store in data/processed/ from data/raw/.
 
-Stages run in order; each is a function ``build(force: bool) -> list[Path]`` in a domain
-module that skips work whose outputs are newer than their inputs unless ``force``.
+The stages, in the order they run (each later stage reads what the earlier ones wrote):
+
+| stage       | reads (data/raw via the catalogue, or data/processed)      | writes (data/processed)             |
+|-------------|------------------------------------------------------------|-------------------------------------|
+| iod         | IoD files 2004-2025, File 6, ONS/Census populations, lookups | iod_lsoa, iod_indicators, lsoa_population, lookups, lsoa_geography, la_summary |
+| geography   | geographr sf boundaries, open-innovations GeoJSON, lookups  | boundaries_*.parquet                |
+| census      | Census 2021 LSOA/MSOA tables                               | census21_lsoa, census21_msoa        |
+| spend       | Revenue Outturn (RS) and Revenue Account (RA) workbooks    | council_spend                       |
+| risk        | iod store, census, lookups, regional GDP                   | risk_*.parquet                      |
+| evaluation  | iod store, lookups, the default areas file                 | evaluation_*.parquet                |
+
+Each stage is a function ``prepare(force: bool) -> list[Path]`` that skips work whose outputs
+are fresh (``sources.freshness.is_fresh``) unless ``force``.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
-#: stage name -> module whose ``prepare(force)`` builds it. Order matters.
-STAGES: dict[str, str] = {
-    "iod": "evidence_pack.iod",
-    "geography": "evidence_pack.geography",
-    "census": "evidence_pack.census",
-    "spend": "evidence_pack.spend",
-    "risk": "evidence_pack.risk",
-    "evaluation": "evidence_pack.evaluation",
+from evidence_pack.analysis import evaluation, risk
+from evidence_pack.stores import census, geography, iod_stage, spend_returns
+
+#: stage name -> the function that builds it. Order matters.
+STAGES: dict[str, Callable[..., list[Path]]] = {
+    "iod": iod_stage.prepare,
+    "geography": geography.prepare,
+    "census": census.prepare,
+    "spend": spend_returns.prepare,
+    "risk": risk.prepare,
+    "evaluation": evaluation.prepare,
 }
 
 
@@ -29,7 +44,6 @@ def run(stages: list[str] | None = None, force: bool = False) -> int:
         return 2
     for name in chosen:
         t0 = time.perf_counter()
-        module = importlib.import_module(STAGES[name])
-        outputs = module.prepare(force=force)
+        outputs = STAGES[name](force=force)
         print(f"prepare {name}: {len(outputs)} output(s) in {time.perf_counter() - t0:.1f} s")
     return 0

@@ -23,8 +23,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import catalogue, config
-from .io import DataError, write_parquet
+from evidence_pack import config
+from evidence_pack.sources import catalogue
+from evidence_pack.sources.freshness import is_fresh
+from evidence_pack.sources.io import DataError, write_parquet
 
 OUTPUT = config.PROCESSED_DIR / "council_spend.parquet"
 
@@ -368,8 +370,7 @@ def _inputs() -> list[Path]:
 def prepare(force: bool = False) -> list[Path]:
     """Build ``council_spend.parquet`` unless it is newer than every workbook."""
     inputs = _inputs()
-    if (not force and OUTPUT.exists()
-            and OUTPUT.stat().st_mtime > max(p.stat().st_mtime for p in inputs)):
+    if not force and is_fresh([OUTPUT], [*inputs, Path(__file__)]):
         return [OUTPUT]
     return [write_parquet(read_all(), OUTPUT)]
 

@@ -25,8 +25,10 @@ from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.path import Path as MplPath
 
-from . import config, geography
-from .areas import AreaSet, members
+from evidence_pack import config
+from evidence_pack.analysis.areas import AreaSet, members
+from evidence_pack.sources.iod_files import MEASURES
+from evidence_pack.stores import geography, iod
 
 #: Year of the newest boundaries drawn (2024 districts, 2023 wards, 2021 LSOAs).
 BOUNDARY_YEAR = 2024
@@ -112,10 +114,9 @@ def deciles(lad_code: str, release: int, measure: str = "imd",
     restricted to ``codes`` when given."""
     import pyarrow.parquet as pq
 
-    from . import iod
 
-    if measure not in iod.MEASURES:
-        raise ValueError(f"unknown measure {measure!r}; known: {list(iod.MEASURES)}")
+    if measure not in MEASURES:
+        raise ValueError(f"unknown measure {measure!r}; known: {list(MEASURES)}")
     if not iod.IOD_FILE.exists():
         raise FileNotFoundError(f"{iod.IOD_FILE} not built: run `evidence-pack prepare`")
     base = [("release", "==", release), ("measure", "==", measure)]

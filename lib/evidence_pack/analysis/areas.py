@@ -22,14 +22,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config
-from .io import DataError, read_yaml
+from evidence_pack import config
+from evidence_pack.sources.io import DataError, read_yaml
+from evidence_pack.stores import geography, iod, lookups
+from evidence_pack.stores.lookups import VINTAGES, cached_crosswalk, lsoa_districts
 
 #: The area types the 2011 report uses (section 7.2).
 AREA_TYPES: tuple[str, ...] = ("council estate", "multi-ethnic terraced", "coalfield community")
 #: Also accepted on load: drafts leave the type for people to decide.
 UNCLASSIFIED = "unclassified"
-VINTAGES: tuple[int, ...] = (2001, 2011, 2021)
+
 CONFIDENCE: tuple[str, ...] = ("high", "medium", "low")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 #: Slugs that mean something else to the notebooks.
@@ -91,18 +93,6 @@ class AreaSet:
 
 
 # --------------------------------------------------------------------------- reference
-
-
-@lru_cache(maxsize=4)
-def lsoa_districts(vintage: int) -> dict[str, str]:
-    """LSOA code -> district code for every English LSOA of ``vintage`` (2001, 2011, 2021),
-    from ``lookups.geography`` (the lookups store)."""
-    from . import lookups
-
-    if vintage not in VINTAGES:
-        raise ValueError(f"vintage must be one of {VINTAGES}, not {vintage!r}")
-    geo = lookups.geography(vintage)
-    return dict(zip(geo["lsoa_code"], geo["lad_code"], strict=True))
 
 
 # --------------------------------------------------------------------------- load
@@ -299,26 +289,7 @@ def _index(cw: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
 
 @lru_cache(maxsize=6)
 def _carry_index(from_vintage: int, to_vintage: int) -> tuple[pd.DataFrame, pd.Series]:
-    return _index(_crosswalk(from_vintage, to_vintage))
-
-
-def crosswalk_mass(from_vintage: int, to_vintage: int) -> pd.DataFrame:
-    """Pairs of LSOAs across two vintages (a copy of the cached table); see _crosswalk."""
-    return _crosswalk(from_vintage, to_vintage).copy()
-
-
-@lru_cache(maxsize=6)
-def _crosswalk(from_vintage: int, to_vintage: int) -> pd.DataFrame:
-    """Pairs of LSOAs across two vintages with the people they share: from_code, to_code,
-    mass (``lookups.lookup``'s overlap population; either direction, 2001<->2021 composed)."""
-    from . import lookups
-
-    if {from_vintage, to_vintage} - set(VINTAGES) or from_vintage == to_vintage:
-        raise ValueError(f"bad vintages {from_vintage}->{to_vintage}")
-    pairs = lookups.lookup(from_vintage, to_vintage)
-    mass = pairs["population"].astype("float64").clip(lower=1e-9)
-    return pd.DataFrame({"from_code": pairs["from_code"], "to_code": pairs["to_code"],
-                         "mass": mass.to_numpy()})
+    return _index(cached_crosswalk(from_vintage, to_vintage))
 
 
 # --------------------------------------------------------------------------- drafting
@@ -467,7 +438,6 @@ def render_draft(la_code: str, la_name: str, release: int, threshold: float, vin
 def lsoa_names(codes: Iterable[str], vintage: int) -> pd.DataFrame:
     """MSOA (House of Commons Library) and ward names of LSOAs of ``vintage``:
     lsoa_code, msoa_name, ward_name (``lookups.geography``; wards of that vintage's lookup)."""
-    from . import lookups
 
     codes = list(dict.fromkeys(codes))
     geo = lookups.geography(vintage)
@@ -483,7 +453,6 @@ def selected_lsoas(la_code: str, release: int, threshold: float = 10.0,
     The cut-off is floor(threshold% of England's LSOAs); districts are those of the LSOA
     vintage's lookup, falling back to the release's own district codes.
     """
-    from . import iod
 
     if not 0 < threshold <= 100:
         raise ValueError(f"threshold must be a percentage in (0, 100], not {threshold}")
@@ -505,7 +474,6 @@ def draft_areas_yaml(la_code: str, release: int = 2010, threshold: float = 10.0)
     """A draft area YAML for any English district: its LSOAs in England's most deprived
     ``threshold``% on IMD ``release``, grouped by shared boundaries (connected components)
     and named from MSOA and ward names. Deterministic."""
-    from . import geography
 
     ranked, vintage, n, cutoff = selected_lsoas(la_code, release, threshold)
     shapes = geography.lsoa_boundaries(vintage, lad_code=None, detail=False)
@@ -522,8 +490,6 @@ def draft_areas_yaml(la_code: str, release: int = 2010, threshold: float = 10.0)
 
 
 def _district_name(la_code: str) -> str:
-    from . import iod
-
     df = iod.load(measures=["imd"], lad_codes=[la_code])
     if len(df):
         return str(df.sort_values("release")["lad_name"].iloc[-1])
@@ -572,7 +538,6 @@ def _district_lsoas(la_code: str, vintage: int) -> list[str]:
 def decile1_counts(area_set: AreaSet, releases: Iterable[int] = config.RELEASES) -> pd.DataFrame:
     """Per release: the district's LSOAs, how many are in England's most deprived 10% on
     the IMD, and how many of the target-area LSOAs (carried to the release's vintage)."""
-    from . import iod
 
     rows = []
     df = iod.load(releases=list(releases), measures=["imd"])
@@ -622,7 +587,6 @@ def central_share(area_set: AreaSet, release: int = 2010,
 
     Each for two sets: the target-area LSOAs and all the district's decile-1 LSOAs.
     """
-    from . import geography, lookups
 
     vintage = config.RELEASE_VINTAGE[release]
     wards = tuple(central_wards) if central_wards is not None else CENTRAL_WARDS.get(

@@ -31,8 +31,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config
-from .io import DataError, write_parquet, write_text
+from evidence_pack import config
+from evidence_pack.analysis import areas
+from evidence_pack.sources.freshness import is_fresh
+from evidence_pack.sources.io import DataError, write_parquet, write_text
+from evidence_pack.stores import lookups
 
 #: Measures put on the panel (overall IMD and the seven domains; same names in every release).
 MEASURES: tuple[str, ...] = ("imd", "income", "employment", "education", "health", "crime",
@@ -97,7 +100,6 @@ def build_panel(iod: pd.DataFrame, pairs: Mapping[int, pd.DataFrame] | None = No
     the lookups module's crosswalks. The row count is the number of LSOAs ranked in IMD
     2010, and every one must have a value in every release (DataError otherwise).
     """
-    from . import lookups
 
     long = percentiles(iod[iod["measure"].isin(measures)])
     base = long[(long["release"] == BASE) & (long["measure"] == "imd")]
@@ -655,7 +657,6 @@ def run(areas_file: str | Path = config.DEFAULT_AREAS_FILE, spec: MatchSpec = Ma
     Returns frames: units (panel + attributes + group flags for the LSOAs used), matches,
     balance, did, context, trajectories, monitoring.
     """
-    from . import areas
 
     areas_file = Path(areas_file)
     if not areas_file.is_absolute():
@@ -743,10 +744,8 @@ def prepare(force: bool = False) -> list[Path]:
     outs = _outputs()
     meta = _processed("evaluation_meta.json")
     ins = _inputs()
-    if not force and meta.exists() and all(p.exists() for p in outs.values()):
-        newest_in = max(p.stat().st_mtime for p in ins if p.exists())
-        if min(p.stat().st_mtime for p in [*outs.values(), meta]) > newest_in:
-            return [*outs.values(), meta]
+    if not force and is_fresh([*outs.values(), meta], ins):
+        return [*outs.values(), meta]
     spec = MatchSpec()
     res = run(config.DEFAULT_AREAS_FILE, spec)
     for name, path in outs.items():

@@ -32,8 +32,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import catalogue, config
-from .io import DataError, write_parquet
+from evidence_pack import config
+from evidence_pack.sources import catalogue
+from evidence_pack.sources.freshness import is_fresh
+from evidence_pack.sources.io import DataError, write_parquet
+from evidence_pack.stores import census, economy, iod, lookups
 
 BASELINE = 2010
 OUTCOME_RELEASES: tuple[int, ...] = (2019, 2025)
@@ -484,7 +487,6 @@ def _carry(df: pd.DataFrame, from_vintage: int, to_vintage: int, value_cols: lis
     """Carry per-LSOA values across vintages with the shared ``lookups.carry`` (``how``:
     'mean' = overlap-population-weighted mean, for scores and shares; 'rerank' = weighted
     mean rank re-ranked 1..n on the target LSOAs). Returns lsoa_code + value_cols."""
-    from . import lookups
 
     out = lookups.carry(df[["lsoa_code", *value_cols]], value_cols, from_vintage, to_vintage,
                         how=how)
@@ -496,7 +498,6 @@ def release_on_2011(release: int, measures: Iterable[str]) -> pd.DataFrame:
     among England's 2011 LSOAs. Native 2011 releases keep their published ranks; others have
     scores carried with ``lookups.carry`` (population-weighted mean) and ranks carried and
     re-ranked 1..n on 2011 LSOAs (``how='rerank'``, caveat RISK-5)."""
-    from . import iod
 
     measures = list(measures)
     w = iod.wide(release, measures, values=("score", "rank"))
@@ -514,7 +515,6 @@ def release_on_2011(release: int, measures: Iterable[str]) -> pd.DataFrame:
 
 def district_lookup() -> pd.DataFrame:
     """LSOA 2011 -> district (IoD 2019's: lad_code, lad_name), one row per LSOA."""
-    from . import iod
 
     d = iod.load(releases=[2019], measures="imd")
     return d[["lsoa_code", "lad_code", "lad_name"]].drop_duplicates("lsoa_code")
@@ -524,7 +524,6 @@ def tenure_on_2011() -> pd.DataFrame:
     """Census 2021 tenure shares (% of households) carried from LSOA 2021 to LSOA 2011
     (population-weighted mean of the shares). Owner occupied includes shared ownership;
     private rented includes living rent free (``census.GROUPS``)."""
-    from . import census
 
     cols = {}
     for k in ("social_rented", "private_rented", "owner_occupied"):
@@ -536,7 +535,6 @@ def tenure_on_2011() -> pd.DataFrame:
 def churn_on_2011() -> pd.DataFrame:
     """Census 2021 churn (% of residents who moved in during the year, MSOA 2021) given to
     each LSOA 2021 of the MSOA, then carried to LSOA 2011 (mean)."""
-    from . import census, lookups
 
     ch = (100 * census.lsoa_measure("migration", "churn", key="msoa_code")).rename("churn")
     geo = lookups.geography(2021)[["lsoa_code", "msoa_code"]]
@@ -546,7 +544,6 @@ def churn_on_2011() -> pd.DataFrame:
 
 def road_distance_2019() -> pd.DataFrame:
     """Mean of the four IoD 2019 road-distance indicators (km), LSOA 2011."""
-    from . import iod
 
     ind = pd.read_parquet(iod.INDICATORS_FILE, filters=[("release", "=", 2019)])
     ind = ind[ind["indicator"].isin(ROAD_DISTANCE_INDICATORS)]
@@ -558,7 +555,6 @@ def road_distance_2019() -> pd.DataFrame:
 
 def rural_2011() -> pd.DataFrame:
     """Rural (1) / urban (0) from the 2011 rural-urban classification, LSOA 2011."""
-    from . import lookups
 
     g = lookups.geography(2011)[["lsoa_code", "ruc"]]
     return pd.DataFrame({"lsoa_code": g["lsoa_code"],
@@ -568,7 +564,6 @@ def rural_2011() -> pd.DataFrame:
 
 def gva_growth(start: int = BASELINE, end: int = 2019) -> pd.DataFrame:
     """Real GVA growth (% a year) of each LSOA 2011's ITL3 sub-region, ``start``-``end``."""
-    from . import economy
 
     g = economy.itl3_growth(start, end)[["itl3_code", "itl3_name", "annual_pct"]]
     lk = economy.lsoa_itl3(2011)[["lsoa_code", "itl3_code"]]
@@ -722,18 +717,9 @@ def _run_models(table, factors, releases, cohorts, n_splits) -> dict[str, pd.Dat
 
 
 def _inputs() -> list[Path]:
-    from . import iod
-
     return [iod.IOD_FILE, iod.INDICATORS_FILE, config.PROCESSED_DIR / "census21_lsoa.parquet",
             config.PROCESSED_DIR / "census21_msoa.parquet",
             catalogue.entry("regionalgrossdomesticproductgdpallitlregions").raw_path()]
-
-
-def _fresh(outputs: list[Path], inputs: list[Path]) -> bool:
-    if not all(p.exists() for p in outputs):
-        return False
-    newest = max(p.stat().st_mtime for p in [*inputs, Path(__file__)] if p.exists())
-    return min(p.stat().st_mtime for p in outputs) > newest
 
 
 def build_all() -> dict[str, pd.DataFrame]:
@@ -761,7 +747,7 @@ def build_all() -> dict[str, pd.DataFrame]:
 def prepare(force: bool = False) -> list[Path]:
     """Build ``risk_*.parquet`` in data/processed/ (skipped when newer than the inputs)."""
     outputs = list(OUT_FILES.values())
-    if not force and _fresh(outputs, _inputs()):
+    if not force and _stage_fresh(outputs, _inputs()):
         return outputs
     t0 = time.perf_counter()
     out = build_all()
@@ -944,7 +930,6 @@ def england_values(release: int) -> pd.DataFrame:
     """Every LSOA's value of each vulnerability measure for ``release`` (its own LSOA vintage):
     lsoa_code, key, kind, value (higher = worse; for domains the rank turned into the share of
     England less deprived, 0-100)."""
-    from . import iod
 
     specs = [s for s in VULNERABILITY_INDICATORS if s[1] == release]
     ind_keys = [s[3] for s in specs if s[2] in (_I, "rate")]
@@ -1049,3 +1034,8 @@ def explain_verdicts(v: pd.DataFrame, scaling: pd.DataFrame, release: int = 2025
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
+
+
+def _stage_fresh(outputs: list[Path], inputs: list[Path]) -> bool:
+    """The shared freshness rule, with this module's code counted as an input."""
+    return is_fresh(outputs, [*inputs, Path(__file__)])

@@ -27,13 +27,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import catalogue, config
-from .io import DataError, read_rda_frame, write_parquet
+from evidence_pack import config
+from evidence_pack.sources import catalogue
+from evidence_pack.sources.freshness import is_fresh
+from evidence_pack.sources.io import DataError, read_rda_frame, write_parquet
+from evidence_pack.stores import iod
+from evidence_pack.stores.iod import derive_decile
 
 LOOKUP_01_11 = config.PROCESSED_DIR / "lookup_lsoa01_lsoa11.parquet"
 LOOKUP_11_21 = config.PROCESSED_DIR / "lookup_lsoa11_lsoa21.parquet"
@@ -127,7 +132,6 @@ def build_01_11(paths: Mapping[str, Path] | None = None,
     ``pop11``: population by 2011 LSOA - default IoD2019 File 6 (mid-2015).
     Overlap population = the 2011 LSOA's population / its number of 2001 parents.
     """
-    from . import iod
 
     path = _path("220", paths)
     ons = read_ons_01_11(path)
@@ -159,7 +163,6 @@ def build_11_21(paths: Mapping[str, Path] | None = None, pop11: pd.Series | None
     Overlap population = the 2011 LSOA's mid-2015 population x the 2021 child's share of
     Census 2021 usual residents among that 2011 LSOA's 2021 children.
     """
-    from . import iod
 
     path = _path("lookup_lsoa11_lsoa21_ltla22", paths)
     df = read_rda_frame(path, ["lsoa11_code", "lsoa21_code", "change_code"])
@@ -326,7 +329,6 @@ def carry(frame: pd.DataFrame, value_cols: Iterable[str], from_vintage: int, to_
             base = c[: -len("decile")] + "rank" if c != "decile" else "rank"
             if base not in out.columns:
                 raise DataError(None, f"carry(how='rerank'): {c!r} needs a rank column {base!r}")
-            from .iod import derive_decile
 
             out[c] = derive_decile(out[base], n, to_vintage).astype("int64")
     return out[[*by, code_col, *value_cols, "n_sources"]].reset_index(drop=True)
@@ -346,7 +348,6 @@ def rank_change(release_a: int, release_b: int, measure: str = "imd",
     deprived relative to England), ``decile_change`` = decile_b - decile_a. Scores are not
     compared: they are not a time series (IOD-1).
     """
-    from . import iod
 
     to_vintage = to_vintage or config.RELEASE_VINTAGE.get(release_b)
     sides = []
@@ -486,7 +487,6 @@ INPUT_IDS = ("220", "lookup_lsoa11_lsoa21_ltla22", "file_6_iod2019_population_de
 def build_all(population: pd.DataFrame | None = None) -> dict[Path, pd.DataFrame]:
     """The three lookup outputs in memory, by target path. ``population`` is the
     ``lsoa_population`` frame when the caller has it (saves re-reading File 6 / Census)."""
-    from . import iod
 
     if population is not None:
         f6 = population[(population["lsoa_vintage"] == 2011) & (population["year"] == 2015)]
@@ -508,10 +508,8 @@ def prepare(force: bool = False, population: pd.DataFrame | None = None) -> list
     Nothing is written unless all three build."""
     outputs = [LOOKUP_01_11, LOOKUP_11_21, GEOGRAPHY_FILE]
     inputs = [catalogue.entry(i).raw_path() for i in INPUT_IDS] + [Path(__file__)]
-    if not force and all(p.exists() for p in outputs):
-        newest = max(p.stat().st_mtime for p in inputs if p.exists())
-        if min(p.stat().st_mtime for p in outputs) > newest:
-            return outputs
+    if not force and is_fresh(outputs, inputs):
+        return outputs
     t0 = time.perf_counter()
     frames = build_all(population)
     for path, df in frames.items():
@@ -519,3 +517,33 @@ def prepare(force: bool = False, population: pd.DataFrame | None = None) -> list
     print(f"  lookups: {len(frames[LOOKUP_01_11]):,} + {len(frames[LOOKUP_11_21]):,} pairs, "
           f"geography in {time.perf_counter() - t0:.1f} s")
     return outputs
+
+
+# --------------------------------------------------------------------------- LSOA -> district, crosswalk mass
+
+
+@lru_cache(maxsize=4)
+def lsoa_districts(vintage: int) -> dict[str, str]:
+    """LSOA code -> district code for every English LSOA of ``vintage`` (2001, 2011, 2021),
+    from ``lookups.geography`` (the lookups store)."""
+    if vintage not in VINTAGES:
+        raise ValueError(f"vintage must be one of {VINTAGES}, not {vintage!r}")
+    geo = geography(vintage)
+    return dict(zip(geo["lsoa_code"], geo["lad_code"], strict=True))
+
+
+def crosswalk_mass(from_vintage: int, to_vintage: int) -> pd.DataFrame:
+    """Pairs of LSOAs across two vintages (a copy of the cached table); see cached_crosswalk."""
+    return cached_crosswalk(from_vintage, to_vintage).copy()
+
+
+@lru_cache(maxsize=6)
+def cached_crosswalk(from_vintage: int, to_vintage: int) -> pd.DataFrame:
+    """Pairs of LSOAs across two vintages with the people they share: from_code, to_code,
+    mass (``lookups.lookup``'s overlap population; either direction, 2001<->2021 composed)."""
+    if {from_vintage, to_vintage} - set(VINTAGES) or from_vintage == to_vintage:
+        raise ValueError(f"bad vintages {from_vintage}->{to_vintage}")
+    pairs = lookup(from_vintage, to_vintage)
+    mass = pairs["population"].astype("float64").clip(lower=1e-9)
+    return pd.DataFrame({"from_code": pairs["from_code"], "to_code": pairs["to_code"],
+                         "mass": mass.to_numpy()})

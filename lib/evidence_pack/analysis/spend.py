@@ -24,8 +24,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config, spend_returns
-from .io import DataError, read_yaml, write_text
+from evidence_pack import config
+from evidence_pack.analysis import areas
+from evidence_pack.sources.io import DataError, read_yaml, write_text
+from evidence_pack.stores import economy, spend_returns
 
 APPORTIONMENT_FILE = config.ROOT / "data" / "spend" / "apportionment.yml"
 LEDGER_TEMPLATE = config.ROOT / "data" / "templates" / "spend_ledger_template.csv"
@@ -502,8 +504,6 @@ def real_terms(series: pd.DataFrame, base_year: str = "2011-12",
     financial years, England; ``economy.gdp_deflator``). Years the deflator does not cover
     get NaN (caveat SPEND-6)."""
     if deflator is None:
-        from . import economy
-
         deflator = economy.gdp_deflator(base_year, basis="financial")
     out = series.copy()
     out["deflator"] = out["year"].map(deflator)
@@ -519,7 +519,6 @@ _MEMBERS: dict[tuple, pd.DataFrame] = {}
 
 def members_at(area_set, vintage: int) -> pd.DataFrame:
     """``areas.members(area_set, vintage)``, memoised on the areas' content."""
-    from . import areas
 
     key = (area_set.la_code, tuple((a.slug, a.lsoa_vintage, a.lsoas) for a in area_set.areas),
            vintage)

@@ -40,7 +40,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import config
+from evidence_pack import config
+from evidence_pack.sources import catalogue
 
 #: MIME type of the key-figures output that build turns into ``<report>.json``.
 SUMMARY_MIME = "application/vnd.evidence-pack.summary+json"
@@ -239,8 +240,6 @@ def suppress(df: pd.DataFrame, count_cols: Iterable[str],
 
 @lru_cache(maxsize=1)
 def _catalogue() -> dict:
-    from . import catalogue
-
     return catalogue.load_catalogue()
 
 
@@ -249,8 +248,6 @@ def describe_dataset(dataset_id: str) -> tuple[str, str]:
     did = ALIASES.get(dataset_id, dataset_id)
     cat = _catalogue()
     if did not in cat:
-        from . import catalogue
-
         catalogue.entry(did)  # raises KeyError naming similar ids
     e = cat[did]
     name = _dataset_name(did)

@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import catalogue, config
-from .io import DataError
+from evidence_pack import config
+from evidence_pack.sources import catalogue
+from evidence_pack.sources.io import DataError, write_parquet
 
 GDP_ID = "regionalgrossdomesticproductgdpallitlregions"
 PRODUCTIVITY_ID = "itlproductivity"
@@ -284,7 +285,6 @@ def lsoa_itl3(vintage: int = 2011, force: bool = False) -> pd.DataFrame:
     out = config.PROCESSED_DIR / f"lookup_lsoa{vintage % 100:02d}_itl3.parquet"
     if out.exists() and not force:
         return pd.read_parquet(out)
-    from .io import write_parquet
 
     lsoa = _lsoa_boundaries(vintage)
     pts = lsoa.copy()

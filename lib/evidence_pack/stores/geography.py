@@ -34,8 +34,12 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 
-from . import catalogue, config
-from .io import DataError, atomic_path, read_rda_frame
+from evidence_pack import config
+from evidence_pack.sources import catalogue
+from evidence_pack.sources.freshness import is_fresh
+from evidence_pack.sources.io import DataError, atomic_path, read_rda_frame
+from evidence_pack.stores import lookups
+from evidence_pack.stores.lookups import crosswalk_mass, lsoa_districts
 
 CRS = "EPSG:27700"
 WGS84 = "EPSG:4326"
@@ -165,8 +169,6 @@ def _district_of_points(gdf: gpd.GeoDataFrame, lads: gpd.GeoDataFrame) -> pd.Ser
 
 
 def _lsoa_lad(vintage: int) -> dict[str, str]:
-    from .areas import lsoa_districts
-
     return lsoa_districts(vintage)
 
 
@@ -252,24 +254,15 @@ def _outputs() -> list[Path]:
 
 
 def _inputs() -> list[Path]:
-    from . import lookups
-
     ids = [v[0] for v in SF_LAYERS.values()] + ["lookup_ltla24_region24"]
     ids += [e.id for e in catalogue.select(groups=[OI_GROUP])]
     return [catalogue.path_for(i) for i in ids] + [lookups.LOOKUP_01_11, lookups.GEOGRAPHY_FILE]
 
 
-def _fresh(outputs: list[Path], inputs: list[Path]) -> bool:
-    if not all(p.exists() for p in outputs) or not all(p.exists() for p in inputs):
-        return False
-    newest_in = max(p.stat().st_mtime for p in inputs)
-    return min(p.stat().st_mtime for p in outputs) >= newest_in
-
-
 def prepare(force: bool = False, layers: Iterable[str] | None = None) -> list[Path]:
     """Convert every boundary set to GeoParquet in data/processed/ (skipped when fresh)."""
     outputs = _outputs()
-    if not force and layers is None and _fresh(outputs, _inputs()):
+    if not force and layers is None and is_fresh(outputs, [*_inputs(), Path(__file__)]):
         return outputs
     chosen = list(layers) if layers is not None else list(SF_LAYERS)
     t0 = time.perf_counter()
@@ -278,7 +271,7 @@ def prepare(force: bool = False, layers: Iterable[str] | None = None) -> list[Pa
     for layer in ["lad", *[k for k in chosen if k != "lad"]]:
         ds, code_col, name_col = SF_LAYERS[layer]
         src, out = catalogue.path_for(ds), path(layer)
-        if not force and out.exists() and out.stat().st_mtime >= src.stat().st_mtime:
+        if not force and is_fresh([out], [src]):
             # the slow R parse is only redone when the .rda changed; districts are re-derived
             read[layer] = gpd.read_parquet(out, columns=["code", "name", "geometry"])
         else:
@@ -300,8 +293,6 @@ def prepare(force: bool = False, layers: Iterable[str] | None = None) -> list[Pa
         if layer in chosen:
             written.append(_write(gdf, path(layer)))
     if "lsoa11" in read:
-        from .areas import crosswalk_mass
-
         lk = crosswalk_mass(2001, 2011)
         l01 = rebuild_lsoa01(read["lsoa11"], lk)
         names = _lsoa01_names()

@@ -53,17 +53,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import config
-from .areas import RESERVED_SLUGS, SLUG_RE
-from .io import DataError, atomic_path, read_yaml, write_text
+from evidence_pack import config
+from evidence_pack.analysis.areas import RESERVED_SLUGS, SLUG_RE
+from evidence_pack.publish.report import PUBLISHED_KEY, SUMMARY_MIME
+from evidence_pack.sources.io import DataError, atomic_path, read_yaml, write_text
 
 TEMPLATES = Path(__file__).with_name("templates")
 REPORTS_YML = "reports.yml"
 #: Bump to invalidate every cached report (e.g. when the rendering changes shape).
 CACHE_VERSION = "1"
 #: Files every report depends on besides its notebook and data (relative to the root).
-CODE_GLOBS = ("lib/evidence_pack/**/*.py", "lib/evidence_pack/templates/*",
-              "lib/evidence_pack/catalogue.csv", "docs/caveats/*.md")
+CODE_GLOBS = ("lib/evidence_pack/**/*.py", "lib/evidence_pack/publish/templates/*",
+              "lib/evidence_pack/sources/catalogue.csv", "docs/caveats/*.md")
 DEFAULT_DATA = ("data/processed/**/*",)
 BOROUGH = "borough"
 CELL_TIMEOUT_S = 1800
@@ -82,8 +83,8 @@ _os.chdir({root!r})
 if "matplotlib.pyplot" in _sys.modules:
     _sys.modules["matplotlib.pyplot"].close("all")
     _sys.modules["matplotlib"].rcdefaults()
-if "evidence_pack.report" in _sys.modules:
-    _sys.modules["evidence_pack.report"]._summary.clear()
+if "evidence_pack.publish.report" in _sys.modules:
+    _sys.modules["evidence_pack.publish.report"]._summary.clear()
 del _os, _sys
 """
 
@@ -518,7 +519,6 @@ def _execute(job: Job) -> Any:
 
 def published(nb: Any) -> tuple[Any, dict[str, Any], int]:
     """(notebook with only report outputs, key figures, number of outputs dropped)."""
-    from .report import PUBLISHED_KEY, SUMMARY_MIME
 
     summary: dict[str, Any] = {}
     dropped = 0
@@ -945,7 +945,7 @@ def main(args: argparse.Namespace) -> int:
           f"index {rep.index.relative_to(config.ROOT) if rep.index else '-'}")
     dropped = sum(r.dropped_outputs for r in rep.results)
     if dropped:
-        print(f"build: {dropped} output(s) not made by evidence_pack.report were left out "
+        print(f"build: {dropped} output(s) not made by evidence_pack.publish.report were left out "
               "of the reports", file=sys.stderr)
     if rep.failures:
         print(f"build: {len(rep.failures)} report(s) failed:", file=sys.stderr)

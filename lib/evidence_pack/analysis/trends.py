@@ -18,8 +18,9 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from . import config
-from .io import DataError
+from evidence_pack import config
+from evidence_pack.sources.io import DataError
+from evidence_pack.stores import lookups
 
 #: The seven IMD domains (supplementary indices and sub-domains excluded).
 DOMAINS: tuple[str, ...] = (
@@ -409,7 +410,7 @@ def carried_ranks(iod: pd.DataFrame, releases: Iterable[int], to_vintage: int = 
     of each release for ``measure``. Returns release, lsoa_code, rank, decile, pct.
     """
     if carry is None:
-        from .lookups import carry
+        carry = lookups.carry
     parts = []
     for r in releases:
         sub = iod.loc[(iod["release"] == r) & (iod["measure"] == measure),

@@ -17,9 +17,11 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from . import catalogue, census, config
-from .io import DataError, read_rda_frame
-from .trends import DOMAIN_LABELS, DOMAINS, n_lsoas
+from evidence_pack import config
+from evidence_pack.analysis.trends import DOMAIN_LABELS, DOMAINS, n_lsoas
+from evidence_pack.sources import catalogue
+from evidence_pack.sources.io import DataError, read_rda_frame
+from evidence_pack.stores import census
 
 #: IMD domain weights (IoD 2019 and IoD 2025 technical reports: unchanged since 2004).
 IMD_WEIGHTS: dict[str, float] = {

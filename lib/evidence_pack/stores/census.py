@@ -30,8 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import catalogue, config
-from .io import DataError, read_rda_frame, write_parquet
+from evidence_pack import config
+from evidence_pack.sources import catalogue
+from evidence_pack.sources.freshness import is_fresh
+from evidence_pack.sources.io import DataError, read_rda_frame, write_parquet
 
 LSOA_FILE = "census21_lsoa.parquet"
 MSOA_FILE = "census21_msoa.parquet"
@@ -301,18 +303,11 @@ def _inputs() -> list[Path]:
     return [catalogue.path_for(i) for i in ids]
 
 
-def _fresh(outputs: list[Path], inputs: list[Path]) -> bool:
-    if not all(p.exists() for p in outputs):
-        return False
-    newest_in = max(p.stat().st_mtime for p in [*inputs, Path(__file__)])
-    return min(p.stat().st_mtime for p in outputs) > newest_in
-
-
 def prepare(force: bool = False) -> list[Path]:
     """Build ``census21_lsoa.parquet`` and ``census21_msoa.parquet`` (England, 2021 areas)."""
     outputs = [config.PROCESSED_DIR / LSOA_FILE, config.PROCESSED_DIR / MSOA_FILE]
     inputs = _inputs()
-    if not force and _fresh(outputs, inputs):
+    if not force and is_fresh(outputs, [*inputs, Path(__file__)]):
         return outputs
     parts = []
     for topic, (ds, *_rest) in LSOA_TOPICS.items():

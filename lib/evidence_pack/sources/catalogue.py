@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import config
-from .io import DataError, atomic_path
+from evidence_pack import config
+from evidence_pack.sources.io import DataError, atomic_path
 
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.csv")
 CHUNK = 1 << 20

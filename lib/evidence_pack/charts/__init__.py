@@ -1,0 +1,1 @@
+"""Figures and maps drawn from analysis results. Imports analysis/, stores/, sources/."""
