@@ -1,4 +1,4 @@
-"""Regenerate lib/evidence_pack/catalogue.csv from a mirror MANIFEST.csv.
+"""Regenerate lib/evidence_pack/sources/catalogue.csv from a mirror MANIFEST.csv.
 
 The catalogue is the project's own declarative list of every public file the pack
 uses (id, public URL, sha256, licence, reader). It is generated once from the
@@ -15,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "lib" / "evidence_pack" / "catalogue.csv"
+OUT = Path(__file__).resolve().parents[1] / "lib" / "evidence_pack" / "sources" / "catalogue.csv"
 
 LICENCES = {
     "humaniverse-IMD": ("OGL-3.0 (data); MIT (IMD R package)",
@@ -31,6 +31,8 @@ LICENCES = {
     "ons-lookups": ("OGL-3.0", "Source: Office for National Statistics licensed under the Open Government Licence v3.0."),
     "mhclg-iod-files": ("OGL-3.0", "Contains MHCLG English Indices of Deprivation 2019 and 2015 data, Open Government Licence v3.0."),
     "mhclg-revenue-outturn": ("OGL-3.0", "Contains MHCLG Revenue Outturn and Revenue Account data, Open Government Licence v3.0."),
+    "thomasforth-PESAParser": ("OGL-3.0", "Contains HM Treasury Country and Regional Analysis (Public Expenditure Statistical Analyses) data, Open Government Licence v3.0; republished by PESAParser (Thomas Forth)."),
+    "CFrancesca-ds-JTS-Interactive-Map": ("OGL-3.0", "Contains Department for Transport Journey Time Statistics 2015 data, Open Government Licence v3.0; republished by CFrancesca/ds-JTS-Interactive-Map."),
     "ons-regional-gdp": ("OGL-3.0", "Source: Office for National Statistics, regional GDP and productivity; ITL boundaries. Open Government Licence v3.0. Contains OS data © Crown copyright and database right."),
 }
 
@@ -49,6 +51,8 @@ def reader_for(path: str, content: str) -> str:
         return "shapefile_part"
     if suffix == "md":
         return "text"
+    if suffix == "zip":
+        return "zip"
     return "binary"
 
 

@@ -1,6 +1,7 @@
 """Write tests/snapshots/key_figures.json from the reports on disk (reports/*/*.json).
 
-Run deliberately, after a change that is meant to move a key figure or reword a finding,
+Usage: ``python scripts/update_key_figures_snapshot.py [REPORTS_DIR] [--replace-all]``; by
+default only the reports found in REPORTS_DIR are updated. Run deliberately, after a change that is meant to move a key figure or reword a finding,
 and say why in the commit message. ``tests/test_backtest.py`` compares built reports with it.
 """
 
@@ -19,10 +20,14 @@ def collect(reports_dir: Path) -> dict[str, dict]:
 
 
 if __name__ == "__main__":
-    reports = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "reports"
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    reports = Path(args[0]) if args else ROOT / "reports"
     figures = collect(reports)
     if not figures:
         sys.exit(f"no reports/*/*.json under {reports}: build the pack first (make pack)")
     out = ROOT / "tests" / "snapshots" / "key_figures.json"
+    if "--replace-all" not in sys.argv and out.exists():
+        # Default: update only the reports that were built; keep every other entry.
+        figures = {**json.loads(out.read_text()), **figures}
     out.write_text(json.dumps(figures, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
     print(f"wrote {out.relative_to(ROOT)}: {len(figures)} reports")
