@@ -23,7 +23,7 @@ def make_entry(tmp_path: Path, name: str, content: bytes) -> tuple[Entry, Path]:
 
 def test_catalogue_has_every_source_with_checksums():
     cat = catalogue.load_catalogue()
-    assert len(cat) == 315
+    assert len(cat) == 320
     groups = {e.group for e in cat.values()}
     assert {"humaniverse-IMD", "mhclg-iod-files", "mhclg-revenue-outturn", "ons-lookups"} <= groups
     for e in cat.values():
