@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from evidence_pack import config
-from evidence_pack.publish import build
+from evidence_pack.publish import build, plan
 from evidence_pack.sources.io import DataError
 
 AREAS = """la_code: E08000018
@@ -19,10 +19,12 @@ la_name: Rotherham
 areas:
   - slug: a-one
     name: "Area <One> & Co"
+    area_type: unclassified
     lsoa_vintage: 2001
     lsoas: [E01007723, E01007735]
   - slug: b-two
     name: B Two
+    area_type: unclassified
     lsoa_vintage: 2001
     lsoas: [E01007677]
 """
@@ -34,7 +36,7 @@ GOOD = [
     ("parameters", PARAMS),
     ("code", "assert 'leak' not in globals(), 'state leaked from a previous run'\n"
              "leak = area\n"
-             "from evidence_pack import report\nreport.setup()\n"
+             "from evidence_pack.publish import report\nreport.setup()\n"
              "import pandas as pd\nimport matplotlib.pyplot as plt\n"
              "print('stray print is not published')\n"
              "report.key_findings([f'Area {area} scale {scale}'])\n"
@@ -50,7 +52,7 @@ GOOD = [
 FLAKY = [
     ("markdown", "# Flaky report"),
     ("parameters", PARAMS),
-    ("code", "from evidence_pack import report\nreport.setup()\n"
+    ("code", "from evidence_pack.publish import report\nreport.setup()\n"
              "if area == 'b-two':\n    raise RuntimeError('no data for ' + area)\n"
              "report.markdown('All fine for {a}', a=area)"),
 ]
@@ -191,22 +193,24 @@ def test_parameters_checked_against_notebook(tmp_path):
 
 def test_bad_areas_file(tmp_path):
     bad = tmp_path / "a.yml"
-    bad.write_text("areas:\n  - slug: borough\n    name: x\n")
+    bad.write_text(AREAS.replace("slug: a-one", "slug: borough"))
     with pytest.raises(DataError, match="slug"):
-        build.load_areas(bad)
+        plan.load_area_defs(bad)
     bad.write_text("areas: 3\n")
     with pytest.raises(DataError):
-        build.load_areas(bad)
+        plan.load_area_defs(bad)
 
 
 def test_area_fingerprints_are_per_area(tmp_path):
     f = tmp_path / "a.yml"
     f.write_text(AREAS)
-    _, before, whole1 = build.load_areas(f)
+    before = plan.load_area_defs(f)
     f.write_text(AREAS.replace("[E01007677]", "[E01007678]"))
-    _, after, whole2 = build.load_areas(f)
-    assert before[0].fingerprint == after[0].fingerprint
-    assert before[1].fingerprint != after[1].fingerprint and whole1 != whole2
+    after = plan.load_area_defs(f)
+    assert before.areas[0].fingerprint == after.areas[0].fingerprint
+    assert before.areas[1].fingerprint != after.areas[1].fingerprint
+    assert before.whole_hash != after.whole_hash and before.members_hash != after.members_hash
+    assert before.district_hash == after.district_hash
 
 
 def test_published_keeps_only_report_outputs():
@@ -260,5 +264,5 @@ def test_main_exit_status_names_failures(monkeypatch, capsys):
 def test_index_figure_labels_are_plain_words():
     from evidence_pack.publish.build import figure_label
 
-    assert figure_label("imd_share_decile1") == "% of LSOAs in England's most deprived 10%"
+    assert figure_label("imd_share_decile1") == "% of neighbourhoods in England's most deprived 10%"
     assert figure_label("some_new_key") == "some new key"
