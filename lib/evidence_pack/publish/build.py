@@ -158,8 +158,10 @@ def build(areas_file: Path | str = config.DEFAULT_AREAS_FILE, only: Sequence[str
             with contextlib.suppress(OSError):
                 write_manifest(manifest_path, manifest)
             sweep_partials(reports_dir)
+            known = {f"{slug}/{s.name}" for s in all_specs
+                     for slug in (BOROUGH, *(a.slug for a in areas.areas))}
             failures = {jid: e.get("error", "") for jid, e in manifest["jobs"].items()
-                        if e.get("ok") is False and jid in {j.id for j in all_jobs}}
+                        if e.get("ok") is False and jid in known}
             index = write_index(reports_dir, all_specs, areas, failures)
     return BuildReport(planned=len(chosen), skipped=len(chosen) - len(todo), ran=len(results),
                        failures=dict(sorted(failures.items())), seconds=time.perf_counter() - t0,
