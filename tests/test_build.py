@@ -266,3 +266,90 @@ def test_index_figure_labels_are_plain_words():
 
     assert figure_label("imd_share_decile1") == "% of neighbourhoods in England's most deprived 10%"
     assert figure_label("some_new_key") == "some new key"
+
+
+# --------------------------------------------------------------------------- cache rule
+
+
+def _keys(tmp_path: Path, areas_text: str) -> dict[str, str]:
+    from evidence_pack.sources.hashing import FileHasher
+
+    nbdir = tmp_path / "notebooks"
+    if not nbdir.exists():
+        nbdir.mkdir()
+        write_notebook(nbdir / "own.ipynb", GOOD)
+        write_notebook(nbdir / "lists.ipynb", GOOD)
+        (nbdir / "reports.yml").write_text("notebooks:\n  own:\n    data: []\n"
+                                           "  lists:\n    all_areas: true\n    data: []\n")
+    f = tmp_path / "areas.yml"
+    f.write_text(areas_text)
+    jobs = plan.plan(plan.load_specs(nbdir), plan.load_area_defs(f), f,
+                     FileHasher(tmp_path), tmp_path, code_globs=())
+    return {j.id: j.key for j in jobs}
+
+
+def test_an_area_report_depends_on_its_own_area_and_the_district(tmp_path):
+    base = _keys(tmp_path, AREAS)
+    described = _keys(tmp_path, AREAS.replace("name: B Two\n", "name: B Two\n    slt_lead: X\n"))
+    changed = {k for k in base if base[k] != described[k]}
+    # a descriptive edit of one area: that area's reports and the borough's, nothing else
+    assert changed == {"b-two/own", "b-two/lists", "borough/own", "borough/lists"}
+    moved = _keys(tmp_path, AREAS.replace("[E01007677]", "[E01007677, E01007678]"))
+    changed = {k for k in base if base[k] != moved[k]}
+    # its members changed: also the reports that show every area's members
+    assert changed == {"b-two/own", "b-two/lists", "borough/own", "borough/lists", "a-one/lists"}
+    renamed = _keys(tmp_path, AREAS.replace("la_name: Rotherham", "la_name: Rotherham MBC"))
+    assert all(base[k] != renamed[k] for k in base)  # the district's header: everything
+
+
+# --------------------------------------------------------------------------- index
+
+
+def _fake_report(reports: Path, slug: str, name: str, summary: dict, pdf: bool = True) -> None:
+    d = reports / slug
+    d.mkdir(parents=True, exist_ok=True)
+    (d / f"{name}.html").write_text("<html></html>")
+    (d / f"{name}.json").write_text(json.dumps(summary))
+    if pdf:
+        (d / f"{name}.pdf").write_bytes(b"%PDF-1.7")
+
+
+def test_index_leads_with_the_briefing_and_notes_inferred_codes_and_ranks(tmp_path):
+    from evidence_pack.publish.index import write_index
+
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    write_notebook(nbdir / "good.ipynb", GOOD)
+    write_notebook(nbdir / "briefing.ipynb", GOOD)
+    (nbdir / "reports.yml").write_text("notebooks:\n  good:\n    title: Good\n"
+                                       "  briefing:\n    title: Briefing\n    scope: borough\n")
+    f = tmp_path / "areas.yml"
+    f.write_text(AREAS + "reference:\n  title: Cabinet report\n  date: 9 November 2011\n"
+                         "  district_ranks: {'IMD 2007 average score': 68}\n")
+    reports = tmp_path / "reports"
+    _fake_report(reports, "borough", "briefing",
+                 {"key_findings": ["First <headline>.", "Second headline."]})
+    _fake_report(reports, "borough", "good", {"district_rank_latest": 70})
+    _fake_report(reports, "a-one", "good", {"lsoas": 2}, pdf=False)
+    page = write_index(reports, build.load_specs(nbdir), plan.load_area_defs(f), {}).read_text()
+    build.check_self_contained(page)
+    brief = page.index("First &lt;headline&gt;.")
+    assert brief < page.index("Second headline.") < page.index("<table")
+    assert 'href="borough/briefing.html"' in page[brief - 200: page.index("<table")]
+    assert "inferred from public data" in page[: page.index("<table")]
+    assert "Cabinet report 9 November 2011 gave IMD 2007 average score: 68" in page
+    assert 'href="a-one/good.html"' in page and 'href="a-one/good.pdf"' not in page
+    assert 'href="b-two/good.html"' not in page and "not built" in page
+
+
+def test_index_without_briefing_or_reference_has_neither(tmp_path):
+    from evidence_pack.publish.index import write_index
+
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    write_notebook(nbdir / "good.ipynb", GOOD)
+    f = tmp_path / "areas.yml"
+    f.write_text(AREAS + "reference: [not, a, mapping]\n")
+    page = write_index(tmp_path / "reports", build.load_specs(nbdir), plan.load_area_defs(f),
+                       {}).read_text()
+    assert "In brief" not in page and "District ranks" not in page

@@ -188,9 +188,8 @@ def write_index(reports_dir: Path, specs: Sequence[ReportSpec], areas: Areas,
 <p>{n_ok} reports on {e(dt.date.today().isoformat())}: the whole borough and each target area,
 one report per topic, as a web page and a printable PDF. Every table and chart names its source,
 release and publication date; counts below {config.SMALL_COUNT_THRESHOLD} are suppressed.</p>
-<p class="ep-note">Neighbourhoods are lower-layer super output areas (LSOAs: small areas of
-about 1,500 residents). The neighbourhoods that make up each target area were inferred from
-public data and may differ from the council's own list.</p>
+<p class="ep-note">The neighbourhoods that make up each target area were inferred from public data and may differ from the council's own list.
+Neighbourhoods are lower-layer super output areas (LSOAs: small areas of about 1,500 residents).</p>
 {_ranks_note(areas.area_set.extra)}
 {fail_html}
 <table class="ep-index"><caption>Reports by area</caption>
