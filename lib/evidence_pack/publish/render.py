@@ -112,7 +112,12 @@ def render_pdf(html_text: str, target: Path, base_dir: Path) -> None:
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    weasyprint.HTML(string=html_text, base_url=str(base_dir)).write_pdf(str(target))
+    if "fonts" not in _CACHE:  # one font configuration per process: fonts are loaded once
+        from weasyprint.text.fonts import FontConfiguration
+
+        _CACHE["fonts"] = FontConfiguration()
+    weasyprint.HTML(string=html_text, base_url=str(base_dir)).write_pdf(
+        str(target), font_config=_CACHE["fonts"])
 
 
 def write_unit(job: Job, nb: Any, settings: Settings,

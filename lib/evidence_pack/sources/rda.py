@@ -13,7 +13,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import rdata
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
@@ -62,6 +61,8 @@ def read_sf(path: str | Path, code_col: str | None = None,
     Raises DataError naming the file (and the row) on unreadable data, missing columns, a bad
     geometry or coordinates that are not longitude/latitude in Great Britain.
     """
+    import rdata  # slow to import (xarray): only when a file is read
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Missing constructor for R class sf": expected
