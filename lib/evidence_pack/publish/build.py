@@ -160,9 +160,11 @@ def build(areas_file: Path | str = config.DEFAULT_AREAS_FILE, only: Sequence[str
             sweep_partials(reports_dir)
             known = {f"{slug}/{s.name}" for s in all_specs
                      for slug in (BOROUGH, *(a.slug for a in areas.areas))}
-            failures = {jid: e.get("error", "") for jid, e in manifest["jobs"].items()
-                        if e.get("ok") is False and jid in known}
-            index = write_index(reports_dir, all_specs, areas, failures)
+            known_failures = {jid: e.get("error", "") for jid, e in manifest["jobs"].items()
+                              if e.get("ok") is False and jid in known}
+            index = write_index(reports_dir, all_specs, areas, known_failures)
+    # this build's failures (the index lists every known one)
+    failures = {j.id: known_failures[j.id] for j in chosen if j.id in known_failures}
     return BuildReport(planned=len(chosen), skipped=len(chosen) - len(todo), ran=len(results),
                        failures=dict(sorted(failures.items())), seconds=time.perf_counter() - t0,
                        index=index, results=results, interrupted=interrupted,
