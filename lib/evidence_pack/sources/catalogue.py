@@ -237,7 +237,8 @@ def fetch(
                     no_network = (f"no network: could not reach {host} "
                                   f"({getattr(exc, 'reason', exc)})")
                 reasons.append(f"download failed ({getattr(exc, 'reason', exc)})")
-        failures.append((e, "; ".join(reasons) or no_network))
+        skipped = "not downloaded (--offline)" if not allow_network else "not downloaded (no network)"
+        failures.append((e, "; ".join(reasons) or skipped))
     bar.close()
     if failures:
         raise FetchError(_failure_message(failures, len(entries), no_network, raw_dir))
@@ -246,19 +247,19 @@ def fetch(
 
 def _failure_message(failures: list[tuple[Entry, str]], n_entries: int, no_network: str,
                      raw_dir: Path) -> str:
-    """At most 9 lines: the cause first, then a few files, then how to supply them."""
+    """At most 8 lines: the cause and what to do first, then a few of the files."""
     lines = []
     if no_network:
-        lines.append(f"fetch: {no_network}.")
+        lines.append(f"{no_network[0].upper()}{no_network[1:]}.")
+    lines.append(
+        f"To use a mirror: `evidence-pack fetch --mirror DIR` or set {config.MIRROR_ENV}=DIR, "
+        "where DIR holds the files at the catalogue's paths (e.g. ../shared/mirror); "
+        "or download each URL in the catalogue to data/raw/<path>.")
     lines.append(f"{len(failures)} of {n_entries} data file(s) could not be supplied to {raw_dir}:")
     for e, why in failures[:4]:
         lines.append(f"  - {e.id} ({e.path}): {why}")
     if len(failures) > 4:
         lines.append(f"  ... and {len(failures) - 4} more")
-    lines.append(
-        f"To use a mirror: `evidence-pack fetch --mirror DIR` or set {config.MIRROR_ENV}=DIR, "
-        "where DIR holds the files at the catalogue's paths (e.g. ../shared/mirror); "
-        "or download each URL in the catalogue to data/raw/<path>.")
     return "\n".join(lines)
 
 
