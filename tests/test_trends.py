@@ -207,3 +207,18 @@ def test_little_change_never_where_a_rank_halves():
                        "decile_change": [0]})
     assert "barely moved" not in say.rank_change_sentence(ch, 2010, 2025)
     assert "35 places more deprived" in say.rank_change_sentence(ch, 2010, 2025)
+
+
+@pytest.mark.mirror
+def test_created_district_history_from_its_lsoas(processed):
+    from evidence_pack import config
+    from evidence_pack.stores import iod as iod_mod
+    from evidence_pack.stores.lsoa_geography import district_lsoas
+
+    code = "E06000063"  # Cumberland, created April 2023
+    store = iod_mod.load(measures=["imd"])
+    history = {v: district_lsoas(code, v) for v in (2001, 2011, 2021)}
+    sets = trends.district_sets(store, code, "Cumberland", lsoas_by_vintage=history)
+    assert trends.built_from_lsoas(store, code, "Cumberland") == [2004, 2007, 2010, 2015, 2019]
+    c = trends.decile_counts(store, sets).set_index("release")
+    assert set(c.index) == set(config.RELEASES) and (c["lsoas"] == 177).all()
