@@ -9,7 +9,6 @@ import json
 import re
 
 import pytest
-import yaml
 from evidence_pack.analysis import areas
 from evidence_pack.findings import areas as area_text
 from evidence_pack.publish import build
