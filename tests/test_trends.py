@@ -222,3 +222,18 @@ def test_created_district_history_from_its_lsoas(processed):
     assert trends.built_from_lsoas(store, code, "Cumberland") == [2004, 2007, 2010, 2015, 2019]
     c = trends.decile_counts(store, sets).set_index("release")
     assert set(c.index) == set(config.RELEASES) and (c["lsoas"] == 177).all()
+
+
+def test_reader_tables_whole_counts_and_no_decile_change_column():
+    from evidence_pack.findings import trend_tables as tables
+
+    iod = _iod()
+    counts = trends.decile_counts(iod, trends.district_sets(iod, "D"))
+    t = tables.count_table(counts)
+    assert t["Neighbourhoods"].dtype.kind == "i" and t["Release"].tolist() == ["2007", "2010"]
+    ch = pd.DataFrame({"lsoa_code": ["X"], "rank_2010": [436], "rank_2025": [434],
+                       "decile_2010": [1], "decile_2025": [1], "rank_change": [-2],
+                       "decile_change": [0]})
+    c = tables.change_table(ch, pd.Series({"X": "Canklow"}), 2010, 2025)
+    assert c["Area"].tolist() == ["Canklow"]
+    assert not any("Decile change" in col for col in c.columns)

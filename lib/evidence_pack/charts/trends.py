@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from evidence_pack.analysis.trends import DOMAIN_LABELS, DOMAINS
 
@@ -59,6 +60,7 @@ def decile_bar_chart(counts: pd.DataFrame, name: str) -> tuple[Figure, str]:
         if a > 0:
             ax.text(i, a / 2, f"{a:.0f}", ha="center", va="center", color="white", fontsize=FONT)
     ax.set_ylabel("Neighbourhoods")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(0, max(1.0, float(counts["decile1_2"].max())) * 1.35)
     ax.set_title(f"{name}: neighbourhoods in England's most deprived 10% and 20%")
     ax.legend(loc="upper left", ncol=2, fontsize=FONT)

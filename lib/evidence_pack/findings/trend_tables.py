@@ -26,6 +26,9 @@ def count_table(counts: pd.DataFrame, share: bool = True) -> pd.DataFrame:
     t = _release_text(counts[cols])
     if share:
         t["share_decile1"] = 100 * t["share_decile1"]
+    for c in ("lsoas", "decile1", "decile1_2"):  # whole counts shown as whole numbers
+        if (t[c] == t[c].round()).all():
+            t[c] = t[c].round().astype(int)
     return t.rename(columns=COUNT_COLUMNS)
 
 
