@@ -405,7 +405,8 @@ def test_infer_area_type(shares, expected):
 
 @pytest.mark.mirror
 @pytest.mark.parametrize("code, message", [
-    ("W06000015", "Wales"), ("S12000036", "Scotland"), ("E07000168", "retired"),
+    ("W06000015", "Wales"), ("S12000036", "Scotland"),
+    ("E07000168", r"retired .* North Yorkshire \(E06000065\)"),
     ("E09999999", "not an English district"),
 ])
 def test_draft_refuses_other_codes_in_one_line(processed, code, message):

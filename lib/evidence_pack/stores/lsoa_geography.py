@@ -166,8 +166,14 @@ def check_district(la_code: str) -> tuple[str, bool]:
                               "(expected a code like E08000018)")
     name, last = names[code]
     if last != 2021:
-        raise DataError(None, f"{code} ({name}) is a retired district code: it was replaced "
-                              "in a reorganisation; use the current district's code")
+        old = {c for c, lad in lsoa_districts(last).items() if lad == code}
+        now = lsoa_districts(2021)
+        pairs = _pairs_to_2021(last)
+        new = sorted({now[c] for c in pairs.loc[pairs["from_code"].isin(old), "to_code"]
+                      if c in now})
+        names_new = ", ".join(f"{names[c][0]} ({c})" for c in new if c in names) or "unknown"
+        raise DataError(None, f"{code} ({name}) is a retired district code; its area is now "
+                              f"in {names_new}: use that code")
     created = code not in set(lsoa_districts(2011).values())
     return name, created
 
