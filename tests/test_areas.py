@@ -430,3 +430,19 @@ def test_new_district_history_from_its_lsoas(processed):
 
     lads = {lsoa_districts(2011)[c] for c in district_lsoas("E06000063", 2011)}
     assert len(lads) == 3
+
+
+@pytest.mark.mirror
+def test_created_district_draft_loads(processed, tmp_path):
+    from evidence_pack.stores.lsoa_geography import district_lsoas
+
+    codes = district_lsoas("E06000063", 2001)[:2]  # Cumberland on 2001 LSOAs (then Allerdale...)
+    p = _write(tmp_path, f"""\
+        la_code: E06000063
+        la_name: Cumberland
+        areas:
+          - {{slug: a, name: A, area_type: unclassified, lsoa_vintage: 2001, lsoas: {codes}}}
+        """)
+    assert areas.load_areas(p).get("a").lsoas == tuple(codes)
+    with pytest.raises(DataError, match="outside E06000063"):
+        areas.load_areas(_write(tmp_path, p.read_text().replace(codes[0], "E01007714")))

@@ -28,6 +28,7 @@ import pandas as pd
 from evidence_pack import config
 from evidence_pack.sources.io import DataError, read_yaml
 from evidence_pack.stores.lookups import VINTAGES, cached_crosswalk, lsoa_districts
+from evidence_pack.stores.lsoa_geography import district_lsoas
 
 #: Descriptive area types an area file may use (``areas draft`` infers the first two from
 #: Census 2021 tenure and ethnicity; the third needs local knowledge: no coalfield list is
@@ -257,6 +258,7 @@ def parse_areas(doc: object, path: Path | str = "<areas>",
     areas: list[Area] = []
     seen_slugs: dict[str, int] = {}
     seen_lsoas: dict[tuple[int, str], str] = {}
+    created: dict[int, set[str]] = {}
     for i, item in enumerate(items, start=1):
         row = f"area {i}"
         if not isinstance(item, dict):
@@ -299,6 +301,10 @@ def parse_areas(doc: object, path: Path | str = "<areas>",
         ref = (reference or {}).get(vintage) if reference is not None else lsoa_districts(vintage)
         if ref is None:
             raise DataError(path, f"no reference LSOA list for vintage {vintage}", row=row)
+        if reference is None and vintage not in created:  # a district created since
+            created[vintage] = (set() if la_code in set(ref.values())
+                                else set(district_lsoas(la_code, vintage)))
+        inside = created.get(vintage, set())
         for c in lsoas:
             code = str(c).strip().upper()
             if not LSOA_RE.fullmatch(code):
@@ -311,7 +317,7 @@ def parse_areas(doc: object, path: Path | str = "<areas>",
                                       f"{seen_lsoas[(vintage, code)]!r}", row=row)
             if code not in ref:
                 raise DataError(path, f"unknown {vintage} LSOA code {code}", row=row)
-            if ref[code] != la_code:
+            if ref[code] != la_code and code not in inside:
                 raise DataError(path, f"LSOA {code} is in district {ref[code]}, outside "
                                       f"{la_code} ({la_name})", row=row)
             codes.append(code)
