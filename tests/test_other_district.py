@@ -74,3 +74,35 @@ def test_reports_build_and_speak_of_hastings_only(hastings):
         assert h1 and focus in h1.group(1)
         figures = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
         assert figures["area"] == focus and figures["key_findings"]
+
+
+def _blocks(page, notes: bool = True) -> list[str]:
+    """Text blocks of a report: paragraphs, list items, headings and captions (without the
+    closing notes section when ``notes`` is false)."""
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", page.read_text(encoding="utf-8"),
+                  flags=re.S)
+    if not notes:
+        html = re.sub(r'<section class="ep-caveats">.*?</section>', "", html, flags=re.S)
+    out = []
+    for m in re.finditer(r"<(p|li|h[1-6]|caption|figcaption)[^>]*>(.*?)</\1>", html, re.S):
+        text = " ".join(re.sub(r"<[^>]+>", " ", m.group(2)).split())
+        if text:
+            out.append(text)
+    return out
+
+
+@pytest.mark.mirror
+@pytest.mark.slow
+def test_area_report_is_about_the_area(hastings):
+    aset, _, reports = hastings
+    area = _blocks(reports / aset.slugs[0] / "imd_trends.html")
+    borough = set(_blocks(reports / "borough" / "imd_trends.html"))
+    shared = sum(b in borough for b in area) / len(area)
+    assert shared < 0.6, f"{shared:.0%} of the area report's text blocks are the borough's"
+    for page in reports.glob("*/imd_trends.html"):
+        heads = re.findall(r"<h[1-3][^>]*>(.*?)</h[1-3]>", page.read_text(encoding="utf-8"), re.S)
+        heads = [" ".join(re.sub(r"<[^>]+>", " ", h).split()) for h in heads]
+        assert all(heads) and len(heads) == len(set(heads)), heads
+        text = " ".join(_blocks(page, notes=False))  # the notes' numbering is the publisher's
+        for bad in ("LSOA(s)", "-0.0", "->", "Decile change", "TRENDS-", "la_summary"):
+            assert bad not in text, (page.parent.name, bad)
