@@ -237,3 +237,29 @@ def test_reader_tables_whole_counts_and_no_decile_change_column():
     c = tables.change_table(ch, pd.Series({"X": "Canklow"}), 2010, 2025)
     assert c["Area"].tolist() == ["Canklow"]
     assert not any("Decile change" in col for col in c.columns)
+
+
+@pytest.mark.mirror
+def test_built_ranks_reproduce_computed_and_rank_new_districts(processed):
+    from evidence_pack.analysis import district_history as dh
+    from evidence_pack.stores import iod as iod_mod
+    from evidence_pack.stores.lsoa_geography import district_lsoas
+
+    store = iod_mod.load(measures=["imd"])
+    summary = trends.load_la_summary()
+    if summary is None:
+        pytest.skip("la_summary.parquet not built yet")
+
+    def history(code):
+        return {v: district_lsoas(code, v) for v in (2001, 2011, 2021)}
+
+    # an existing district built from its own LSOAs gets its computed rank back
+    own = dh.built_ranks(store, summary, [2004, 2010], history("E08000018")).set_index("release")
+    assert own.loc[2004, "rank_average_score"] == 68 and own.loc[2004, "n_districts"] == 354
+    assert own.loc[2010, "rank_average_score"] == 54
+    # Cumberland replaced three districts: ranked among 354 - 3 + 1 in 2004
+    cum = dh.built_ranks(store, summary, [2004, 2019], history("E06000063")).set_index("release")
+    assert cum.loc[2004, "n_districts"] == 352 and cum.loc[2019, "n_districts"] == 315
+    ranks = dh.with_built_ranks(trends.district_ranks(summary, "E06000063"), cum.reset_index())
+    assert ranks["release"].tolist() == [2004, 2019, 2025]
+    assert ranks.set_index("release").loc[2004, "source"] == dh.BUILT

@@ -43,7 +43,8 @@ def history_note(la_name: str, built_from: Sequence[int]) -> str | None:
         return None
     return (f"{la_name} did not exist as a district in the releases of {_years(built_from)}: "
             "its figures for those releases are built from the neighbourhoods it covers today, "
-            "and it has no official district rank for them.")
+            "and its district rank then is the rank its average score would have had among "
+            "the other districts of the time (there is no official one).")
 
 
 def reference_sentence(reported: pd.DataFrame, document: Reference,
