@@ -324,8 +324,8 @@ def test_index_leads_with_the_briefing_and_notes_inferred_codes_and_ranks(tmp_pa
     (nbdir / "reports.yml").write_text("notebooks:\n  good:\n    title: Good\n"
                                        "  briefing:\n    title: Briefing\n    scope: borough\n")
     f = tmp_path / "areas.yml"
-    f.write_text(AREAS + "reference:\n  title: Cabinet report\n  date: 9 November 2011\n"
-                         "  district_ranks: {'IMD 2007 average score': 68}\n")
+    f.write_text(AREAS + "reference:\n  title: A report\n  body: Cabinet\n  date: 2011-11-09\n"
+                         "  district_ranks: {2007: 68, 2010: 53}\n  districts_of: {2010: 326}\n")
     reports = tmp_path / "reports"
     _fake_report(reports, "borough", "briefing",
                  {"key_findings": ["First <headline>.", "Second headline."]})
@@ -337,7 +337,8 @@ def test_index_leads_with_the_briefing_and_notes_inferred_codes_and_ranks(tmp_pa
     assert brief < page.index("Second headline.") < page.index("<table")
     assert 'href="borough/briefing.html"' in page[brief - 200: page.index("<table")]
     assert "inferred from public data" in page[: page.index("<table")]
-    assert "Cabinet report 9 November 2011 gave IMD 2007 average score: 68" in page
+    assert ("the report to Cabinet of 9 November 2011 gave the district's rank as 68th "
+            "(IoD 2007) and 53rd of 326 (IoD 2010)") in page
     assert 'href="a-one/good.html"' in page and 'href="a-one/good.pdf"' not in page
     assert 'href="b-two/good.html"' not in page and "not built" in page
 
@@ -349,7 +350,7 @@ def test_index_without_briefing_or_reference_has_neither(tmp_path):
     nbdir.mkdir()
     write_notebook(nbdir / "good.ipynb", GOOD)
     f = tmp_path / "areas.yml"
-    f.write_text(AREAS + "reference: [not, a, mapping]\n")
+    f.write_text(AREAS)
     page = write_index(tmp_path / "reports", build.load_specs(nbdir), plan.load_area_defs(f),
                        {}).read_text()
     assert "In brief" not in page and "District ranks" not in page

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence_pack import config
+from evidence_pack.findings.format import rank as fmt_rank
 from evidence_pack.publish.plan import BOROUGH, Areas, ReportSpec
 from evidence_pack.publish.render import check_self_contained, css
 from evidence_pack.sources.io import atomic_path
@@ -99,29 +100,30 @@ def _briefing(reports_dir: Path) -> str:
             + f"<p>The briefing: {' · '.join(links)}. The full reports follow.</p></section>")
 
 
-def _ranks_note(extra: Mapping[str, Any]) -> str:
-    """A note when the areas file's ``reference:`` block gives district ranks (read as a plain
-    dict: any shape is shown as given)."""
-    ref = extra.get("reference") if isinstance(extra, Mapping) else None
-    if not isinstance(ref, Mapping) or not ref.get("district_ranks"):
+def _ranks_note(ref: Any) -> str:
+    """A note when the areas file's reference document gives district ranks. ``ref`` is the
+    parsed block (``AreaSet.reference``) or a plain mapping; any other shape shows nothing."""
+    get = ref.get if isinstance(ref, Mapping) else (lambda k, d=None: getattr(ref, k, d))
+    ranks = get("district_ranks") or {}
+    if not isinstance(ranks, Mapping) or not ranks:
         return ""
-    ranks = ref["district_ranks"]
-    if isinstance(ranks, Mapping):
-        parts = []
-        for k, v in ranks.items():
-            if isinstance(v, Mapping):
-                v = ", ".join(f"{a} {b}" for a, b in v.items())
-            parts.append(f"{k}: {v}")
-        given = "; ".join(parts)
-    elif isinstance(ranks, list | tuple):
-        given = "; ".join(str(r) for r in ranks)
-    else:
-        given = str(ranks)
-    doc = " ".join(str(ref.get(k)) for k in ("title", "date") if ref.get(k)) or "the reference document"
-    return (f'<p class="ep-note"><strong>District ranks:</strong> {html.escape(doc)} gave '
-            f"{html.escape(given)}. The ranks in these reports are computed from the published "
-            "data and can differ from those figures (later revisions, or a different measure or "
-            "count of districts).</p>")
+    out_of = get("districts_of") or {}
+    out_of = out_of if isinstance(out_of, Mapping) else {}
+    given = []
+    for release, position in sorted(ranks.items(), key=lambda kv: str(kv[0])):
+        try:
+            n = out_of.get(release)
+            given.append(f"{fmt_rank(int(position), int(n) if n else None)} (IoD {release})")
+        except (TypeError, ValueError):
+            given.append(f"{position} (IoD {release})")
+    label = getattr(ref, "label", None) if not isinstance(ref, Mapping) else None
+    if not label:
+        label = " ".join(str(get(k)) for k in ("title", "date") if get(k)) or "the reference document"
+    return (f'<p class="ep-note"><strong>District ranks:</strong> {html.escape(label)} '
+            f"gave the district's rank as {html.escape(' and '.join(given))} (1 = most deprived). "
+            "The ranks in these reports are computed from the published data and can differ "
+            "from those figures (later revisions, or a different measure or count of "
+            "districts).</p>")
 
 
 def write_index(reports_dir: Path, specs: Sequence[ReportSpec], areas: Areas,
@@ -190,7 +192,7 @@ one report per topic, as a web page and a printable PDF. Every table and chart n
 release and publication date; counts below {config.SMALL_COUNT_THRESHOLD} are suppressed.</p>
 <p class="ep-note">The neighbourhoods that make up each target area were inferred from public data and may differ from the council's own list.
 Neighbourhoods are lower-layer super output areas (LSOAs: small areas of about 1,500 residents).</p>
-{_ranks_note(areas.area_set.extra)}
+{_ranks_note(getattr(areas.area_set, 'reference', None) or areas.area_set.extra.get('reference'))}
 {fail_html}
 <table class="ep-index"><caption>Reports by area</caption>
 <thead><tr><th scope="col">Area</th><th scope="col">Neighbourhoods</th>{head}
