@@ -38,10 +38,10 @@ def main() -> int:
     print(f"areas built: {len(built_areas)} of {len(areas)} in {args.areas_file.name}")
     if pages:
         print("\nPDF pages")
-        print(f"{'report':<16}" + "".join(f"{n:>16}" for n in notebooks) + f"{'total':>8}")
+        print(f"{'report':<20}" + "".join(f"{n:>16}" for n in notebooks) + f"{'total':>8}")
         for area in [borough, *built_areas]:
             row = pages.get(area, {})
-            print(f"{area:<16}" + "".join(f"{row.get(n, '-'):>16}" for n in notebooks)
+            print(f"{area:<20}" + "".join(f"{row.get(n, '-'):>16}" for n in notebooks)
                   + f"{sum(row.values()):>8}")
         total = sum(sum(r.values()) for r in pages.values())
         print(f"total PDF pages built: {total}")
@@ -56,7 +56,7 @@ def main() -> int:
 
     print(f"\nShare of each area report's text blocks identical to the borough's "
           f"(target < {measure.MAX_SHARED_SHARE:.0%})")
-    print(f"{'report':<16}" + "".join(f"{n:>16}" for n in notebooks))
+    print(f"{'report':<20}" + "".join(f"{n:>16}" for n in notebooks))
     over = 0
     for area in built_areas:
         cells = []
@@ -68,7 +68,7 @@ def main() -> int:
             share = measure.shared_share(a.read_text(encoding="utf-8"), b.read_text(encoding="utf-8"))
             over += share >= measure.MAX_SHARED_SHARE
             cells.append(f"{share:.0%}" + ("*" if share >= measure.MAX_SHARED_SHARE else ""))
-        print(f"{area:<16}" + "".join(f"{c:>16}" for c in cells))
+        print(f"{area:<20}" + "".join(f"{c:>16}" for c in cells))
     print(f"area reports at or over the limit (*): {over}")
     return 0
 
