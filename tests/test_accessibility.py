@@ -124,14 +124,25 @@ def test_money_in_house_style(small_pack):
 
 
 def test_chart_text_readable_in_print(small_pack):
+    """Every figure carries the legibility check made when it was drawn; none may fail."""
     bad = []
     for path in small_pack.html():
-        for m in re.finditer(r'<figure class="ep-figure" data-unreadable="([^"]*)">\s*<img[^>]*'
-                             r'alt="([^"]*)"', path.read_text(encoding="utf-8")):
-            if m.group(1):
-                bad.append(f"{_name(path)}: figure {html.unescape(m.group(2))[:60]!r}: "
-                           f"{html.unescape(m.group(1))}")
+        page = path.read_text(encoding="utf-8")
+        figures = re.findall(r'<figure class="ep-figure"[^>]*>\s*<img[^>]*>', page)
+        assert len(figures) == page.count('<figure class="ep-figure"'), f"{_name(path)}: markup"
+        for fig in figures:
+            check = _attribute(fig, "data-unreadable")
+            assert check is not None, f"{_name(path)}: a figure was not checked: {fig[:80]}"
+            if check:
+                alt = _attribute(fig, "alt") or ""
+                bad.append(f"{_name(path)}: figure {alt[:60]!r}: {check}")
     assert not bad, "\n".join(bad)
+
+
+def _attribute(tag: str, name: str) -> str | None:
+    """An attribute's unescaped value in either quoting nbconvert may write."""
+    m = re.search(rf"""\b{name}=(?:"([^"]*)"|'([^']*)')""", tag)
+    return None if m is None else html.unescape(m.group(1) if m.group(1) is not None else m.group(2))
 
 
 def test_pack_pages_and_shared_text(small_pack):

@@ -135,3 +135,8 @@ def test_legibility_scales_wide_figures_down():
 def test_contrast_formula():
     assert legibility.contrast("black", "white") == pytest.approx(21)
     assert legibility.contrast("#767676", "white") == pytest.approx(4.54, abs=0.01)
+
+
+def test_reader_text_reads_alt_text_in_single_quotes():
+    found = reader_text.problems(_page("""<h2>Map</h2><img alt='the "imd_decile" map' src="x">"""))
+    assert [p.words for p in found] == ["imd_decile"]

@@ -35,7 +35,7 @@ _URL = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w.-]+\.(?:gov|org|co|ac|nhs)\.u
                   r"|\b[\w-]+\.(?:com|org|net|io)\b\S*")
 _DROP = re.compile(r"<(head|style|script)\b.*?</\1>", re.S | re.I)
 _HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1>", re.S | re.I)
-_ALT = re.compile(r'<img\b[^>]*\balt="([^"]*)"', re.I)
+_ALT = re.compile(r"""<img\b[^>]*\balt=(?:"([^"]*)"|'([^']*)')""", re.I)
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Problem:
 
 
 def _plain(fragment: str) -> str:
-    alts = " ".join(f" {a} " for a in _ALT.findall(fragment))
+    alts = " ".join(f" {a or b} " for a, b in _ALT.findall(fragment))
     text = re.sub(r"<[^>]+>", " ", fragment) + alts
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
