@@ -140,3 +140,11 @@ def test_contrast_formula():
 def test_reader_text_reads_alt_text_in_single_quotes():
     found = reader_text.problems(_page("""<h2>Map</h2><img alt='the "imd_decile" map' src="x">"""))
     assert [p.words for p in found] == ["imd_decile"]
+
+
+def test_caveat_format_readme_is_not_a_caveat_file():
+    from evidence_pack import config
+
+    found = notes.load_caveats()
+    assert (config.DOCS_DIR / "caveats" / "README.md").exists()
+    assert not found["TRENDS-5"].startswith("First sentence")

@@ -43,10 +43,13 @@ _TAGS = re.compile(r"(<[^>]+>)")
 
 
 def load_caveats(caveats_dir: Path | None = None) -> dict[str, str]:
-    """Every caveat in ``docs/caveats/*.md`` (bullets ``- **ID-n** text``) by ID (Markdown)."""
+    """Every caveat in ``docs/caveats/*.md`` (bullets ``- **ID-n** text``) by ID (Markdown);
+    the format is in ``docs/caveats/README.md``, which holds no caveats."""
     found: dict[str, str] = {}
     folder = caveats_dir or (config.DOCS_DIR / "caveats")
     for path in sorted(folder.glob("*.md")):
+        if path.name.lower() == "readme.md":
+            continue
         current: str | None = None
         for line in path.read_text(encoding="utf-8").splitlines():
             m = _BULLET.match(line)
