@@ -34,8 +34,7 @@ def domain_positions(dom: pd.DataFrame, shown: Sequence[str], release: int):
     ax.set_yticks([k + width * (len(shown) - 1) / 2 for k in range(len(meas))],
                   [SHORT_LABELS[m] for m in meas], fontsize=9)
     ax.invert_yaxis()
-    ax.axvline(10, color=INK, ls=":", lw=1)
-    ax.text(10.8, -0.55, "most deprived 10%", fontsize=8, color=INK, va="bottom")
+    ax.axvline(10, color=INK, ls=":", lw=1, label="England's most deprived 10%")
     ax.set_xlim(0, 100)
     ax.set_xlabel("Median national percentile (0 = most deprived, 100 = least deprived)",
                   fontsize=9)
