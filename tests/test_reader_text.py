@@ -148,3 +148,11 @@ def test_caveat_format_readme_is_not_a_caveat_file():
     found = notes.load_caveats()
     assert (config.DOCS_DIR / "caveats" / "README.md").exists()
     assert not found["TRENDS-5"].startswith("First sentence")
+
+
+def test_a_heading_doubled_by_the_key_findings_box_is_dropped():
+    body = ('<div><h2 id="k">Key findings<a class="anchor-link" href="#k"></a></h2></div>'
+            '<div><section class="ep-key-findings"><h2>Key findings</h2><ul><li>x</li></ul>'
+            "</section></div><h2>Key findings</h2><p>kept: text between</p><h2>Key findings</h2>")
+    out = notes.finish(_page(body), known={})
+    assert out.count("Key findings</h2>") == 3 and 'id="k"' not in out

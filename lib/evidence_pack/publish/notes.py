@@ -12,7 +12,9 @@ readers never see them. When the build renders a report, ``finish`` rewrites the
 * a closing "Terms used in this report" lists the glossary terms the page uses
   (``findings.glossary``) plus any a notebook asked for with ``report.glossary``;
 * a heading the notebook wrote at level 1 is dropped when it repeats the report title (the
-  template's h1 names the report and the area) and otherwise shown as a subtitle.
+  template's h1 names the report and the area) and otherwise shown as a subtitle;
+* a heading with nothing under it that is directly followed by the same heading (a notebook's
+  "## Key findings" before the key-findings box) is dropped.
 
 Caveat text in backticks is analyst detail: a parenthesis holding it is left out of reports.
 """
@@ -40,6 +42,7 @@ _TERMS_BLOCK = re.compile(r'<section class="ep-terms" data-terms="([^"]*)"[^>]*>
 _CODE_PAREN = re.compile(r"\s*\([^()]*`[^`]*`[^()]*\)")
 _H1 = re.compile(r"<h1\b(?![^>]*ep-title)[^>]*>(.*?)</h1>", re.S)
 _TAGS = re.compile(r"(<[^>]+>)")
+_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1>", re.S)
 
 
 def load_caveats(caveats_dir: Path | None = None) -> dict[str, str]:
@@ -160,13 +163,29 @@ def _subtitle(titles: Sequence[str]):
     return sub
 
 
+def _drop_doubled_headings(body: str) -> str:
+    """Remove a heading followed, with only markup between, by a heading of the same level
+    and text."""
+    found = list(_HEADING.finditer(body))
+    drop = []
+    for a, b in zip(found, found[1:], strict=False):
+        between = re.sub(r"<[^>]+>|\s", "", body[a.end():b.start()])
+        same = (a.group(1) == b.group(1) and _TAGS.sub("", a.group(2)).strip().lower()
+                == _TAGS.sub("", b.group(2)).strip().lower())
+        if same and not between:
+            drop.append(a)
+    for m in reversed(drop):
+        body = body[:m.start()] + body[m.end():]
+    return body
+
+
 def finish(page: str, titles: Sequence[str] = (), known: Mapping[str, str] | None = None) -> str:
     """The page with one closing Notes section, caveat IDs as note links and a glossary.
     ``titles``: the report's title (and title with the area); a notebook h1 equal to one of
     them is dropped, any other h1 becomes a subtitle (the template's h1 is the only one)."""
     known = load_caveats() if known is None else known
     head, body, tail = _main(page)
-    body = _H1.sub(_subtitle(titles), body)
+    body = _drop_doubled_headings(_H1.sub(_subtitle(titles), body))
     numbering = _Numbering(known)
     pieces = []
     pos = 0
