@@ -62,7 +62,7 @@ def test_axe_finds_no_serious_or_critical_violations(small_pack):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = browser.new_page()
-            for path in small_pack.html():
+            for path in [*small_pack.html(), small_pack.reports / "index.html"]:
                 page.goto(path.as_uri())
                 results = axe.run(page)
                 for v in results.response["violations"]:

@@ -186,3 +186,13 @@ def test_reported_population_share_from_the_areas_file(tmp_path):
     assert profile.reported_population_share(f) == 0.15
     f.write_text("la_code: E08000018\n")
     assert profile.reported_population_share(f) is None
+
+
+def test_area_domain_table_is_compact():
+    dom = pd.DataFrame({"area": ["A", "A", "Dee", "Dee", "England", "England"],
+                        "measure": ["imd", "income"] * 3, "share_decile1": [1, 0.5, 0.2, 0.1, 0.1, 0.1],
+                        "median_pct": [1, 2, 30, 40, 50, 50]})
+    t = profile.area_domain_table(dom, "A", "Dee")
+    assert list(t.columns) == ["Measure", "A: % most deprived 10%", "Dee: %",
+                               "A: median percentile", "Dee: median percentile"]
+    assert t.iloc[1].tolist() == ["Income", 50.0, 10.0, 2, 40]

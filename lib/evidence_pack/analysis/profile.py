@@ -378,3 +378,16 @@ def area_table(dom: pd.DataFrame, area: str, others: Iterable[str], value: str,
     w = w.loc[order, names] * scale
     w.index = [SHORT_LABELS.get(m, m) for m in w.index]
     return w.rename_axis("Measure").reset_index().rename_axis(None, axis=1)
+
+
+def area_domain_table(dom: pd.DataFrame, area: str, borough: str) -> pd.DataFrame:
+    """For an area's own report, one compact table: per measure (short labels), the share
+    of the area's and the borough's LSOAs in England's most deprived 10% (%) and their median
+    national percentiles (England: 10% and the 50th percentile by definition, so not shown)."""
+    share = area_table(dom, area, [borough], "share_decile1", scale=100)
+    pos = area_table(dom, area, [borough], "median_pct")
+    out = share.rename(columns={area: f"{area}: % most deprived 10%",
+                                borough: f"{borough}: %"})
+    out[f"{area}: median percentile"] = pos[area].to_numpy()
+    out[f"{borough}: median percentile"] = pos[borough].to_numpy()
+    return out
