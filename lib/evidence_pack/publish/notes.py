@@ -194,9 +194,9 @@ def finish(page: str, titles: Sequence[str] = (), known: Mapping[str, str] | Non
         ids = _BLOCK_ITEM.findall(m.group(0))
         nums = sorted({numbering.number(i) for i in ids if i in known})
         if nums:
-            word = "Note" if len(nums) == 1 else "Notes"
+            word, verb = ("Note", "explains") if len(nums) == 1 else ("Notes", "explain")
             pieces.append(f'<p class="ep-note-pointer">{word} {_join(nums)} at the end of this '
-                          "report explain the limits of these figures.</p>")
+                          f"report {verb} the limits of these figures.</p>")
         pos = m.end()
     pieces.append(numbering.link_ids(body[pos:]))
     body = "".join(pieces)
