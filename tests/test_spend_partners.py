@@ -196,3 +196,52 @@ def test_district_outside_yorkshire(processed):
     assert set(df["area_slug"]) == {"test-area", "rest", "district"}
     assert df.loc[df["area_slug"] == "district", "gbp"].sum() > 1e9
     assert REST not in set(df["area_slug"])
+
+
+# ----------------------------------------------------------------------- findings
+
+
+def _table(slug_rows):
+    rows = []
+    for slug, pop in slug_rows:
+        for partner, gbp in [("DWP and HMRC", 600e6), ("NHS and public health", 400e6),
+                             ("Council", 300e6), ("Police", 50e6)]:
+            g = gbp * (1 if slug == "district" else 0.01)
+            rows.append({"area_slug": slug, "partner": partner, "gbp": g, "gbp_per_head": g / pop,
+                         "gbp_low": g * 0.9, "gbp_high": g * 1.2, "source": "modelled"})
+    return pd.DataFrame(rows)
+
+
+def test_cabinet_claim_only_when_the_areas_file_has_it(tmp_path):
+    from evidence_pack.findings import spend as words
+
+    t = _table([("district", 265_000.0), ("canklow", 2_000.0), ("rest", 200_000.0)])
+    bare = tmp_path / "bare.yml"
+    bare.write_text("la_code: E08000018\nla_name: Rotherham\nareas: []\n")
+    assert words.cabinet_claim(bare) is None
+    text = " ".join(words.partner_findings(t, t, "2011-12", "2017-18", "Rotherham", "district",
+                                           7_875.0, words.cabinet_claim(bare)))
+    assert "billion" not in text and "Cabinet" not in text
+    with_ref = tmp_path / "ref.yml"
+    with_ref.write_text("la_code: E08000018\nla_name: Rotherham\nareas: []\nreference:\n"
+                        "  public_spend_claim: in excess of a billion pounds is spent by the "
+                        "public sector in Rotherham each year\n")
+    claim = words.cabinet_claim(with_ref)
+    text = " ".join(words.partner_findings(t, t, "2011-12", "2017-18", "Rotherham", "district",
+                                           7_875.0, claim))
+    assert "in excess of a billion pounds" in text and "£1.4bn" in text
+    assert "consistent with" in text
+    assert "£5,094 a head" in text and "£7,875 a head" in text
+    # malformed reference blocks are read defensively
+    odd = tmp_path / "odd.yml"
+    odd.write_text("la_code: E08000018\nreference: [1, 2]\n")
+    assert words.cabinet_claim(odd) is None
+
+
+def test_area_findings_compare_with_rest_of_borough():
+    from evidence_pack.findings import spend as words
+
+    t = _table([("district", 265_000.0), ("canklow", 2_000.0), ("rest", 200_000.0)])
+    text = " ".join(words.partner_findings(t, t, "2011-12", "2017-18", "Canklow", "canklow"))
+    assert "£13.5m" in text and "rest of the borough" in text and "£6,750 a head" in text
+    assert "GBP" not in text and ".00" not in text

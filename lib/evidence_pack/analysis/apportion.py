@@ -55,21 +55,22 @@ def pieces(weights: pd.Series, members: pd.DataFrame) -> pd.DataFrame:
     Returns rows (lsoa_code, slug, driver) where the rest of the borough gets
     1 - sum(member shares) of each LSOA.
     """
-    index = set(weights.index)
-    m = members[[c in index for c in members["lsoa_code"].tolist()]]
-    inside = m.groupby("lsoa_code")["weight"].sum()
+    codes = weights.index.to_numpy()
+    pos = pd.Index(codes).get_indexer(members["lsoa_code"].to_numpy())
+    keep = pos >= 0
+    m_pos = pos[keep]
+    m_share = members["weight"].to_numpy(dtype=float)[keep]
+    inside = np.bincount(m_pos, weights=m_share, minlength=len(codes))
     if (inside > 1 + 1e-9).any():
         raise DataError("<areas>", "an LSOA is assigned more than once across areas: "
-                        f"{sorted(inside[inside > 1 + 1e-9].index)[:5]}")
-    wd = dict(zip(weights.index.tolist(), weights.astype(float).tolist(), strict=True))
-    codes = m["lsoa_code"].tolist()
-    rows = [pd.DataFrame({"lsoa_code": codes, "slug": m["slug"].tolist(),
-                          "driver": [wd[c] for c in codes] * m["weight"].to_numpy()})]
-    rest_share = 1 - inside.reindex(weights.index).fillna(0.0)
-    rows.append(pd.DataFrame({"lsoa_code": weights.index, "slug": REST,
-                              "driver": weights.to_numpy() * rest_share.clip(lower=0).to_numpy()}))
-    out = pd.concat(rows, ignore_index=True)
-    return out[out["driver"] > 0].reset_index(drop=True)
+                        f"{sorted(codes[inside > 1 + 1e-9])[:5]}")
+    w = weights.to_numpy(dtype=float)
+    out = pd.DataFrame({
+        "lsoa_code": np.concatenate([codes[m_pos], codes]),
+        "slug": np.concatenate([members["slug"].to_numpy()[keep],
+                                np.full(len(codes), REST, dtype=object)]),
+        "driver": np.concatenate([w[m_pos] * m_share, w * np.clip(1 - inside, 0, None)])})
+    return out[out["driver"].to_numpy() > 0].reset_index(drop=True)
 
 
 def area_baseline(total_pence: int, weights: pd.Series, members: pd.DataFrame) -> pd.DataFrame:
@@ -128,8 +129,7 @@ def share_lines(totals_pence: np.ndarray | pd.Series, piece_table: pd.DataFrame)
     appearance) whose rows sum to the line totals.
     """
     matrix = apportion_many(totals_pence, piece_table["driver"])
-    slugs = list(dict.fromkeys(piece_table["slug"].tolist()))
-    codes = pd.Categorical(piece_table["slug"], categories=slugs).codes
+    codes, slugs = pd.factorize(piece_table["slug"].to_numpy())
     order = np.argsort(codes, kind="stable")
     starts = np.searchsorted(codes[order], np.arange(len(slugs)))
-    return pd.DataFrame(np.add.reduceat(matrix[:, order], starts, axis=1), columns=slugs)
+    return pd.DataFrame(np.add.reduceat(matrix[:, order], starts, axis=1), columns=list(slugs))

@@ -96,6 +96,10 @@ def real_terms(series: pd.DataFrame, base_year: str = "2011-12",
     return out
 
 
+#: Memoised ward and LSOA pieces (see ``apportion``).
+_PIECES: dict[tuple, pd.DataFrame] = {}
+
+
 def _long(line_index: np.ndarray, shares: pd.DataFrame, driver: str) -> pd.DataFrame:
     """A lines x slugs share matrix as long rows (line, slug, driver_used, pence)."""
     n, slugs = len(shares), list(shares.columns)
@@ -106,7 +110,8 @@ def _long(line_index: np.ndarray, shares: pd.DataFrame, driver: str) -> pd.DataF
 def apportion(lines: pd.DataFrame, area_set=None, *, config_: Apportionment | None = None,
               override: Mapping[str, str] | None = None, weights: Mapping[str, pd.Series] | None = None,
               members: Mapping[int, pd.DataFrame] | None = None, ward_lsoas=None,
-              la_code: str | None = None, lsoa_vintage: int | None = None) -> pd.DataFrame:
+              la_code: str | None = None, lsoa_vintage: int | None = None,
+              totals_only: bool = False) -> pd.DataFrame | pd.Series:
     """Share every ledger line between the target areas and the rest of the borough.
 
     ``lines``: partner, service, financial_year, geography_type, geography_code, driver,
@@ -119,9 +124,11 @@ def apportion(lines: pd.DataFrame, area_set=None, *, config_: Apportionment | No
     code is taken as 2021 when it is a 2021 LSOA of the district, else 2011 (or
     ``lsoa_vintage``). Vectorised: lines sharing a driver (and ward or LSOA) are shared in
     one matrix operation (``apportion.share_lines``).
-    Returns one row per line x slug: ..., slug, driver_used, pence. Conserves every line.
+    Returns one row per line x slug: ..., slug, driver_used, pence (``totals_only``: just
+    pence by slug, for the sensitivity runs). Conserves every line.
     """
     cfg = config_ or load_apportionment()
+    weights_given, members_given = weights, members
     la = la_code or (area_set.la_code if area_set is not None else config.DEFAULT_LA_CODE)
     weights = dict(weights or {})
     members_cache = dict(members or {})
@@ -135,6 +142,18 @@ def apportion(lines: pd.DataFrame, area_set=None, *, config_: Apportionment | No
         if vintage not in members_cache:
             members_cache[vintage] = members_at(area_set, vintage)
         return members_cache[vintage]
+
+    cacheable = not weights_given and not members_given and ward_lsoas is None
+
+    def cut(kind: str, code: str, drv: str, vintage: int, make) -> pd.DataFrame:
+        """``pieces`` for a ward or LSOA line, memoised across calls (sensitivity runs)
+        when drivers and members come from the store."""
+        if not cacheable:
+            return make()
+        key = (la, kind, code, drv, vintage, id(mem(vintage)))
+        if key not in _PIECES:
+            _PIECES[key] = make()
+        return _PIECES[key]
 
     lines = lines.reset_index(drop=True)
     keep = [c for c in lines.columns if c not in {"pence", "slug"}]
@@ -165,13 +184,27 @@ def apportion(lines: pd.DataFrame, area_set=None, *, config_: Apportionment | No
         if weight.empty or weight.sum() <= 0:
             raise DataError("<ledger>", f"ward {code} has no LSOAs on the {vintage} vintage",
                             row=g["row"].iloc[0])
-        parts.append(_long(g.index.to_numpy(), share_lines(g["pence"], pieces(
-            weight, mem(vintage))), drv))
-    for code, g in work[work["gtype"] == "lsoa"].groupby("code", sort=False):
-        vintage = lsoa_vintage or (2021 if code in district_lsoas(la, 2021) else 2011)
-        p = pieces(pd.Series([1.0], index=[code]), mem(vintage))
-        parts.append(_long(g.index.to_numpy(), share_lines(g["pence"], p), ""))
-    long = pd.concat(parts, ignore_index=True).sort_values("line", kind="stable")
+        p = cut("ward", code, drv, vintage, lambda weight=weight, v=vintage: pieces(weight, mem(v)))
+        parts.append(_long(g.index.to_numpy(), share_lines(g["pence"], p), drv))
+    lsoa = work[work["gtype"] == "lsoa"]
+    if len(lsoa):
+        # An LSOA wholly in one area (or wholly in the rest) needs no sharing: one piece.
+        split = {}
+        for code in lsoa["code"].unique():
+            vintage = lsoa_vintage or (2021 if code in district_lsoas(la, 2021) else 2011)
+            split[code] = cut("lsoa", code, "", vintage, lambda c=code, v=vintage: pieces(
+                pd.Series([1.0], index=[c]), mem(v)))
+        only = {c: p["slug"].iloc[0] for c, p in split.items() if len(p) == 1}
+        single = lsoa["code"].isin(list(only))
+        one = lsoa[single]
+        parts.append(pd.DataFrame({"line": one.index, "slug": one["code"].map(only),
+                                   "driver_used": "", "pence": one["pence"]}))
+        for code, g in lsoa[~single].groupby("code", sort=False):
+            parts.append(_long(g.index.to_numpy(), share_lines(g["pence"], split[code]), ""))
+    long = pd.concat(parts, ignore_index=True)
+    if totals_only:
+        return long.groupby("slug")["pence"].sum().astype("int64")
+    long = long.sort_values("line", kind="stable")
     res = lines.loc[long["line"].to_numpy(), keep].reset_index(drop=True)
     res["slug"] = long["slug"].to_numpy()
     res["driver_used"] = long["driver_used"].to_numpy()
@@ -221,16 +254,22 @@ def sensitivity(lines: pd.DataFrame, area_set, drivers: Iterable[str], **kw) -> 
     data are unavailable are left out (their names in ``df.attrs['unavailable']``)."""
     kw["weights"] = dict(kw.get("weights") or {})
     kw["config_"] = kw.get("config_") or load_apportionment()
-    base = apportion(lines, area_set, **kw).groupby("slug")["pence"].sum().rename("default")
+    base = apportion(lines, area_set, totals_only=True, **kw).rename("default")
+    # Area and LSOA lines go where they are whatever the driver: share them once.
+    fixed_rows = lines["geography_type"].isin(["area", "lsoa"])
+    fixed = (apportion(lines[fixed_rows], area_set, totals_only=True, **kw)
+             if fixed_rows.any() else pd.Series(dtype="int64"))
+    shared = lines[~fixed_rows]
     cols, unavailable = [base], {}
     for d in drivers:
         forced = {s: d for s in lines["service"].unique()}
         try:
-            res = apportion(lines, area_set, override=forced, **kw)
+            res = (apportion(shared, area_set, override=forced, totals_only=True, **kw)
+                   if len(shared) else pd.Series(dtype="int64"))
         except DataError as exc:
             unavailable[d] = exc.problem
             continue
-        cols.append(res.groupby("slug")["pence"].sum().rename(d))
+        cols.append(res.add(fixed, fill_value=0).rename(d))
     out = (pd.concat(cols, axis=1).fillna(0).astype("int64") / 100).reset_index()
     out.attrs["unavailable"] = unavailable
     return out

@@ -3,10 +3,13 @@ style of ``findings.format``: GBP 0.1m for totals, whole pounds a head)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from evidence_pack.analysis.spend import REST, Baseline, Ledger, driver_name
 from evidence_pack.findings.format import money
+from evidence_pack.sources.io import DataError, read_yaml
 from evidence_pack.stores import spend_returns
 
 
@@ -58,8 +61,8 @@ def key_findings(area_set, first: Baseline, last: Baseline, series: pd.DataFrame
         out.append(f"Under alternative drivers the estimate ranges from {money(s.drop('default').min())}"
                    f" to {money(s.drop('default').max())}.")
     if ledger is None or ledger.accepted.empty:
-        out.append("No partner ledger has been received: police, NHS and other partners' "
-                   "spend is not in these figures yet.")
+        out.append("No partner has sent its own spend lines yet: the partners' figures are "
+                   "modelled from the Treasury's regional analysis; the council's are its own.")
     else:
         n_ok, n_bad = len(ledger.accepted), len(ledger.rejected)
         out.append(f"The partner ledger added {n_ok} line{'s' * (n_ok != 1)} "
@@ -84,3 +87,57 @@ def academy_note(series: pd.DataFrame, first_year: str, last_year: str) -> list[
             f"pupils: the council's education spend went from {money(before)} in {first_year} to "
             f"{money(after)} in {last_year} as schools became academies, which the Department "
             "for Education funds directly."]
+
+
+# --------------------------------------------------------------------------- partners
+
+
+def cabinet_claim(areas_file: str | Path) -> str | None:
+    """The Cabinet report's public-spend claim from the areas file's optional
+    ``reference: {public_spend_claim: ...}`` block (plain text), or None when absent."""
+    try:
+        doc = read_yaml(areas_file, "areas file")
+    except DataError:
+        return None
+    ref = doc.get("reference") if isinstance(doc, dict) else None
+    claim = ref.get("public_spend_claim") if isinstance(ref, dict) else None
+    return str(claim).strip() if claim else None
+
+
+def _place_total(table: pd.DataFrame, slug: str) -> tuple[float, float, float]:
+    t = table[table["area_slug"] == slug]
+    return float(t["gbp"].sum()), float(t["gbp_low"].sum()), float(t["gbp_high"].sum())
+
+
+def partner_findings(t0: pd.DataFrame, t1: pd.DataFrame, year0: str, year1: str, place: str,
+                     slug: str, england_per_head: float | None = None,
+                     claim: str | None = None) -> list[str]:
+    """Sentences on total public spend by partner for the district (``slug`` "district")
+    or one area: total and range, the largest partners, per head against the rest of the
+    district (areas) or England (district), the change to the latest year, and the Cabinet
+    claim when the areas file carries it."""
+    tot, lo, hi = _place_total(t0, slug)
+    out = [f"Modelled estimate: about {money(tot)} of identifiable public money was spent in "
+           f"{place} in {year0} by all partners together ({money(lo)} to {money(hi)} across "
+           "reasonable ways of sharing regional spend), not a record of payments."]
+    top = t0[t0["area_slug"] == slug].sort_values("gbp", ascending=False).head(3)
+    out.append("The largest shares were " + ", ".join(
+        f"{r.partner} ({money(r.gbp)})" for r in top.itertuples()) + ".")
+    pop = t0[t0["area_slug"] == slug]
+    ph = tot / float((pop["gbp"] / pop["gbp_per_head"]).dropna().iloc[0])
+    if slug == "district" and england_per_head:
+        out.append(f"That is {money(ph, per_head=True)} (Census 2021 residents), against "
+                   f"{money(england_per_head, per_head=True)} for England as a whole.")
+    elif slug != "district":
+        rest = t0[t0["area_slug"] == "rest"]
+        rph = float(rest["gbp"].sum()) / float((rest["gbp"] / rest["gbp_per_head"]).iloc[0])
+        out.append(f"That is {money(ph, per_head=True)} (Census 2021 residents) against "
+                   f"{money(rph, per_head=True)} in the rest of the borough.")
+    tot1 = _place_total(t1, slug)[0]
+    out.append(f"In {year1}, the latest year the Treasury's regional analysis covers, the "
+               f"estimate is {money(tot1)} in cash.")
+    if claim and slug == "district":
+        verdict = "consistent with" if lo > 1e9 else "not clearly above"
+        out.append(f"The 2011 Cabinet report said: \u201c{claim}\u201d. The modelled total for "
+                   f"{year0}, {money(tot)}, is {verdict} that.")
+    return out
