@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from evidence_pack import config
@@ -139,47 +140,55 @@ def read_ledger(path: Path | str, area_set=None, *, drivers: Iterable[str] | Non
         raise DataError(path, f"missing column(s) {missing}; expected {LEDGER_COLUMNS}", row=1)
     known = dict(known) if known is not None else _known(area_set, la_code)
     drivers = set(drivers) if drivers is not None else set(DRIVERS)
-    ok, bad, seen = [], [], {}
-    for i, rec in enumerate(raw[LEDGER_COLUMNS].to_dict("records"), start=2):
-        rec = {k: str(v).strip() for k, v in rec.items()}
-        pence, reason = None, None
+    df = pd.DataFrame({c: raw[c].astype(str).str.strip() for c in LEDGER_COLUMNS})
+    df["row"] = np.arange(2, len(df) + 2)
+    parsed: dict[str, tuple[int | None, str | None]] = {}
+    for text in df["amount"].unique():
         try:
-            pence = parse_amount_pence(rec["amount"], path, i)
+            parsed[text] = (parse_amount_pence(text, path), None)
         except DataError as exc:
-            reason = exc.problem
-        gtype, code, drv = rec["geography_type"].lower(), rec["geography_code"], rec["driver"]
-        m = _FY.match(rec["financial_year"])
-        checks = [
-            (pence is not None and pence < 0, "negative amount (income or a correction): "
-             "net it off against the line it corrects"),
-            (pence == 0, "zero amount"),
-            (not rec["partner"], "partner is blank"),
-            (not rec["service"], "service is blank"),
-            (not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)),
-             f"financial_year {rec['financial_year']!r} is not like 2011-12"),
-            (gtype not in GEOGRAPHY_TYPES,
-             f"unknown geography_type {rec['geography_type']!r} (use {'|'.join(GEOGRAPHY_TYPES)})"),
-            (gtype == "area" and code not in known.get("area", set()), f"unknown area {code!r}"),
-            (gtype == "lsoa" and code not in known.get("lsoa", set()),
-             f"unknown LSOA {code!r} (not an LSOA of this district)"),
-            (gtype == "ward" and code not in known.get("ward", set()), f"unknown ward {code!r}"),
-            (gtype == "borough" and code not in {"", "borough"},
-             "borough-wide line must leave geography_code blank"),
-            (gtype in {"borough", "ward"} and not drv, "driver is blank for a shared line"),
-            (bool(drv) and drv not in drivers, f"unknown driver {drv!r}"),
-        ]
-        if reason is None:
-            reason = next((why for failed, why in checks if failed), None)
-        key = tuple(rec[c] for c in LEDGER_COLUMNS)
-        if reason is None and key in seen:
-            reason = f"duplicate of row {seen[key]}"
-        seen.setdefault(key, i)
-        rec.update(row=i, pence=pence, geography_type=gtype if gtype in GEOGRAPHY_TYPES
-                   else rec["geography_type"])
-        (ok if reason is None else bad).append({**rec, "reason": reason})
+            parsed[text] = (None, exc.problem)
+    pence = df["amount"].map(lambda t: parsed[t][0])
+    reason = df["amount"].map(lambda t: parsed[t][1]).astype(object)
+    gtype, code, drv = df["geography_type"].str.lower(), df["geography_code"], df["driver"]
+    fy = df["financial_year"].str.extract(r"^(\d{4})-(\d{2})$").astype(float)
+    p = pd.to_numeric(pence)
+    checks = [
+        (p < 0, lambda d: "negative amount (income or a correction): net it off against the "
+         "line it corrects"),
+        (p == 0, lambda d: "zero amount"),
+        (df["partner"] == "", lambda d: "partner is blank"),
+        (df["service"] == "", lambda d: "service is blank"),
+        (~((fy[0] + 1) % 100 == fy[1]),
+         lambda d: "financial_year " + d["financial_year"].map(repr) + " is not like 2011-12"),
+        (~gtype.isin(GEOGRAPHY_TYPES), lambda d: "unknown geography_type " + d[
+            "geography_type"].map(repr) + f" (use {'|'.join(GEOGRAPHY_TYPES)})"),
+        ((gtype == "area") & ~code.isin(known.get("area", set())),
+         lambda d: "unknown area " + d["geography_code"].map(repr)),
+        ((gtype == "lsoa") & ~code.isin(known.get("lsoa", set())),
+         lambda d: "unknown LSOA " + d["geography_code"].map(repr) +
+         " (not an LSOA of this district)"),
+        ((gtype == "ward") & ~code.isin(known.get("ward", set())),
+         lambda d: "unknown ward " + d["geography_code"].map(repr)),
+        ((gtype == "borough") & ~code.isin(["", "borough"]),
+         lambda d: "borough-wide line must leave geography_code blank"),
+        (gtype.isin(["borough", "ward"]) & (drv == ""),
+         lambda d: "driver is blank for a shared line"),
+        ((drv != "") & ~drv.isin(drivers), lambda d: "unknown driver " + d["driver"].map(repr)),
+    ]
+    for failed, why in checks:
+        hit = reason.isna() & failed.fillna(False).astype(bool)
+        if hit.any():
+            reason[hit] = why(df[hit])
+    first = df.groupby(LEDGER_COLUMNS, sort=False)["row"].transform("first")
+    dup = reason.isna() & (first != df["row"])
+    reason[dup] = "duplicate of row " + first[dup].astype(str)
+    df["geography_type"] = gtype.where(gtype.isin(GEOGRAPHY_TYPES), df["geography_type"])
+    df["pence"] = pence
+    good = reason.isna().to_numpy()
     cols = [*LEDGER_COLUMNS, "row", "pence"]
-    accepted = pd.DataFrame(ok, columns=[*cols, "reason"]).drop(columns="reason")
-    rejected = pd.DataFrame(bad, columns=[*cols, "reason"])
+    accepted = df.loc[good, cols].reset_index(drop=True)
+    rejected = df.loc[~good, cols].assign(reason=reason[~good].to_numpy()).reset_index(drop=True)
     accepted["pence"] = accepted["pence"].astype("int64")
     rejected["pence"] = rejected["pence"].astype("Int64")
     rec_table = pd.DataFrame({
