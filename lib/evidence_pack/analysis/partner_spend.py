@@ -27,7 +27,6 @@ from evidence_pack.analysis.apportion import REST, apportion_pence, pieces, shar
 from evidence_pack.analysis.spend_drivers import (
     DRIVERS,
     district_driver,
-    district_lsoas,
     driver_weights,
     members_at,
     residents_2021,
@@ -213,10 +212,8 @@ def partner_shares(area_set, year: str, cfg: PartnerConfig | None = None,
 
 def residents(area_set) -> pd.Series:
     """Census 2021 usual residents by slug (each area, ``REST``) and ``DISTRICT``."""
-    codes = list(district_lsoas(area_set.la_code, 2021))
-    pop = residents_2021(codes).reindex(codes).fillna(0.0)
-    by = pieces(pop, members_at(area_set, 2021)).groupby("slug")["driver"].sum()
-    by[DISTRICT] = float(pop.sum())
+    by = spend.area_residents(area_set)
+    by[DISTRICT] = float(by.sum())
     return by
 
 

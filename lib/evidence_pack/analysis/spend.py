@@ -49,6 +49,7 @@ from evidence_pack.analysis.spend_drivers import (  # noqa: F401
     drivers_table,
     load_apportionment,
     members_at,
+    residents_2021,
     ward_members,
 )
 from evidence_pack.sources.io import DataError
@@ -214,6 +215,14 @@ def apportion(lines: pd.DataFrame, area_set=None, *, config_: Apportionment | No
     return res
 
 
+def area_residents(area_set) -> pd.Series:
+    """Census 2021 usual residents by slug (each target area and ``REST``): the population
+    base of the area profile, used for every per-head figure and share of residents."""
+    codes = list(district_lsoas(area_set.la_code, 2021))
+    pop = residents_2021(codes).reindex(codes).fillna(0.0)
+    return pieces(pop, members_at(area_set, 2021)).groupby("slug")["driver"].sum()
+
+
 def area_table(apportioned: pd.DataFrame, area_set, population: pd.Series, need: pd.Series
                ) -> pd.DataFrame:
     """Per target area (and the rest of the borough): total, per head, share of spend vs
@@ -368,7 +377,7 @@ def baseline(area_set, year: str = "2011-12", ledger: Ledger | None = None,
                           ignore_index=True)
         lines["source_line"] = lines["source_line"].fillna("partner ledger")
     res = apportion(lines, area_set, config_=cfg, override=override)
-    pop = area_measure("population", area_set)
+    pop = area_residents(area_set)
     need = area_measure(cfg.need, area_set)
     used = sorted(set(res["driver_used"]) - {""})
     sources = [spend_returns.dataset_id(source, year), *driver_sources([*used, "population",

@@ -22,15 +22,19 @@ def key_findings(area_set, first: Baseline, last: Baseline, series: pd.DataFrame
     cash1 = tse.loc[last.year, "net_current_expenditure_gbp_thousands"] * 1000
     real_col = f"real_{base_year.replace('-', '_')}_prices"
     real = tse[real_col].dropna()
-    out = [f"{area_set.la_name} council's net spend on services was {money(cash0)} in "
-           f"{first.year} and {money(cash1)} in {last.year} in cash (MHCLG Revenue Outturn)."]
-    if len(real) and first.year in real.index:
-        ry = real.index[-1]
-        change = 100 * (real.iloc[-1] / real[first.year] - 1)
-        out.append(f"In {base_year} prices it {'fell' if change < 0 else 'rose'} by "
-                   f"{abs(change):.0f}% between {first.year} and {ry}, the latest year the GDP "
-                   "deflator covers.")
-    out.extend(academy_note(series, first.year, last.year))
+    if area == "borough":
+        out = [f"{area_set.la_name} council's net spend on services was {money(cash0)} in "
+               f"{first.year} and {money(cash1)} in {last.year} in cash (MHCLG Revenue "
+               "Outturn)."]
+        if len(real) and first.year in real.index:
+            ry = real.index[-1]
+            change = 100 * (real.iloc[-1] / real[first.year] - 1)
+            out.append(f"In {base_year} prices it {'fell' if change < 0 else 'rose'} by "
+                       f"{abs(change):.0f}% between {first.year} and {ry}, the latest year the "
+                       "GDP deflator covers.")
+        out.extend(academy_note(series, first.year, last.year))
+    else:
+        out = []
     t = first.areas.set_index("slug")
     targets = t.drop(REST)
     if area == "borough":
@@ -56,7 +60,8 @@ def key_findings(area_set, first: Baseline, last: Baseline, series: pd.DataFrame
                    f"{money(r['spend_per_head_gbp'], per_head=True)} against "
                    f"{money(t.loc[REST, 'spend_per_head_gbp'], per_head=True)} in the rest of the"
                    f" borough; it has {r['share_of_population_pct']:.1f}% of residents and "
-                   f"{r['share_of_need_pct']:.1f}% of income-deprived people.")
+                   f"{r['share_of_need_pct']:.1f}% of income-deprived people. The council's "
+                   "spend over time is in the borough's report.")
         s = sens.set_index("slug").loc[area]
         out.append(f"Under alternative drivers the estimate ranges from {money(s.drop('default').min())}"
                    f" to {money(s.drop('default').max())}.")
