@@ -80,3 +80,12 @@ def test_share_lines_sums_to_slugs():
     s = apportion.share_lines(np.array([1000, 7, -333]), p)
     assert list(s.columns) == ["x", "rest"]
     assert s.sum(axis=1).tolist() == [1000, 7, -333]
+
+
+def test_ledger_source_names_the_file_not_the_folder():
+    from evidence_pack.findings import spend_tables
+
+    text = spend_tables.ledger_source("/home/analyst/secret/partners/ledger 2011.xlsx")
+    assert "ledger 2011.xlsx" in text and "/home" not in text and "secret" not in text
+    assert "Users" not in spend_tables.ledger_source("C:/Users/x/ledger.csv")
+    assert "Users" not in spend_tables.ledger_source(r"C:\Users\x\ledger.csv")

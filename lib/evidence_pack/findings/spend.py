@@ -146,3 +146,16 @@ def partner_findings(t0: pd.DataFrame, t1: pd.DataFrame, year0: str, year1: str,
         out.append(f"The 2011 Cabinet report said: \u201c{claim}\u201d. The modelled total for "
                    f"{year0}, {money(tot)}, is {verdict} that.")
     return out
+
+
+def key_figures(first: Baseline, partners: pd.DataFrame, area: str) -> dict:
+    """The report's key figures (GBP million, rounded as published in the index)."""
+    t = first.areas.set_index("slug")
+    slug = "district" if area == "borough" else area
+    place = t.drop(REST)["spend_gbp"].sum() if area == "borough" else t.loc[area, "spend_gbp"]
+    return {"baseline_year": first.year,
+            "council_service_spend_gbp_m": round(float(t["spend_gbp"].sum()) / 1e6, 1),
+            "target_areas_spend_gbp_m": round(float(place) / 1e6, 2),
+            "public_spend_gbp_m": round(float(partners.loc[partners["area_slug"] == slug,
+                                                           "gbp"].sum()) / 1e6, 1),
+            "modelled_estimate": True}

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pandas as pd
 
 from evidence_pack.analysis.apportion import REST
@@ -175,3 +178,10 @@ def ledger_tables(ledger) -> tuple[pd.DataFrame, pd.DataFrame]:
     rec = rec.rename(columns={"pence": "£ (readable amounts)",
                               "rows_without_amount": "rows with no readable amount"})
     return rec, ledger.rejected[["row", "partner", "service", "amount", "reason"]]
+
+
+def ledger_source(ledger_file: str | Path) -> str:
+    """The source line of ledger tables: the ledger's file name only, never its folder (no
+    local paths in published reports)."""
+    name = re.split(r"[\\/]", str(ledger_file))[-1]  # POSIX or Windows folders
+    return f"Source: partner spend ledger {name} (partners' own returns)."
