@@ -231,7 +231,8 @@ def _ledger_shares(ledger, area_set, year: str, cfg: PartnerConfig) -> pd.DataFr
                 return name
         return None
 
-    lines = lines.assign(partner=lines["partner"].map(which)).dropna(subset=["partner"])
+    names = {t: which(t) for t in lines["partner"].unique()}
+    lines = lines.assign(partner=lines["partner"].map(names)).dropna(subset=["partner"])
     if lines.empty:
         return pd.DataFrame(columns=["partner", "slug", "pence"])
     app = spend.apportion(lines.drop(columns=["amount", "row"], errors="ignore"), area_set)

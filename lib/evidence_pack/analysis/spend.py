@@ -97,6 +97,17 @@ def real_terms(series: pd.DataFrame, base_year: str = "2011-12",
     return out
 
 
+def _drivers_of(service: pd.Series, own: pd.Series, override: Mapping[str, str],
+                cfg: Apportionment) -> np.ndarray:
+    """Each line's driver: the override for its service, else its own (non-blank), else the
+    configured default for its service (vectorised over unique services)."""
+    own = own.where(own.map(lambda d: isinstance(d, str) and d != ""), None)
+    chosen = service.map(dict(override)) if override else pd.Series(None, index=service.index)
+    chosen = chosen.where(chosen.notna(), own)
+    default = service.map({s: cfg.driver_for(s) for s in service.unique()})
+    return chosen.where(chosen.notna(), default).to_numpy(dtype=object)
+
+
 #: Memoised ward and LSOA pieces (see ``apportion``).
 _PIECES: dict[tuple, pd.DataFrame] = {}
 
@@ -104,7 +115,8 @@ _PIECES: dict[tuple, pd.DataFrame] = {}
 def _long(line_index: np.ndarray, shares: pd.DataFrame, driver: str) -> pd.DataFrame:
     """A lines x slugs share matrix as long rows (line, slug, driver_used, pence)."""
     n, slugs = len(shares), list(shares.columns)
-    return pd.DataFrame({"line": np.repeat(line_index, len(slugs)), "slug": slugs * n,
+    return pd.DataFrame({"line": np.repeat(line_index, len(slugs)),
+                         "slug": np.tile(np.array(slugs, dtype=object), n),
                          "driver_used": driver, "pence": shares.to_numpy().ravel()})
 
 
@@ -164,8 +176,7 @@ def apportion(lines: pd.DataFrame, area_set=None, *, config_: Apportionment | No
         "gtype": lines["geography_type"], "code": lines.get("geography_code", ""),
         "pence": lines["pence"].astype("int64"),
         "row": lines["row"] if "row" in lines else None,
-        "drv": [over.get(svc) or (d if isinstance(d, str) and d else None)
-                or cfg.driver_for(svc) for svc, d in zip(lines["service"], own, strict=True)]})
+        "drv": _drivers_of(lines["service"], own, over, cfg)})
     unknown = work[~work["gtype"].isin(["area", "borough", "ward", "lsoa"])]
     if len(unknown):
         raise DataError("<ledger>", f"unknown geography_type {unknown['gtype'].iloc[0]!r}",
