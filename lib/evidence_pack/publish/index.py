@@ -37,6 +37,7 @@ FIGURE_LABELS: dict[str, str] = {
     "did_imd_low": "lower 95% limit",
     "district_rank_latest": "district rank of average score (latest)",
     "imd_mean_percentile": "average England percentile (0 = most deprived)",
+    "imd_median_percentile": "median neighbourhood's England percentile (0 = most deprived)",
     "imd_share_decile1": "% of neighbourhoods in England's most deprived 10%",
     "latest_release": "latest IoD release",
     "modelled_estimate": "modelled estimate",

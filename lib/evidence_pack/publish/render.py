@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence_pack import config
+from evidence_pack.publish import notes
 from evidence_pack.publish.plan import Job, Settings
 from evidence_pack.publish.report import PUBLISHED_KEY, SUMMARY_MIME
 from evidence_pack.sources.io import atomic_path
@@ -97,11 +98,12 @@ def render_html(nb: Any, job: Job, settings: Settings) -> str:
         "css": css(),
         "area_name": area_name,
         "built": dt.date.today().isoformat(),
-        "footer": (f"Deprived-areas evidence pack for {settings.la_name}: {job.title}, "
-                   f"{area_name}. Every table and chart names its source; counts below "
+        "footer": (f"{job.title}: {area_name}. Deprived-areas evidence pack for "
+                   f"{settings.la_name}. Every table and chart names its source; counts below "
                    f"{config.SMALL_COUNT_THRESHOLD} are suppressed."),
     }}
     body, _ = exporter().from_notebook_node(nb, resources=resources)
+    body = notes.finish(body, titles=(job.title, resources["ep"]["title"]))
     check_self_contained(body)
     return body
 
