@@ -14,13 +14,14 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from evidence_pack.analysis.evaluation_panel import BASE, DOMAINS, MEASURE_LABELS, col
+from evidence_pack.analysis.evaluation_panel import BASE, DOMAINS, col
 from evidence_pack.sources.io import DataError
 
 
 @dataclass(frozen=True)
 class MatchSpec:
-    """How comparison LSOAs are chosen (documented in the notebook and the caveats).
+    """How comparison LSOAs are chosen (described for readers by
+    ``findings.evaluation.matching_text``).
 
     ``weights``: relative weight of each standardised variable in the distance (the overall
     IMD 2010 position and the 2004->2010 trend count twice as much as each domain).
@@ -35,16 +36,6 @@ class MatchSpec:
     weights: Mapping[str, float] = field(default_factory=lambda: {
         "imd_2010": 2.0, "imd_trend_2004_2010": 2.0,
         **{col(d, BASE): 1.0 for d in DOMAINS}})
-
-    def as_text(self) -> str:
-        label = {"imd_2010": "IMD 2010 position", "imd_trend_2004_2010": "IMD change 2004-2010",
-                 **{col(d, BASE): f"{MEASURE_LABELS[d].lower()} 2010" for d in DOMAINS}}
-        exact = {"ruc": "rural-urban class"}
-        names = ", ".join(f"{label.get(v, v)} (weight {w:g})" for v, w in self.weights.items())
-        return (f"up to {self.k} nearest neighbours per target LSOA, with replacement, same "
-                f"{', '.join(exact.get(e, e) for e in self.exact)}, within a distance of "
-                f"{self.caliper:g} England standard deviations (root-mean-square over the "
-                f"variables); variables: {names}")
 
 
 def match(units: pd.DataFrame, treated: Sequence[str], exclude_lad: str | Iterable[str],

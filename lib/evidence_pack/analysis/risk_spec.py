@@ -62,7 +62,7 @@ _F = [
            "skills", "2010", "IoD 2010 (data mostly 2008)", -1),
     Factor("churn", "Residents who moved in during the past year, MSOA (%)",
            "churn", "2021", "Census 2021 TS019 (MSOA)", -1, unit="percentage points"),
-    Factor("gva_growth", "Real GVA growth of the ITL3 sub-region, 2010-2019 (% a year)",
+    Factor("gva_growth", "Real growth of output (GVA) in the sub-region, 2010-2019 (% a year)",
            "economy", "2010-2019", "ONS regional GDP, GVA(B) deflated", +1,
            unit="percentage points a year"),
     Factor("geographical_barriers", "Geographical barriers score (road distance to services, "

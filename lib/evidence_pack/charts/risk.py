@@ -5,6 +5,8 @@ when printed at 6.3 in); colours with at least 4.5:1 contrast on white.
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -20,9 +22,9 @@ def plot_odds(odds: pd.DataFrame, release: int, cohort: int):
     the factor was known at 2010 or measured after."""
     full = odds[(odds["model"] == "full") & (odds["release"] == release)
                 & (odds["cohort"] == cohort)]
-    d = full.assign(label=full["factor"].map(lambda f: FACTORS[f].label.split(" (")[0]))
+    d = full.assign(label=full["factor"].map(lambda f: textwrap.fill(FACTORS[f].label, 44)))
     d = d.iloc[::-1]
-    fig, ax = plt.subplots(figsize=(7.5, 0.36 * len(d) + 1.6))
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(d) + 1.6))
     colours = np.where(d["post_baseline"], AFTER, BEFORE)
     y = np.arange(len(d))
     ax.errorbar(d["odds_ratio"], y, xerr=[d["odds_ratio"] - d["ci_low"],
@@ -35,13 +37,13 @@ def plot_odds(odds: pd.DataFrame, release: int, cohort: int):
     ax.set_xlim(min(0.2, d["ci_low"].min() * 0.9), max(2.5, d["ci_high"].max() * 1.1))
     ax.set_yticks(y, d["label"])
     ax.tick_params(labelsize=FONT)
-    ax.set_xlabel("Odds multiplier per standard deviation (log scale; below 1 = less likely "
+    ax.set_xlabel("Odds multiplier per standard deviation\n(log scale; below 1 = less likely "
                   "to leave)", fontsize=FONT)
     ax.set_title(f"What went with leaving the most deprived {cohort}% by {release}",
                  fontsize=FONT + 2)
     ax.scatter([], [], c=BEFORE, label="known at 2010")
     ax.scatter([], [], c=AFTER, label="measured after 2010")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.06), ncol=2, fontsize=FONT)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=FONT)
     fig.tight_layout()
     return fig
 

@@ -141,8 +141,9 @@ def matching_summary(res: Mapping[str, pd.DataFrame], slug: str | None = None) -
     out = int(m.drop_duplicates("treated")["outside_caliper"].sum())
     text = f"Comparators in this view: {n} LSOAs in {d} districts."
     if out:
-        text += (f" {out} target LSOA{'s' if out != 1 else ''} had no comparator within the "
-                 "caliper and keep{} their single closest one.".format("" if out != 1 else "s"))
+        who = "1 target LSOA" if out == 1 else f"{out} target LSOAs"
+        text += (f" {who} had no comparator within the caliper and "
+                 f"{'keeps its' if out == 1 else 'keep their'} single closest one.")
     return text
 
 
@@ -151,3 +152,60 @@ def balance_note() -> str:
     return ("The standardised difference is the gap between the targets' average and the "
             "other group's, divided by the spread (standard deviation) of the variable: "
             "below 0.1 either way is usually read as well matched.")
+
+
+ORIENTATION = ("Positions are England percentiles: 0 is the most deprived neighbourhood in "
+               "England, 100 the least deprived.")
+LOOKUP_NOTE = ("Later releases carried back to the 2001 LSOAs with the ONS LSOA lookups "
+               "(overlap-population weights).")
+HOW_TO_READ = """## How to read this report
+
+This report asks whether the target neighbourhoods moved differently, after they were chosen,
+from similar neighbourhoods elsewhere in England that were not targeted.
+
+* **Position, not score.** Each neighbourhood is a Lower-layer Super Output Area (LSOA, about
+  1,500 people). In each release it is placed on a scale of England from 0 (the most
+  deprived) to 100 (the least deprived): its percentile. Releases use different methods and
+  boundaries, so only positions within England are compared over time. A fall means a
+  neighbourhood became *relatively* more deprived.
+* **Comparators.** Each target neighbourhood is paired with up to five neighbourhoods outside
+  the district that looked the same in 2010, had moved the same way between 2004 and 2010,
+  and are the same kind of place (urban or rural).
+* **The difference.** The target neighbourhoods' change since 2010 minus their comparators'.
+  Below zero: the targets fell further behind similar places. The 95% interval shows how far
+  chance and the choice of comparators could move that figure."""
+LIMITS = ("**What this cannot tell you.** Targeting was a policy choice, not an experiment: the "
+          "areas were picked *because* they were among the worst, and whatever made them worse "
+          "may have carried on. No record says how much money or staff time was actually "
+          "redirected to each area, so a difference cannot be put down to the targeting, for "
+          "better or worse.")
+CONTEXT_NOTE = ("These groups are not matched to the targets; they show the tide the target "
+                "areas were swimming in. If the district's other most deprived neighbourhoods "
+                "moved like the targets, the cause is more likely district-wide than the "
+                "targeting.")
+MONITORING_NOTE = (
+    "The underlying indicators published with IoD 2019 (on the 2011 LSOAs) and IoD 2025 (on "
+    "the 2021 LSOAs). **Percentile** places an area among England's neighbourhoods on that "
+    "indicator, 0 = the most deprived, 50 = England's middle. **Direction** compares "
+    "percentiles, not raw values, because scales move between releases: \"worsening\" means "
+    "the area moved 5 points or more towards the most deprived end. \"Worse than England and "
+    "worsening\" marks an indicator on which the area is below England's middle *and* "
+    "worsening. Only indicators published on the same definition in both releases get a "
+    "direction.")
+
+
+def lsoa_count(res: Mapping[str, pd.DataFrame], slug: str) -> str:
+    """"3 neighbourhoods" / "one neighbourhood" of an area (2001 LSOAs)."""
+    n = int(res["matches"].loc[res["matches"]["area_slug"] == slug, "treated"].nunique())
+    return "one neighbourhood" if n == 1 else f"{n} neighbourhoods"
+
+
+def area_intro(res: Mapping[str, pd.DataFrame], slug: str, name: str, district: str) -> str:
+    """The opening paragraph of an area report (Markdown): what it follows, the scale, and
+    where the district-wide report is."""
+    return (f"**How to read this report.** It follows the {lsoa_count(res, slug)} of {name} (a "
+            "neighbourhood here is a Lower-layer Super Output Area, LSOA, of about 1,500 "
+            "people) and compares it with similar neighbourhoods elsewhere in England that "
+            f"were not targeted. {ORIENTATION} The {district} report sets out all target areas "
+            "together, the district and regional context, how the comparison works and what it "
+            "cannot show.")

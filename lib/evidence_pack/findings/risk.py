@@ -26,6 +26,14 @@ _VERDICT_CLAUSE = {
     "not supported": "is not shown"}
 
 
+def framing() -> str:
+    """Where the five factors come from (the same for every district)."""
+    return ("The national evaluation of neighbourhood renewal found that housing tenure, skill "
+            "levels, population churn, the economy of the wider sub-region and access to "
+            "lower-skilled jobs had the most powerful effect on whether a deprived neighbourhood "
+            "improved.")
+
+
 def short_label(factor: str) -> str:
     """A factor's label without its bracketed unit, lower-cased for use inside a sentence."""
     return lower_first(FACTORS[factor].label.split(" (")[0])
@@ -45,7 +53,7 @@ _ACCESS_CLAUSE = {
 #: The access finding by verdict of its headline measure (the DfT travel time).
 _ACCESS_PATTERN = {
     "holds": "neighbourhoods with longer journeys were less likely to leave the group, "
-             "consistent with the report's claim",
+             "consistent with the claim",
     "holds only on its own": "neighbourhoods with longer journeys were less likely to leave the "
                              "group, but not once the other factors are allowed for",
     "opposite": "neighbourhoods with longer journeys were more likely to leave the group",
@@ -91,7 +99,7 @@ def explain_verdicts(v: pd.DataFrame, scaling: pd.DataFrame, release: int = 2025
                 else f"Measured in {f.year}, at the starting point.")
         clause = (_ACCESS_CLAUSE if r["theme"] == "access" else _VERDICT_CLAUSE)[r["verdict"]]
         sentence = (
-            f"{THEMES[r['theme']]}, measured as {short_label(r['factor'])}: the report's claim "
+            f"{THEMES[r['theme']]}, measured as {short_label(r['factor'])}: the claim "
             f"{clause}. The odds of leaving the most deprived {cohort}% by "
             f"{release} were multiplied by {r['or_full']:.2f} {per} (95% interval "
             f"{r['ci_low_full']:.2f} to {r['ci_high_full']:.2f}) with every factor in the model, "
@@ -132,7 +140,8 @@ def verdicts_finding(explained: pd.DataFrame, release: int) -> str:
         groups.setdefault(r["verdict"], []).append(
             THEMES[theme].lower() + (f" ({q})" if q else ""))
     parts = [f"{words[k]}: {' and '.join(v)}" for k, v in groups.items()]
-    return (f"The 2011 report's five factors, tested on England's data ({release} outcome). "
+    return (f"The five factors of the national evaluation of neighbourhood renewal, tested on "
+            f"England's data ({release} outcome). "
             + ". ".join(parts) + ". " + access_finding(explained)).strip()
 
 
@@ -213,16 +222,30 @@ def area_findings(res: Mapping[str, pd.DataFrame], slugs: list[str], names: Mapp
     hit = {t: int((worst[t] >= 90).sum()) for t in VULNERABILITY if t in worst}
     if len(slugs) > 1:
         out.append(f"On the IoD 2025 indicators, the number of the {len(slugs)} areas among "
-                   "England's most deprived 10% of neighbourhoods on each of the report's "
+                   "England's most deprived 10% of neighbourhoods on each of the five "
                    "long-term problems: " + "; ".join(
                        f"{VULNERABILITY[t].lower()}: {n}" for t, n in hit.items()) + ".")
     else:
         marked = [VULNERABILITY[t].lower() for t, n in hit.items() if n]
         out.append(f"On the IoD 2025 indicators {names[slugs[0]]} is among England's most "
                    "deprived 10% of neighbourhoods for: "
-                   + ("; ".join(marked) if marked else "none of the report's five problems") + ".")
+                   + ("; ".join(marked) if marked else "none of the five long-term problems") + ".")
     return out
 
 
 CAUSE_NOTE = ("These are associations across England, not proof of cause: tenure and churn "
               "were measured in 2021, after the change they are compared with.")
+
+
+def intro(focus: str, district: str, is_borough: bool, cohort: int, release: int) -> str:
+    """The opening paragraph (Markdown): the outcome, what a neighbourhood is, and for an area
+    report where the England-wide results are."""
+    text = (f"Outcome: leaving England's most deprived {cohort}% of neighbourhoods between the "
+            f"IMD 2010 and the IMD {release}. A neighbourhood here is a Lower-layer Super Output "
+            "Area (LSOA, about 1,500 people) on its 2011 boundaries (2010 and 2025 carried onto "
+            "them).")
+    if is_borough:
+        return text
+    return (f"This report is about {focus}. " + text + f" The {district} report sets out the "
+            "England-wide model, how well it predicts, and the verdict on each of the five "
+            "factors.")

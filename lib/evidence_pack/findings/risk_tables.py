@@ -84,7 +84,7 @@ def verdict_table(explained: pd.DataFrame, verdicts: pd.DataFrame, release: int,
     access = v["theme"] == "access"
     v = v[["report_factor", "factor", "year", "or_full", "ci_low_full", "ci_high_full",
            "or_each", "verdict"]]
-    v.columns = ["Report factor", "Measured by", "Measured", "Odds multiplier", "95% low",
+    v.columns = ["Factor", "Measured by", "Measured", "Odds multiplier", "95% low",
                  "95% high", "One at a time", "Verdict"]
     v["Verdict"] = v["Verdict"].replace({"not supported": "not shown"})
     v.loc[access.to_numpy(), "Verdict"] += " (access to services, not jobs)"
@@ -98,7 +98,7 @@ def robustness_table(verdicts: pd.DataFrame) -> pd.DataFrame:
     rob = rob.pivot_table(index=["report_factor", "factor"], columns="run", values="verdict",
                           aggfunc="first").reset_index()
     rob["factor"] = rob["factor"].map(lambda f: FACTORS[f].label)
-    rob = rob.rename(columns={"report_factor": "Report factor", "factor": "Measured by"})
+    rob = rob.rename(columns={"report_factor": "Factor", "factor": "Measured by"})
     rob.columns.name = None
     return rob.replace({"not supported": "not shown"})
 
