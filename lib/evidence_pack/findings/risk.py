@@ -214,6 +214,9 @@ def area_findings(res: Mapping[str, pd.DataFrame], slugs: list[str], names: Mapp
         if len(pos):
             txt.append("For it: " + " and ".join(short_label(x) for x in pos["factor"].head(2))
                        + ".")
+        if "churn" in set(neg["factor"].head(2)) | set(pos["factor"].head(2)):
+            txt.append("Churn is a marker measured in 2021, after the change, not a lever: it "
+                       "does not mean more or less turnover would help.")
         if txt:
             out.append(" ".join(txt))
     v = res["vulnerability"]
