@@ -252,3 +252,55 @@ def intro(focus: str, district: str, is_borough: bool, cohort: int, release: int
     return (f"This report is about {focus}. " + text + f" The {district} report sets out the "
             "England-wide model, how well it predicts, and the verdict on each of the five "
             "factors.")
+
+
+MODEL_NOTE = (
+    "## What went with improving: the England-wide model\n\n"
+    "A logistic regression across the whole cohort. Each factor's **odds multiplier** (odds "
+    "ratio) says how the odds of leaving the most deprived group changed with one standard "
+    "deviation more of that factor (a typical difference between neighbourhoods, given in the "
+    "table), holding the others fixed: below 1, less likely to improve; above 1, more likely. "
+    "\"One at a time\" allows only for how deprived the neighbourhood was in 2010. Intervals "
+    "are 95% confidence intervals allowing for neighbourhoods in one district being alike. "
+    "The last column is the change in England percentile (points; positive = less deprived "
+    "relative to England) per standard deviation.")
+SKILL_NOTE = (
+    "## How well does it predict?\n\n"
+    "The model was refitted five times, each time leaving out a fifth of England's districts, "
+    "and used to predict the neighbourhoods in the districts left out. The **AUC** is the "
+    "chance that a neighbourhood that improved was given a higher score than one that did not "
+    "(0.5 = a coin toss, 1 = always). The calibration chart compares predicted and observed "
+    "shares in each tenth of predicted chance.")
+VERDICT_NOTE = (
+    "## The five factors, point by point\n\n"
+    "\"Holds\" means the 95% interval lies wholly on the side the claim implies with every "
+    "factor in the model; \"holds on its own\" means it does so only when the factor is taken "
+    "alone (allowing for 2010 deprivation); \"goes the other way\" means the interval lies "
+    "wholly on the opposite side; \"not shown\" means the data cannot tell either way. Access "
+    f"to lower-skilled jobs has no direct measure: it is tested with the {ACCESS_MEASURE}, and "
+    "with distances to services.")
+
+
+def scores_note(focus: str) -> str:
+    """What the predicted-and-observed table shows (Markdown)."""
+    return (f"The predicted chance of each target neighbourhood of {focus} leaving the most "
+            "deprived group (from the England-wide model), against what happened, and against "
+            "**similar neighbourhoods** elsewhere: the LSOAs outside the district closest to "
+            "each target LSOA on its 2010 domain scores.")
+
+
+def pull_note(focus: str) -> str:
+    """What the factors-for-and-against table shows (Markdown)."""
+    return (f"Each factor's pull on the odds of {focus} leaving the most deprived group, "
+            "compared with the average of England's cohort and with similar neighbourhoods: a "
+            "multiplier above 1 weighs **for** improving, below 1 **against**. The 2010 domain "
+            "scores are the starting position; the named factors are the five.")
+
+
+def problems_note(focus: str) -> str:
+    """What the long-term problems table shows (Markdown)."""
+    return ("Five long-term problems are common to the most deprived areas (poor health, low "
+            "skills, worklessness, crime, poor housing). For each, the IoD 2019 and 2025 "
+            f"underlying indicators show where {focus} stands among England's neighbourhoods, "
+            "as a percentile: 0 = the most deprived, 10 or below = among England's most "
+            "deprived 10%.")
