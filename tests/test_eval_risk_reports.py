@@ -16,8 +16,8 @@ NOTEBOOKS = ("evaluation", "risk_factors")
 AREA, AREA_NAME = "canklow", "Canklow"
 #: Largest share of an area report's text blocks identical to the borough report's.
 MAX_SHARED = 0.6
-FORBIDDEN = [r"\b[A-Z]{2,}-\d+\b", r"\.parquet\b", r"\blookups\.", r"_score\b", r"_indicator\b",
-             r"RED-RED", r"\bSMD\b", r"\bITL3\b", r"\bpost_baseline\b", r"\boutside_caliper\b",
+FORBIDDEN = [r"\b[A-Z]{2,}-\d+\b", r"\.parquet\b", r"\bd15avgm\b", r"\biod20\d\d\b",
+             r"\blookups\.", r"\b[a-z0-9]+_[a-z0-9_]+\b", r"RED-RED", r"\bSMD\b", r"\bITL3\b",
              r"-0\.0\b", r"\bnan\b"]
 
 
@@ -32,8 +32,10 @@ def blocks(path: Path) -> list[tuple[str, str]]:
 
 
 def reader_blocks(path: Path) -> list[tuple[str, str]]:
-    """Blocks outside the caveats section (whose rendering belongs to the report module)."""
+    """Blocks outside the caveats section and the page footer (rendered by the report
+    module and its template, not by these notebooks)."""
     t = re.sub(r'<section class="ep-caveats">.*?</section>', "", path.read_text(), flags=re.S)
+    t = re.sub(r"<footer\b.*?</footer>", "", t, flags=re.S)
     tmp = path.with_suffix(".nocaveats.html")
     tmp.write_text(t)
     return blocks(tmp)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from evidence_pack.analysis.evaluation_panel import BASE, DOMAINS, col
 from evidence_pack.sources.io import DataError
@@ -47,6 +46,8 @@ def match(units: pd.DataFrame, treated: Sequence[str], exclude_lad: str | Iterab
     variables. Variables are standardised by their England standard deviation.
     Returns rows (treated, control, distance, rank, outside_caliper).
     """
+    from scipy.spatial import cKDTree  # heavy import: only when matching
+
 
     variables = [v for v in spec.weights if v in units.columns]
     if not variables:

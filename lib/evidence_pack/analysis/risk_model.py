@@ -13,8 +13,6 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from evidence_pack.analysis.risk_spec import (
@@ -158,6 +156,8 @@ def fit_logit(df: pd.DataFrame, outcome: str, factors: list[str], group: str = G
     """Logistic regression of ``outcome`` (0/1) on ``factors`` (complete cases) with standard
     errors clustered by ``group``. Returns (statsmodels results, odds-ratio table with
     factor, odds_ratio, ci_low, ci_high (95%), p_value, n, post_baseline)."""
+    import statsmodels.api as sm  # heavy (seconds): only when fitting
+
 
     data = df[[outcome, group, *factors]].dropna()
     if data[outcome].nunique() < 2:
@@ -173,6 +173,8 @@ def fit_logit(df: pd.DataFrame, outcome: str, factors: list[str], group: str = G
 def fit_ols(df: pd.DataFrame, outcome: str, factors: list[str], group: str = GROUP):
     """Linear regression of a continuous outcome (e.g. pct_gain), SEs clustered by group.
     Returns (results, table with factor, coef, ci_low, ci_high, p_value, n, post_baseline)."""
+    import statsmodels.api as sm  # heavy (seconds): only when fitting
+
 
     data = df[[outcome, group, *factors]].dropna()
     x = sm.add_constant(data[factors].astype(float), has_constant="add")
@@ -206,6 +208,8 @@ def grouped_cv(df: pd.DataFrame, outcome: str, factors: list[str], group: str = 
     predicted from a model fitted without them (unpenalised, like the main model). Returns
     the complete-case rows with lsoa_code (if present), the outcome, ``fold`` and ``p_oof``.
     """
+    import statsmodels.api as sm  # heavy (seconds): only when fitting
+
 
     cols = [c for c in ["lsoa_code"] if c in df.columns]
     data = df[[*cols, outcome, group, *factors]].dropna().reset_index(drop=True)
@@ -227,6 +231,7 @@ def grouped_cv(df: pd.DataFrame, outcome: str, factors: list[str], group: str = 
 
 def auc(y: np.ndarray, p: np.ndarray) -> float:
     """Area under the ROC curve (probability a random improver outranks a non-improver)."""
+    from sklearn.metrics import roc_auc_score
 
     return float(roc_auc_score(np.asarray(y, int), np.asarray(p, float)))
 

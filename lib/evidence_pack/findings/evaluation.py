@@ -188,7 +188,8 @@ MONITORING_NOTE = (
     "the 2021 LSOAs). **Percentile** places an area among England's neighbourhoods on that "
     "indicator, 0 = the most deprived, 50 = England's middle. **Direction** compares "
     "percentiles, not raw values, because scales move between releases: \"worsening\" means "
-    "the area moved 5 points or more towards the most deprived end. \"Worse than England and "
+    "the area moved 5 points or more towards the most deprived end; a rate can rise (or "
+    "fall) a lot while the area keeps its place in England, which reads as little change. \"Worse than England and "
     "worsening\" marks an indicator on which the area is below England's middle *and* "
     "worsening. Only indicators published on the same definition in both releases get a "
     "direction.")

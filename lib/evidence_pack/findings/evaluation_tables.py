@@ -175,6 +175,12 @@ def balance_table(res: Mapping[str, pd.DataFrame], group: str = "all") -> pd.Dat
     })
 
 
+#: Monitoring directions in words: they compare England percentiles, not raw values.
+DIRECTION_WORDS: dict[str, str] = {
+    "worsening": "towards the most deprived", "improving": "away from the most deprived",
+    "little change": "little change in position", "not comparable": "not comparable"}
+
+
 def monitoring_table(res: Mapping[str, pd.DataFrame], slug: str,
                      comparable_only: bool = False) -> pd.DataFrame:
     """The monitoring table for one area, readable. Positions are England percentiles on the
@@ -193,7 +199,8 @@ def monitoring_table(res: Mapping[str, pd.DataFrame], slug: str,
         "Value 2019": m["value_2019"], "Percentile 2019": 100 - m["position_2019"],
         "Value 2025": m["value_2025"], "Percentile 2025": 100 - m["position_2025"],
         "England middle 2025": m["england_median_2025"],
-        "Direction": m["direction"], "Status": flag, "Note": m["note"],
+        "England percentile 2019 to 2025": m["direction"].map(DIRECTION_WORDS),
+        "Status": flag, "Note": m["note"],
     }).reset_index(drop=True)
 
 

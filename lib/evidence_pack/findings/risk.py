@@ -304,3 +304,10 @@ def problems_note(focus: str) -> str:
             f"underlying indicators show where {focus} stands among England's neighbourhoods, "
             "as a percentile: 0 = the most deprived, 10 or below = among England's most "
             "deprived 10%.")
+
+
+SOURCE_NOTE = ("Also Department for Transport, Journey Time Statistics 2015 (mean travel times "
+               "to key services by LSOA), republished by CFrancesca/ds-JTS-Interactive-Map; ONS, "
+               "Regional gross domestic product: all ITL regions (GVA 1998-2021) and "
+               "International Territorial Level 3 boundaries (January 2021). Open Government "
+               "Licence v3.0.")
