@@ -65,7 +65,6 @@ def plot_trajectories(res: Mapping[str, pd.DataFrame], group: str, title: str,
     ax.set_ylabel("Average England percentile\n(0 = most deprived)", fontsize=FONT)
     ax.set_title(title, fontsize=FONT + 2)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=FONT)
-    fig.tight_layout()
     return fig
 
 
@@ -92,7 +91,6 @@ def plot_forest(res: Mapping[str, pd.DataFrame], names: Mapping[str, str],
                   "(percentile points of England; below 0 = fell further behind)", fontsize=FONT)
     ax.set_title(f"{MEASURE_LABELS[measure]}: target areas against their comparators",
                  fontsize=FONT + 2)
-    fig.tight_layout()
     return fig
 
 
@@ -115,5 +113,4 @@ def plot_domains(res: Mapping[str, pd.DataFrame], group: str = "all", release: i
     ax.set_xlabel(f"Change {BASE} to {release} relative to matched comparators (points)",
                   fontsize=FONT)
     ax.set_title(f"By domain, IoD {release}", fontsize=FONT + 2)
-    fig.tight_layout()
     return fig

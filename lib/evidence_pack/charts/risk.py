@@ -44,7 +44,6 @@ def plot_odds(odds: pd.DataFrame, release: int, cohort: int):
     ax.scatter([], [], c=BEFORE, label="known at 2010")
     ax.scatter([], [], c=AFTER, label="measured after 2010")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=FONT)
-    fig.tight_layout()
     return fig
 
 
@@ -63,7 +62,6 @@ def plot_calibration(cv: pd.DataFrame, cohort: int):
     ax.set_title(f"Calibration on districts held out (most deprived {cohort}%)",
                  fontsize=FONT + 1)
     ax.legend(title="Outcome release", fontsize=FONT, title_fontsize=FONT)
-    fig.tight_layout()
     return fig
 
 
@@ -80,5 +78,4 @@ def plot_predictions(cohort_p: pd.Series, target_p: pd.Series, district: str, re
                   fontsize=FONT)
     ax.set_ylabel("LSOAs", fontsize=FONT)
     ax.legend(fontsize=FONT)
-    fig.tight_layout()
     return fig
