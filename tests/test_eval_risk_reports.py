@@ -32,9 +32,10 @@ def blocks(path: Path) -> list[tuple[str, str]]:
 
 
 def reader_blocks(path: Path) -> list[tuple[str, str]]:
-    """Blocks outside the caveats section and the page footer (rendered by the report
-    module and its template, not by these notebooks)."""
-    t = re.sub(r'<section class="ep-caveats">.*?</section>', "", path.read_text(), flags=re.S)
+    """Blocks outside the closing notes, the glossary and the page footer (rendered by the
+    publish modules from docs/caveats and the template, not by these notebooks)."""
+    t = re.sub(r'<section class="ep-(caveats|notes|glossary)".*?</section>', "", path.read_text(),
+               flags=re.S)
     t = re.sub(r"<footer\b.*?</footer>", "", t, flags=re.S)
     tmp = path.with_suffix(".nocaveats.html")
     tmp.write_text(t)

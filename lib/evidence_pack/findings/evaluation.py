@@ -5,11 +5,11 @@ Percentiles: England, 0 = most deprived; differences in percentile points since 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import pandas as pd
 
+from evidence_pack.analysis.areas import Reference
 from evidence_pack.analysis.evaluation_match import MatchSpec
 from evidence_pack.analysis.evaluation_panel import (
     BASE,
@@ -104,21 +104,21 @@ def key_findings(res: Mapping[str, pd.DataFrame], group: str, names: Mapping[str
     return out
 
 
-_MONTHS = ("January February March April May June July August September October November "
-           "December").split()
-_DATE = re.compile(r"\b(\d{1,2}) (" + "|".join(_MONTHS) + r") ((?:19|20)\d\d)\b")
-
-
-def decision(source: str) -> tuple[float, str] | None:
-    """The targeting decision's date from the areas file's ``source`` text ("report to
-    Cabinet, 9 November 2011, ..."): (year as a decimal, chart label), or None when the file
-    names no date (then no line is drawn)."""
-    m = _DATE.search(source or "")
-    if not m:
+def decision(reference: Reference | None) -> tuple[float, str] | None:
+    """The targeting decision from the areas file's ``reference:`` block: (year as a decimal,
+    chart label), or None when the file has no reference document (then no line is drawn)."""
+    if reference is None:
         return None
-    month = _MONTHS.index(m.group(2)) + 1
-    return (int(m.group(3)) + (month - 0.5) / 12,
-            f"Areas targeted\n({m.group(2)} {m.group(3)})")
+    d = reference.date
+    return d.year + (d.timetuple().tm_yday - 0.5) / 365.25, f"Areas targeted\n({d:%B %Y})"
+
+
+def chosen_by(reference: Reference | None, source: str, district: str) -> str:
+    """Who chose the target areas, for the opening of the district report."""
+    if reference is not None:
+        return f"The target areas are those chosen in {reference.label}: {reference.title}."
+    return f"The target areas are those of the areas file for {district}" + (
+        f": {source.strip()}" if source and source.strip() else ".")
 
 
 def matching_text(spec: MatchSpec) -> str:
