@@ -57,8 +57,9 @@ def plot_trajectories(res: Mapping[str, pd.DataFrame], group: str, title: str,
     if decision is not None:
         x, label = decision
         ax.axvline(x, color="black", lw=0.8, ls=":")
-        ax.annotate(label, xy=(x, ax.get_ylim()[0]), xytext=(4, 4), textcoords="offset points",
-                    va="bottom", fontsize=FONT)
+        ax.annotate(label, xy=(x, 1), xycoords=("data", "axes fraction"), xytext=(4, -4),
+                    textcoords="offset points", va="top", fontsize=FONT,
+                    bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none"})
     ax.set_xticks(list(RELEASES))
     ax.tick_params(labelsize=FONT)
     ax.set_xlabel("IoD release", fontsize=FONT)
