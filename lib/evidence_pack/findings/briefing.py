@@ -79,10 +79,22 @@ def leads(cabinet_member: str | None, slt_lead: str | None) -> str:
     return f"{lead(cabinet_member)}; {lead(slt_lead)}"
 
 
+def any_leads(table: pd.DataFrame) -> bool:
+    """Whether any area has a Cabinet Member or lead officer recorded."""
+    return bool((table["cabinet_member"].str.strip() + table["slt_lead"].str.strip()).ne("").any())
+
+
+def leads_sentence(table: pd.DataFrame) -> str:
+    """One line when no area has a lead recorded (the table then leaves the column out)."""
+    return (f"Cabinet Member and lead officer: {NOT_ASSIGNED} for any of the "
+            f"{fmt.number(len(table))} areas.")
+
+
 def area_view(table: pd.DataFrame, spend_label: str, base: int = 2010, latest: int = 2025
               ) -> pd.DataFrame:
-    """Section 2: the areas ranked by need (reader columns, formatted text)."""
-    return pd.DataFrame({
+    """Section 2: the areas ranked by need (reader columns, formatted text). The leads
+    column is left out when no area has a lead recorded (see ``leads_sentence``)."""
+    out = pd.DataFrame({
         "Area": table["name"],
         "LSOAs": table["lsoas"].astype(int),
         "Residents": table["residents"].round().astype("Int64"),
@@ -97,10 +109,11 @@ def area_view(table: pd.DataFrame, spend_label: str, base: int = 2010, latest: i
             lambda ms: ", ".join(SHORT_DOMAIN_WORDS.get(m, m) for m in ms)),
         spend_label: table["spend_per_head"].map(lambda v: fmt.money(v, per_head=True)
                                                  if _finite(v) else "not yet modelled"),
-        "Cabinet Member; lead officer": [leads(c, o) for c, o in
-                                         zip(table["cabinet_member"], table["slt_lead"],
-                                             strict=True)],
     })
+    if any_leads(table):
+        out["Cabinet Member; lead officer"] = [leads(c, o) for c, o in zip(
+            table["cabinet_member"], table["slt_lead"], strict=True)]
+    return out
 
 
 def reach_sentence(reach: pd.DataFrame) -> str:
@@ -127,20 +140,21 @@ def reach_view(reach: pd.DataFrame, matrix: pd.DataFrame) -> pd.DataFrame:
 
 
 def rule_view(ruled: pd.DataFrame, rule: SustainedRule) -> pd.DataFrame:
-    """Section 4: each area's result on each test of the rule."""
+    """Section 4: each area's result on each test of the rule (tests numbered as in
+    ``rule_text``)."""
     yes = {True: "yes", False: "no"}
     return pd.DataFrame({
         "Area": ruled["name"],
-        f"1. Most deprived {fmt.number(rule.persistent_pct)}% since {rule.since} (releases)": [
-            f"{yes[p]}, {i} of {n}" for p, i, n in
+        f"1. Most deprived {fmt.number(rule.persistent_pct)}% since {rule.since}": [
+            f"{yes[p]}: {i} of {n}" for p, i, n in
             zip(ruled["persistent"], ruled["releases_in"], ruled["releases"], strict=True)],
-        "2. Low chance of improving": [f"{yes[low]}, {fmt.percent(p)}" for low, p in
+        "2. Low chance of improving": [f"{yes[low]}: {fmt.percent(p)}" for low, p in
                                        zip(ruled["low_chance"], ruled["predicted"],
                                            strict=True)],
-        f"3. {rule.min_domains}+ domains in most deprived 10%": [
-            f"{yes[d]}, {n} of 7" for d, n in zip(ruled["deep"], ruled["domains_decile1"],
+        "3. Domains in most deprived 10%": [
+            f"{yes[d]}: {n} of 7" for d, n in zip(ruled["deep"], ruled["domains_decile1"],
                                                    strict=True)],
-        "Tests met": ruled["tests_met"].map(lambda n: f"{n} of 3"),
+        "Tests met": ruled["tests_met"].map(lambda m: f"{m} of 3"),
         "Sustained approach": ruled["sustained"].map({True: "needed", False: "not on this rule"}),
     })
 
@@ -336,7 +350,8 @@ def resolutions(table: pd.DataFrame, ruled: pd.DataFrame, reach: pd.DataFrame,
 def options(pot: pd.DataFrame, shift: pd.DataFrame, names: Mapping[str, str],
             population: Mapping[str, float], pot_gbp: float, service: str, share: float,
             year: str, rest: str, la_name: str) -> list[str]:
-    """Options with figures from the what-if tools, stated as options, not advice.
+    """Options with figures from the what-if tools (the notebook states that they are options,
+    not advice).
 
     ``pot``: slug, allocation_gbp (``spend.small_pot``); ``shift``: slug, moved_gbp,
     before_gbp, after_gbp, per_head_before_gbp, per_head_after_gbp
@@ -361,8 +376,6 @@ def options(pot: pd.DataFrame, shift: pd.DataFrame, names: Mapping[str, str],
         f"{fmt.money(t['after_gbp'].sum() / pop_t, True)} in the target areas and from "
         f"{fmt.money(s.at[rest, 'per_head_before_gbp'], True)} to "
         f"{fmt.money(s.at[rest, 'per_head_after_gbp'], True)} in the rest of the district.")
-    out.append("These are options for the group to weigh, not recommendations: the figures "
-               "are modelled shares of council spend, not records of where money went.")
     return out
 
 
