@@ -273,10 +273,10 @@ def test_options_from_the_what_if_frames():
     a, b = say.options(pot, shift, {"a": "Area A", "b": "Area B"}, {"a": 1000, "b": 1000},
                        100_000, "Environmental and regulatory", 0.1, "2023-24", "rest",
                        "Anytown")
-    assert "£100,000" in a and "£3,000 (Area A)" in a and "£97,000 (Area B)" in a
+    assert "£100,000" in a and "from £3,000 (Area A) to £97,000 (Area B)" in a
     assert "10% of environmental and regulatory spend in the rest of Anytown (£20,000" in b
     assert "from £50 a head to £60 a head in the target areas" in b
-    assert "from £80 a head to £78 a head in the rest" in b
+    assert "from £80 a head to £78 a head elsewhere" in b
 
 
 def test_index_areas_compact(fake):
@@ -304,6 +304,9 @@ def test_chart_draws_every_cell(fake):
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert len(texts) == 2 * len(briefing.PARTNERS) and "2" in texts
     assert min(t.get_fontsize() for t in fig.axes[0].texts) >= 7
+    m2 = briefing.influence_matrix(fake.positions, ["north", "south"], None, {"north": 2100.4})
+    fig = chart.influence_chart(m2, ["north", "south"], {}, "t", show_spend=True)
+    assert "2 \u00b7 £2,100" in [t.get_text() for t in fig.axes[0].texts]  # council, north
 
 
 # --------------------------------------------------------------------------- render

@@ -12,6 +12,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.patches import Patch
 
 from evidence_pack.analysis.briefing import PARTNER_NAMES, STRENGTH_LEVELS
+from evidence_pack.findings import format as fmt
 
 #: One colour per strength level (very strong first); text colour chosen for 4.5:1 contrast.
 COLOURS: tuple[str, ...] = ("#67000d", "#cb181d", "#fcae91", "#f7f7f7")
@@ -19,23 +20,29 @@ TEXT: tuple[str, ...] = ("white", "white", "black", "black")
 
 
 def influence_chart(matrix: pd.DataFrame, order: Sequence[str], names: Mapping[str, str],
-                    title: str):
+                    title: str, show_spend: bool = False):
     """Heat map of areas (rows, in ``order``) x partners: the colour is how strongly the
-    partner's field shows, the number is the area's England percentile (0 = most deprived)."""
+    partner's field shows, the number is the area's England percentile (0 = most deprived);
+    with ``show_spend`` the partner's modelled spend a head is written under it."""
+    cols = [p for p in PARTNER_NAMES if p in set(matrix["partner"])]
     wide = matrix.pivot(index="slug", columns="partner", values="pct")
-    wide = wide.reindex(index=list(order), columns=[p for p in PARTNER_NAMES if p in wide.columns])
+    wide = wide.reindex(index=list(order), columns=cols)
+    spend = matrix.pivot(index="slug", columns="partner", values="gbp_per_head").reindex(
+        index=list(order), columns=cols).to_numpy(dtype=float)
     cuts = [0.0, *[c for c, _ in STRENGTH_LEVELS]]
     cmap = ListedColormap(list(COLOURS))
     norm = BoundaryNorm(cuts, cmap.N)
     values = wide.to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(7.5, 0.2 * len(wide) + 1.4))
+    fig, ax = plt.subplots(figsize=(7.5, 0.17 * len(wide) + 1.3))
     ax.imshow(np.nan_to_num(values, nan=100.0), cmap=cmap, norm=norm, aspect="auto")
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             v = values[i, j]
             level = int(np.searchsorted(cuts[1:], v, side="right")) if np.isfinite(v) else 3
-            ax.text(j, i, f"{v:.0f}" if np.isfinite(v) else "n/a", ha="center", va="center",
-                    fontsize=8, color=TEXT[min(level, 3)])
+            text = f"{v:.0f}" if np.isfinite(v) else "n/a"
+            if show_spend and np.isfinite(spend[i, j]):
+                text += " \u00b7 " + fmt.money(spend[i, j], per_head=True).removesuffix(" a head")
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color=TEXT[min(level, 3)])
     ax.set_xticks(range(values.shape[1]), [textwrap.fill(c, 12) for c in wide.columns],
                   fontsize=8)
     ax.xaxis.tick_top()
@@ -51,9 +58,10 @@ def influence_chart(matrix: pd.DataFrame, order: Sequence[str], names: Mapping[s
                                                               strict=False)]
     handles = [Patch(facecolor=c, edgecolor="#777777", label=lab)
                for c, lab in zip(COLOURS, labels, strict=True)]
+    legend = ("How strongly the partner's field shows (England percentile, 0 = most deprived"
+              + ("; then modelled spend a head" if show_spend else "") + ")")
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=4,
-              fontsize=8, frameon=False, title="How strongly the partner's field shows "
-              "(England percentile, 0 = most deprived)", title_fontsize=8)
+              fontsize=8, frameon=False, title=legend, title_fontsize=8)
     ax.set_title(title, fontsize=10, pad=8)
     fig.tight_layout()
     return fig

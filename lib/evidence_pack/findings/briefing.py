@@ -141,21 +141,19 @@ def reach_view(reach: pd.DataFrame, matrix: pd.DataFrame) -> pd.DataFrame:
 
 def rule_view(ruled: pd.DataFrame, rule: SustainedRule) -> pd.DataFrame:
     """Section 4: each area's result on each test of the rule (tests numbered as in
-    ``rule_text``)."""
+    ``rule_text``: 1 persistent, 2 low chance, 3 several domains)."""
     yes = {True: "yes", False: "no"}
     return pd.DataFrame({
         "Area": ruled["name"],
-        f"1. Most deprived {fmt.number(rule.persistent_pct)}% since {rule.since}": [
-            f"{yes[p]}: {i} of {n}" for p, i, n in
-            zip(ruled["persistent"], ruled["releases_in"], ruled["releases"], strict=True)],
-        "2. Low chance of improving": [f"{yes[low]}: {fmt.percent(p)}" for low, p in
-                                       zip(ruled["low_chance"], ruled["predicted"],
-                                           strict=True)],
-        "3. Domains in most deprived 10%": [
-            f"{yes[d]}: {n} of 7" for d, n in zip(ruled["deep"], ruled["domains_decile1"],
-                                                   strict=True)],
-        "Tests met": ruled["tests_met"].map(lambda m: f"{m} of 3"),
-        "Sustained approach": ruled["sustained"].map({True: "needed", False: "not on this rule"}),
+        "1. Persistent": [f"{yes[p]}: {i} of {n}" for p, i, n in
+                          zip(ruled["persistent"], ruled["releases_in"], ruled["releases"],
+                              strict=True)],
+        "2. Low chance": [f"{yes[low]}: {fmt.percent(p)}" for low, p in
+                          zip(ruled["low_chance"], ruled["predicted"], strict=True)],
+        "3. Domains": [f"{yes[d]}: {n} of 7" for d, n in
+                       zip(ruled["deep"], ruled["domains_decile1"], strict=True)],
+        "Sustained approach": [("needed" if s else "not needed") + f" ({m} of 3)" for s, m in
+                               zip(ruled["sustained"], ruled["tests_met"], strict=True)],
     })
 
 
@@ -361,21 +359,21 @@ def options(pot: pd.DataFrame, shift: pd.DataFrame, names: Mapping[str, str],
     p = pot.sort_values("allocation_gbp")
     lo, hi = p.iloc[0], p.iloc[-1]
     out = [f"Option A, a small community pot: {fmt.money(pot_gbp)} shared by income-deprived "
-           f"residents would give each area between {fmt.money(lo['allocation_gbp'])} "
-           f"({names.get(lo['slug'], lo['slug'])}) and {fmt.money(hi['allocation_gbp'])} "
-           f"({names.get(hi['slug'], hi['slug'])}) for community groups to bid for."]
+           f"residents gives each area from {fmt.money(lo['allocation_gbp'])} "
+           f"({names.get(lo['slug'], lo['slug'])}) to {fmt.money(hi['allocation_gbp'])} "
+           f"({names.get(hi['slug'], hi['slug'])}) for community groups."]
     s = shift.set_index("slug")
     moved = -float(s.at[rest, "moved_gbp"])
     t = s.drop(rest)
     pop_t = float(sum(population.get(x, 0.0) for x in t.index))
     out.append(
         f"Option B, a core offer elsewhere: moving {fmt.percent(share)} of "
-        f"{service.lower()} spend in the rest of {la_name} ({fmt.money(moved)} in {year}) to "
-        f"the target areas, shared by need, would take that service from "
+        f"{service.lower()} spend in the rest of {la_name} ({fmt.money(moved)}, {year}) to the "
+        f"target areas by need takes that service from "
         f"{fmt.money(t['before_gbp'].sum() / pop_t, True)} to "
         f"{fmt.money(t['after_gbp'].sum() / pop_t, True)} in the target areas and from "
         f"{fmt.money(s.at[rest, 'per_head_before_gbp'], True)} to "
-        f"{fmt.money(s.at[rest, 'per_head_after_gbp'], True)} in the rest of the district.")
+        f"{fmt.money(s.at[rest, 'per_head_after_gbp'], True)} elsewhere.")
     return out
 
 
