@@ -4,6 +4,7 @@ data that checks the six sections and that every number in the headline comes fr
 
 from __future__ import annotations
 
+import datetime
 import html
 import json
 import re
@@ -225,9 +226,11 @@ def test_headline_numbers_all_come_from_the_inputs(fake):
 
 
 def test_headline_cites_the_reference_ranks_only_when_they_differ(fake):
-    ref = SimpleNamespace(title="report to Cabinet", district_ranks={2007: 68, 2010: 53})
+    ref = SimpleNamespace(title="Report to Cabinet", date=datetime.date(2011, 11, 9),
+                          district_ranks={2007: 68, 2010: 53})
     lines, _ = _headline(fake, ref)
-    assert "the report to Cabinet gave 53rd for 2010" in lines[0]
+    assert ("(Report to Cabinet (9 November 2011) gave 53rd for 2010, the data 54th: "
+            "the pack recomputes") in lines[0]  # 2007 is not in the ranks given
     same = SimpleNamespace(title="report", district_ranks={2010: 54})
     assert "gave" not in _headline(fake, same)[0][0]
     assert "gave" not in _headline(fake, None)[0][0]
@@ -373,7 +376,15 @@ def test_briefing_renders_six_sections_from_results(rendered):
     for line in findings:
         assert line in text
         assert numbers(line) <= allowed, (line, numbers(line) - allowed)
-    assert fmt.number(sidecar["target_lsoas"]) in findings[1]
+    assert fmt.number(sidecar["target_areas"]) in findings[3]
     assert "not yet assigned" in page
     assert "partner spend is not yet modelled" in page.lower()
     assert page.count("<img") == 1 and 'alt="Heat map' in page
+
+
+def test_targets_sentence_notes_the_latest_boundaries_when_counts_differ(fake):
+    counts = pd.DataFrame({"release": [2025], "target_lsoas": [4], "target_lsoas_decile1": [4]})
+    text = say.targets_sentence(counts, fake.risk_areas, fake.ranks, 33755, top=10)
+    assert text.startswith("1 of the 3 target neighbourhoods in England's most deprived 10%")
+    assert "(4 of 4 are in it on the 2025 boundaries)" in text
+    assert "most deprived of England" not in text  # no member in the top 10

@@ -33,7 +33,7 @@ def influence_chart(matrix: pd.DataFrame, order: Sequence[str], names: Mapping[s
     cmap = ListedColormap(list(COLOURS))
     norm = BoundaryNorm(cuts, cmap.N)
     values = wide.to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(7.5, 0.17 * len(wide) + 1.3))
+    fig, ax = plt.subplots(figsize=(7.5, max(2.8, 0.17 * len(wide) + 1.3)))
     ax.imshow(np.nan_to_num(values, nan=100.0), cmap=cmap, norm=norm, aspect="auto")
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
@@ -46,7 +46,8 @@ def influence_chart(matrix: pd.DataFrame, order: Sequence[str], names: Mapping[s
     ax.set_xticks(range(values.shape[1]), [textwrap.fill(c, 12) for c in wide.columns],
                   fontsize=8)
     ax.xaxis.tick_top()
-    ax.set_yticks(range(values.shape[0]), [names.get(s, s) for s in wide.index], fontsize=8)
+    ax.set_yticks(range(values.shape[0]), [textwrap.fill(names.get(s, s), 26)
+                                          for s in wide.index], fontsize=8)
     ax.tick_params(length=0)
     for s in ax.spines.values():
         s.set_visible(False)

@@ -199,11 +199,24 @@ def district_sentence(la_name: str, ranks: pd.DataFrame, counts: pd.DataFrame,
             f"deprived 10% against {fmt.number(c.at[base, 'decile1'])} of "
             f"{fmt.number(c.at[base, 'lsoas'])} in {base}")
     quoted = dict(getattr(reference, "district_ranks", None) or {})
-    if base in quoted and int(quoted[base]) != int(r.at[base, "rank_average_score"]):
-        title = getattr(reference, "title", "") or "the decision paper"
-        text += (f" (the {title} gave {fmt.ordinal(quoted[base])} for {base}; the pack "
-                 "recomputes the rank with later population weights)")
+    differ = [(y, int(k)) for y, k in sorted(quoted.items()) if y in r.index
+              and pd.notna(r.at[y, "rank_average_score"])
+              and int(k) != int(r.at[y, "rank_average_score"])]
+    if differ:
+        text += (f" ({cited(reference)} gave "
+                 + _names([f"{fmt.ordinal(k)} for {y}" for y, k in differ]) + ", the data "
+                 + _names([f"{fmt.ordinal(r.at[y, 'rank_average_score'])}" for y, _ in differ])
+                 + ": the pack recomputes ranks with later population weights)")
     return text + "."
+
+
+def cited(reference: Any) -> str:
+    """How a sentence names the areas file's reference document: its title and date."""
+    title = str(getattr(reference, "title", "") or "").strip() or "the decision paper"
+    when = getattr(reference, "date", None)
+    if hasattr(when, "strftime"):
+        return f"{title} ({when.day} {when:%B %Y})"
+    return f"{title} ({when})" if when else title
 
 
 def targets_sentence(counts: pd.DataFrame, risk_areas: pd.DataFrame, ranks: pd.DataFrame,
@@ -214,15 +227,16 @@ def targets_sentence(counts: pd.DataFrame, risk_areas: pd.DataFrame, ranks: pd.D
     deprived. ``counts``: release, target_lsoas, target_lsoas_decile1; ``ranks``: slug,
     lsoa_code, rank (``latest``)."""
     c = counts.set_index("release")
-    n, left = int(c.at[latest, "target_lsoas"]), int(round(risk_areas["observed_improving"].sum()))
+    n = int(round(risk_areas["in_cohort"].sum()))
+    left = int(round(risk_areas["observed_improving"].sum()))
     expected = float(risk_areas["expected_improving"].sum())
-    still = int(c.at[latest, "target_lsoas_decile1"])
+    still, n_latest = int(c.at[latest, "target_lsoas_decile1"]), int(c.at[latest, "target_lsoas"])
     head = ("None" if left == 0 else fmt.number(left)) + f" of the {fmt.number(n)} target " \
         f"neighbourhoods in England's most deprived 10% in {base} " \
         f"{'has' if left in (0, 1) else 'have'} left it by the IMD {latest}, where the " \
         f"England-wide model expected about {fmt.number(expected, 1)} to"
-    if still != n - left:
-        head += (f" ({fmt.number(still)} of the {fmt.number(n)} are in it on the {latest} "
+    if still != n - left or n_latest != n:
+        head += (f" ({fmt.number(still)} of {fmt.number(n_latest)} are in it on the {latest} "
                  "boundaries)")
     worst = sorted(int(x) for x in ranks["rank"] if x <= top)
     if worst:
