@@ -125,6 +125,13 @@ def test_matrix_takes_partner_spend(fake):
     assert np.isnan(vol["gbp"]) and vol["strength"] == "very strong"
     total = briefing.total_spend_per_head(m)
     assert total["north"] == pytest.approx(400 + 900 + 1500 + 2000)
+    fire = pd.DataFrame([{"area_slug": "north", "partner": "Fire", "gbp": 50_000.0,
+                          "gbp_per_head": 50.0, "gbp_low": 40_000.0, "gbp_high": 60_000.0,
+                          "source": "modelled"}])
+    with_fire = pd.concat([spend, fire], ignore_index=True)
+    total = briefing.total_spend_per_head(m, with_fire)  # every partner counts, fire included
+    assert total["north"] == pytest.approx(400 + 900 + 1500 + 2000 + 50)
+    assert list(total.index) == ["north", "south"]
 
 
 def test_matrix_without_partner_spend_uses_council_only(fake):
@@ -151,6 +158,18 @@ def test_rule_is_applied_to_every_area(fake):
     strict = briefing.apply_rule(t, fake.traj, 0.25, briefing.SustainedRule(needed=3,
                                                                            min_domains=5))
     assert not strict.set_index("slug").loc["north", "sustained"]
+
+
+def test_council_spend_summary_and_residents():
+    first = pd.DataFrame({"slug": ["a", "b", "rest"], "spend_gbp": [1e6, 2e6, 9e6],
+                          "population": [500.0, 1000.0, 9000.0],
+                          "spend_per_head_gbp": [2000.0, 2000.0, 1000.0]})
+    last = first.assign(spend_gbp=[1.5e6, 1.5e6, 9e6])
+    out = briefing.council_spend_summary(first, last, "rest", "2011-12", "2023-24")
+    assert out["baseline_targets_gbp"] == 3e6 and out["targets_gbp"] == 3e6
+    assert out["targets_per_head"] == 2000.0 and out["rest_per_head"] == 1000.0
+    pop = pd.DataFrame({"area": ["Area A", "Anytown"], "residents": [480.0, 9999.0]})
+    assert briefing.residents_by_slug(pop, {"a": "Area A", "b": "Area B"})["a"] == 480.0
 
 
 def test_member_ranks():

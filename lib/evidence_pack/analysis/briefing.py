@@ -141,10 +141,37 @@ def partner_reach(matrix: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["very_strong", "median_pct"], ascending=[False, True]).reset_index()
 
 
-def total_spend_per_head(matrix: pd.DataFrame) -> pd.Series:
-    """Modelled public spend per head by slug: the sum over partners with a figure (NaN when
-    no partner has one)."""
+def total_spend_per_head(matrix: pd.DataFrame, partner_spend: pd.DataFrame | None = None
+                         ) -> pd.Series:
+    """Modelled public spend per head (GBP) by slug: with ``partner_spend``, the sum over all
+    its partners (those without a column in the matrix, such as fire, included); otherwise
+    the sum of the matrix's spend cells (NaN when no partner has a figure)."""
+    if partner_spend is not None and len(partner_spend):
+        slugs = list(dict.fromkeys(matrix["slug"]))
+        sub = partner_spend[partner_spend["area_slug"].isin(slugs)]
+        return sub.groupby("area_slug")["gbp_per_head"].sum().reindex(slugs)
     return matrix.groupby("slug", sort=False)["gbp_per_head"].sum(min_count=1)
+
+
+def residents_by_slug(population: pd.DataFrame, names: Mapping[str, str]) -> dict[str, float]:
+    """Residents by area slug from ``profile.population`` (rows keyed by area name)."""
+    by_name = population.set_index("area")["residents"]
+    return {slug: float(by_name.get(name, np.nan)) for slug, name in names.items()}
+
+
+def council_spend_summary(first: pd.DataFrame, last: pd.DataFrame, rest: str,
+                          first_year: str, last_year: str) -> dict[str, object]:
+    """The council's modelled spend in the target areas together and in the rest of the
+    district, from two ``spend.baseline(...).areas`` tables (slug, spend_gbp, population,
+    spend_per_head_gbp; GBP): year, targets_gbp, targets_per_head, rest_per_head (``last``),
+    baseline_year, baseline_targets_gbp (``first``)."""
+    a, b = first.set_index("slug"), last.set_index("slug")
+    targets = b.drop(rest)
+    return {"year": last_year, "targets_gbp": float(targets["spend_gbp"].sum()),
+            "targets_per_head": float(targets["spend_gbp"].sum() / targets["population"].sum()),
+            "rest_per_head": float(b.at[rest, "spend_per_head_gbp"]),
+            "baseline_year": first_year,
+            "baseline_targets_gbp": float(a.drop(rest)["spend_gbp"].sum())}
 
 
 # --------------------------------------------------------------------------- areas
