@@ -407,3 +407,15 @@ def test_targets_sentence_notes_the_latest_boundaries_when_counts_differ(fake):
     assert text.startswith("1 of the 3 target neighbourhoods in England's most deprived 10%")
     assert "(4 of 4 are in it on the 2025 boundaries)" in text
     assert "most deprived of England" not in text  # no member in the top 10
+
+
+def test_reach_view_shows_partner_spend_when_modelled(fake):
+    spend = pd.DataFrame([{"area_slug": s, "partner": "Police", "gbp": 1.0, "gbp_per_head": v,
+                           "gbp_low": 1.0, "gbp_high": 1.0, "source": "modelled"}
+                          for s, v in (("north", 412.4), ("south", 200.0))])
+    m = briefing.influence_matrix(fake.positions, ["north", "south"], spend)
+    view = say.reach_view(briefing.partner_reach(m), m).set_index("Partner")
+    assert view.loc["Police", "Spend a head (median area)"] == "£306 a head"
+    assert view.loc["Voluntary sector", "Spend a head (median area)"] == "not yet modelled"
+    assert view.loc["DWP and Jobcentre Plus", "Areas where very strong"] == 1  # north only
+    assert "sector 1" in say.reach_sentence(briefing.partner_reach(m))
