@@ -322,7 +322,8 @@ def test_chart_draws_every_cell(fake):
 
     m = briefing.influence_matrix(fake.positions, ["north", "south"])
     fig = chart.influence_chart(m, ["north", "south"], {"north": "North End",
-                                                        "south": "South Side"}, "t")
+                                                        "south": "South Side"}, "t",
+                                show_spend=False)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert len(texts) == 2 * len(briefing.PARTNERS) and "2" in texts
     assert min(t.get_fontsize() for t in fig.axes[0].texts) >= 7

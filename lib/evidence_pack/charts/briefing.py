@@ -20,10 +20,10 @@ TEXT: tuple[str, ...] = ("white", "white", "black", "black")
 
 
 def influence_chart(matrix: pd.DataFrame, order: Sequence[str], names: Mapping[str, str],
-                    title: str, show_spend: bool = False):
+                    title: str, show_spend: bool = True):
     """Heat map of areas (rows, in ``order``) x partners: the colour is how strongly the
     partner's field shows, the number is the area's England percentile (0 = most deprived);
-    with ``show_spend`` the partner's modelled spend a head is written under it."""
+    with ``show_spend`` the partner's modelled spend a head follows it where there is one."""
     cols = [p for p in PARTNER_NAMES if p in set(matrix["partner"])]
     wide = matrix.pivot(index="slug", columns="partner", values="pct")
     wide = wide.reindex(index=list(order), columns=cols)
@@ -33,7 +33,7 @@ def influence_chart(matrix: pd.DataFrame, order: Sequence[str], names: Mapping[s
     cmap = ListedColormap(list(COLOURS))
     norm = BoundaryNorm(cuts, cmap.N)
     values = wide.to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(7.5, max(2.8, 0.17 * len(wide) + 1.3)))
+    fig, ax = plt.subplots(figsize=(7.5, max(2.8, 0.16 * len(wide) + 1.2)))
     ax.imshow(np.nan_to_num(values, nan=100.0), cmap=cmap, norm=norm, aspect="auto")
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
@@ -59,8 +59,8 @@ def influence_chart(matrix: pd.DataFrame, order: Sequence[str], names: Mapping[s
                                                               strict=False)]
     handles = [Patch(facecolor=c, edgecolor="#777777", label=lab)
                for c, lab in zip(COLOURS, labels, strict=True)]
-    legend = ("How strongly the partner's field shows (England percentile, 0 = most deprived"
-              + ("; then modelled spend a head" if show_spend else "") + ")")
+    legend = ("How strongly the field shows: England percentile, 0 = most deprived"
+              + (" (\u00b7 modelled spend a head)" if show_spend else ""))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=4,
               fontsize=8, frameon=False, title=legend, title_fontsize=8)
     ax.set_title(title, fontsize=10, pad=8)
