@@ -374,7 +374,10 @@ def _results_numbers() -> set[str]:
               *ranks[["release", "rank_average_score", "n_districts"]].to_numpy(float).ravel(),
               *counts.to_numpy(float).ravel(), *member["rank"], len(imd), len(aset),
               len(briefing.PARTNERS), *range(len(briefing.PARTNERS) + 1), 100, 10,
-              0.95]  # the 95% interval
+              0.95,  # the 95% interval
+              out["table"].query("cohort10")["improved10_2025"].mean()]  # England's share
+    rule = briefing.SustainedRule()
+    values += [rule.persistent_pct, rule.since, rule.min_domains, rule.needed, 3]
     return written(values)
 
 
@@ -397,6 +400,10 @@ def test_briefing_renders_six_sections_from_results(rendered):
         assert line in text
         assert numbers(line) <= allowed, (line, numbers(line) - allowed)
     assert fmt.number(sidecar["target_areas"]) in findings[3]
+    rule = re.search(r"The rule\.</strong>(.*?)</p>", page, re.DOTALL)
+    assert rule, "the rule is not printed"
+    rule_text = html.unescape(rule.group(1))
+    assert numbers(rule_text) <= allowed, numbers(rule_text) - allowed
     assert "not yet assigned" in page
     assert "partner spend is not yet modelled" in page.lower()
     assert page.count("<img") == 1 and 'alt="Heat map' in page
