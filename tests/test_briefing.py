@@ -248,11 +248,16 @@ def test_headline_cites_the_reference_ranks_only_when_they_differ(fake):
     ref = SimpleNamespace(title="Report to Cabinet", date=datetime.date(2011, 11, 9),
                           district_ranks={2007: 68, 2010: 53})
     lines, _ = _headline(fake, ref)
-    assert ("(Report to Cabinet (9 November 2011) gave 53rd for 2010, the data 54th: "
-            "the pack recomputes") in lines[0]  # 2007 is not in the ranks given
+    assert ("(54th of 326 in 2010; Report to Cabinet (9 November 2011) gave 53rd for 2010, "
+            "the data 54th: the pack recomputes ranks with later population weights), and"
+            ) in lines[0]  # 2007 is not in the ranks given
     same = SimpleNamespace(title="report", district_ranks={2010: 54})
     assert "gave" not in _headline(fake, same)[0][0]
     assert "gave" not in _headline(fake, None)[0][0]
+    labelled = SimpleNamespace(label="the report to Cabinet of 9 November 2011",
+                               district_ranks={2010: 53})
+    assert "; the report to Cabinet of 9 November 2011 gave 53rd for 2010, the data 54th" in \
+        _headline(fake, labelled)[0][0]
 
 
 def test_rule_text_states_its_thresholds():
@@ -356,15 +361,15 @@ def rendered(processed, tmp_path_factory):
 def _results_numbers() -> set[str]:
     """Numbers in the results the headline is built from, computed here independently of
     the notebook."""
-    from evidence_pack.analysis import areas, evaluation, risk, trends
+    from evidence_pack.analysis import areas, borough_facts, evaluation, risk, trends
     from evidence_pack.stores import iod
 
     aset = areas.load_areas(config.DEFAULT_AREAS_FILE)
     res = evaluation.load(config.DEFAULT_AREAS_FILE)
     out = {k: risk.load(k) for k in ("table", "odds", "predictions", "scaling")}
     scored = risk.score_areas(areas.members(aset, 2011), release=2025, outputs=out)["areas"]
-    ranks = trends.district_ranks(trends.load_la_summary(), aset.la_code)
-    counts = areas.decile1_counts(aset)
+    ranks = trends.district_ranks(trends.load_la_summary(), aset.la_code, la_name=aset.la_name)
+    counts = borough_facts.decile1_counts(aset)
     imd = iod.load(releases=[2025], measures=["imd"])
     member = briefing.member_ranks(areas.members(aset, 2021), imd)
     values = [*res["did"].select_dtypes("number").to_numpy().ravel(),

@@ -191,27 +191,35 @@ def district_sentence(la_name: str, ranks: pd.DataFrame, counts: pd.DataFrame,
     ``district_ranks`` adds what the decision paper said."""
     r = ranks.set_index("release")
     c = counts.set_index("release")
-    text = (f"{la_name} is the {fmt.ordinal(r.at[latest, 'rank_average_score'])} most deprived "
-            f"of {fmt.number(r.at[latest, 'n_districts'])} districts on the IMD {latest} "
-            f"({fmt.rank(r.at[base, 'rank_average_score'], r.at[base, 'n_districts'])} in "
-            f"{base}), and {fmt.number(c.at[latest, 'decile1'])} of its "
-            f"{fmt.number(c.at[latest, 'lsoas'])} neighbourhoods are in England's most "
-            f"deprived 10% against {fmt.number(c.at[base, 'decile1'])} of "
-            f"{fmt.number(c.at[base, 'lsoas'])} in {base}")
+    notes = []
+    if base in r.index and pd.notna(r.at[base, "rank_average_score"]):
+        notes.append(f"{fmt.rank(r.at[base, 'rank_average_score'], r.at[base, 'n_districts'])} "
+                     f"in {base}")
     quoted = dict(getattr(reference, "district_ranks", None) or {})
     differ = [(y, int(k)) for y, k in sorted(quoted.items()) if y in r.index
               and pd.notna(r.at[y, "rank_average_score"])
               and int(k) != int(r.at[y, "rank_average_score"])]
     if differ:
-        text += (f" ({cited(reference)} gave "
-                 + _names([f"{fmt.ordinal(k)} for {y}" for y, k in differ]) + ", the data "
-                 + _names([f"{fmt.ordinal(r.at[y, 'rank_average_score'])}" for y, _ in differ])
-                 + ": the pack recomputes ranks with later population weights)")
-    return text + "."
+        notes.append(f"{cited(reference)} gave "
+                     + _names([f"{fmt.ordinal(k)} for {y}" for y, k in differ])
+                     + ", the data "
+                     + _names([fmt.ordinal(r.at[y, "rank_average_score"]) for y, _ in differ])
+                     + ": the pack recomputes ranks with later population weights")
+    return (f"{la_name} is the {fmt.ordinal(r.at[latest, 'rank_average_score'])} most deprived "
+            f"of {fmt.number(r.at[latest, 'n_districts'])} districts on the IMD {latest}"
+            + (f" ({'; '.join(notes)})" if notes else "")
+            + f", and {fmt.number(c.at[latest, 'decile1'])} of its "
+            f"{fmt.number(c.at[latest, 'lsoas'])} neighbourhoods are in England's most "
+            f"deprived 10% against {fmt.number(c.at[base, 'decile1'])} of "
+            f"{fmt.number(c.at[base, 'lsoas'])} in {base}.")
 
 
 def cited(reference: Any) -> str:
-    """How a sentence names the areas file's reference document: its title and date."""
+    """How a sentence names the areas file's reference document: its own ``label`` where it
+    has one ("the report to Cabinet of 9 November 2011"), else its title and date."""
+    label = getattr(reference, "label", None)
+    if isinstance(label, str) and label.strip():
+        return label.strip()
     title = str(getattr(reference, "title", "") or "").strip() or "the decision paper"
     when = getattr(reference, "date", None)
     if hasattr(when, "strftime"):
