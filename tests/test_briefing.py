@@ -383,6 +383,10 @@ def _results_numbers() -> set[str]:
               out["table"].query("cohort10")["improved10_2025"].mean()]  # England's share
     rule = briefing.SustainedRule()
     values += [rule.persistent_pct, rule.since, rule.min_domains, rule.needed, 3]
+    ref = getattr(aset, "reference", None)  # what the district's own document said
+    if ref is not None:
+        values += [*ref.district_ranks, *ref.district_ranks.values(), ref.date.day,
+                   ref.date.year]
     return written(values)
 
 
