@@ -180,9 +180,14 @@ def test_member_ranks():
 
 def test_community_need_positions():
     cni = pd.DataFrame({"lsoa_code": ["A", "B", "C", "D"], "cni_rank": [1, 2, 3, 4]})
-    m = pd.DataFrame({"slug": ["x", "x"], "lsoa_code": ["A", "D"], "weight": [1.0, 1.0]})
+    m = pd.DataFrame({"slug": ["x", "x", "x"], "lsoa_code": ["A", "B", "D"],
+                      "weight": [1.0, 1.0, 1.0]})
     out = briefing.community_need_positions(cni, m)
-    assert out["pct"].iloc[0] == pytest.approx((25 + 100) / 2)
+    assert out["pct"].iloc[0] == pytest.approx(50.0)  # the median of 25, 50 and 100
+    dt = pd.DataFrame({"area": ["X area", "District"], "measure": ["crime", "crime"],
+                       "share_decile1": [1.0, 0.2], "median_pct": [3.0, 40.0]})
+    pos = briefing.domain_positions(dt, {"x": "X area"})
+    assert pos.to_dict("records") == [{"slug": "x", "measure": "crime", "pct": 3.0}]
 
 
 # --------------------------------------------------------------------------- findings

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from evidence_pack.analysis.profile import weighted_median
 from evidence_pack.analysis.trends import DOMAINS
 
 #: Percentile cut-offs (0 = most deprived) for how strongly a partner's field shows.
@@ -68,27 +69,29 @@ def strength(pct: float) -> str:
 
 def domain_positions(domain_table: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
     """Long DataFrame[slug, measure, pct] from ``profile.domain_table`` (rows keyed by area
-    name; ``mean_pct`` = weighted mean England percentile). ``names``: slug -> name.
-    Rows of sets that are not areas (the district, England) are dropped."""
+    name; ``median_pct`` = weighted median England percentile, the pack's statistic for an
+    area's position). ``names``: slug -> name. Rows of sets that are not areas (the
+    district, England) are dropped."""
     by_name = {v: k for k, v in names.items()}
     d = domain_table[domain_table["area"].isin(by_name)]
+    col = "median_pct" if "median_pct" in d.columns else "mean_pct"
     return pd.DataFrame({"slug": d["area"].map(by_name).to_numpy(),
                          "measure": d["measure"].to_numpy(),
-                         "pct": d["mean_pct"].to_numpy(float)})
+                         "pct": d[col].to_numpy(float)})
 
 
 def community_need_positions(cni: pd.DataFrame, members: pd.DataFrame,
                              n_england: int | None = None) -> pd.DataFrame:
-    """Community Needs Index 2023 as England percentiles (0 = highest community need):
-    member-weighted mean of 100 x rank / n. ``cni``: lsoa_code, cni_rank (2021 LSOAs);
+    """Community Needs Index 2023 as England percentiles (0 = highest community need): the
+    member-weighted median of 100 x rank / n. ``cni``: lsoa_code, cni_rank (2021 LSOAs);
     ``members``: slug, lsoa_code, weight (2021). Returns DataFrame[slug, measure, pct]."""
     n = n_england or len(cni)
     m = members.merge(cni[["lsoa_code", "cni_rank"]], on="lsoa_code", how="inner")
-    m = m.assign(p=100.0 * m["cni_rank"] / n * m["weight"])
-    g = m.groupby("slug", sort=False)
-    pct = g["p"].sum() / g["weight"].sum()
-    return pd.DataFrame({"slug": pct.index, "measure": "community_need",
-                         "pct": pct.to_numpy(float)})
+    rows = [{"slug": slug, "measure": "community_need",
+             "pct": weighted_median(100.0 * g["cni_rank"].to_numpy(float) / n,
+                                    g["weight"].to_numpy(float))}
+            for slug, g in m.groupby("slug", sort=False)]
+    return pd.DataFrame(rows, columns=["slug", "measure", "pct"])
 
 
 # --------------------------------------------------------------------------- matrix
