@@ -108,7 +108,21 @@ def _dataset_name(did: str) -> str:
         return "ONS lookup: " + " to ".join(_geo_label(p) for p in parts)
     if did.startswith("oi_"):
         return "ONS boundaries (split by Open Innovations)"
+    if did in NAMED_DATASETS:
+        return NAMED_DATASETS[did]
     return did.replace("_", " ")
+
+
+#: Datasets whose ids carry no pattern: the name a reader sees in a source line.
+NAMED_DATASETS: dict[str, str] = {
+    "pesa_2010_database_tables_chapter10": ("HM Treasury Country and Regional Analysis 2010 "
+                                            "(Public Expenditure Statistical Analyses 2010)"),
+    "cra_2014_combined_database_for_publication": "HM Treasury Country and Regional Analysis 2014",
+    "cra_2018_database_for_publication_rvsd": "HM Treasury Country and Regional Analysis 2018",
+    "parsedcombinedpesa_zip": ("HM Treasury Country and Regional Analysis 1999-00 to 2017-18, "
+                               "combined (PESAParser)"),
+    "d15avgm": "Department for Transport Journey Time Statistics 2015 (average of key services)",
+}
 
 
 _GEO = {"lsoa": "LSOA", "msoa": "MSOA", "ltla": "local authority district",
