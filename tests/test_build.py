@@ -328,15 +328,22 @@ def test_index_leads_with_the_briefing_and_notes_inferred_codes_and_ranks(tmp_pa
                          "  district_ranks: {2007: 68, 2010: 53}\n  districts_of: {2010: 326}\n")
     reports = tmp_path / "reports"
     _fake_report(reports, "borough", "briefing",
-                 {"key_findings": ["First <headline>.", "Second headline."]})
+                 {"key_findings": ["First <headline>.", "Second headline."], "target_areas": 2,
+                  "areas": [{"name": "Area <One>", "residents": 1500, "position_2010": 3.2,
+                             "change_vs_comparators": 1.5, "change_low": -0.5,
+                             "change_high": 3.5}]})
     _fake_report(reports, "borough", "good", {"district_rank_latest": 70})
     _fake_report(reports, "a-one", "good", {"lsoas": 2}, pdf=False)
     page = write_index(reports, build.load_specs(nbdir), plan.load_area_defs(f), {}).read_text()
     build.check_self_contained(page)
     brief = page.index("First &lt;headline&gt;.")
-    assert brief < page.index("Second headline.") < page.index("<table")
-    assert 'href="borough/briefing.html"' in page[brief - 200: page.index("<table")]
-    assert "inferred from public data" in page[: page.index("<table")]
+    assert brief < page.index("Second headline.") < page.index("Reports by area")
+    assert 'href="borough/briefing.html"' in page[brief: page.index("Reports by area")]
+    assert "inferred from public data" in page[: page.index("Reports by area")]
+    glance = page[page.index("Target areas at a glance"): page.index("Reports by area")]
+    assert "Area &lt;One&gt;" in glance and "1.5 (-0.5 to 3.5)" in glance
+    assert "Average England percentile 2010 (0 = most deprived)" in glance
+    assert "position_2010" not in page and "[{" not in page
     assert ("the report to Cabinet of 9 November 2011 gave the district's rank as 68th "
             "(IoD 2007) and 53rd of 326 (IoD 2010)") in page
     assert 'href="a-one/good.html"' in page and 'href="a-one/good.pdf"' not in page

@@ -47,6 +47,12 @@ FIGURE_LABELS: dict[str, str] = {
     "top_driver": "domain driving the score most",
 }
 _NOT_FIGURES = {"area", "slug", "notebook", "title", "key_findings"}
+#: Column headings of the briefing's area list (``areas`` in its key figures).
+AREA_COLUMNS: dict[str, str] = {
+    "name": "Area",
+    "residents": "Residents",
+    "change_vs_comparators": "Change against comparators, percentile points (95% interval)",
+}
 
 
 def figure_label(key: str) -> str:
@@ -98,7 +104,35 @@ def _briefing(reports_dir: Path) -> str:
     items = "".join(f"<li>{e(f)}</li>" for f in findings)
     return ('<section class="ep-briefing"><h2>In brief</h2>'
             + (f"<ul>{items}</ul>" if items else "")
+            + _area_table(summary.get("areas"))
             + f"<p>The briefing: {' · '.join(links)}. The full reports follow.</p></section>")
+
+
+def _column(key: str) -> str:
+    if key.startswith("position_"):
+        return f"Average England percentile {key.removeprefix('position_')} (0 = most deprived)"
+    return AREA_COLUMNS.get(key, key.replace("_", " ").capitalize())
+
+
+def _area_table(rows: Any) -> str:
+    """The briefing's area list (flat records) as a small table; nothing for any other shape."""
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        return ""
+    e = html.escape
+    keys = [k for k in rows[0] if k not in ("change_low", "change_high")]
+    head = "".join(f'<th scope="col">{e(_column(k))}</th>' for k in keys)
+    body = []
+    for r in rows:
+        cells = []
+        for i, k in enumerate(keys):
+            text = fmt(r.get(k))
+            if k == "change_vs_comparators" and r.get("change_low") is not None:
+                text += f" ({fmt(r.get('change_low'))} to {fmt(r.get('change_high'))})"
+            cells.append(f'<th scope="row">{e(text)}</th>' if i == 0 else
+                         f'<td class="num">{e(text)}</td>')
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return (f'<table class="ep-index"><caption>Target areas at a glance (from the briefing)'
+            f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
 def _ranks_note(ref: Any) -> str:
@@ -161,7 +195,7 @@ def write_index(reports_dir: Path, specs: Sequence[ReportSpec], areas: Areas,
             if summ.get("key_findings") and s.name != BRIEFING:
                 headline = headline or str(summ["key_findings"][0])
             for k, v in summ.items():
-                if k not in _NOT_FIGURES:
+                if k not in _NOT_FIGURES and not isinstance(v, list | dict):
                     figures.setdefault(k, v)
         if slug == BOROUGH:
             borough_figures = dict(figures)
