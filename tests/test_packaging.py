@@ -133,7 +133,7 @@ def test_every_imported_package_is_declared():
                      for a in n.names}
             mods |= {n.module.split(".")[0] for n in ast.walk(tree)
                      if isinstance(n, ast.ImportFrom) and n.module and n.level == 0}
-    local = {"evidence_pack", "test_build", "conftest"} | {p.stem for p in (config.ROOT / "tests").glob("*.py")}
+    local = {"evidence_pack"} | {p.stem for p in paths}  # the project's own modules and scripts
     third = sorted(m for m in mods if m not in sys.stdlib_module_names and m not in local)
     declared = {_name(r) for r in _declared()}
     dists = md.packages_distributions()
