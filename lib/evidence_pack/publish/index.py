@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence_pack import config
+from evidence_pack.findings.format import number
 from evidence_pack.findings.format import rank as fmt_rank
 from evidence_pack.publish.plan import BOROUGH, Areas, ReportSpec
 from evidence_pack.publish.render import check_self_contained, css
@@ -125,14 +126,22 @@ def _area_table(rows: Any) -> str:
     for r in rows:
         cells = []
         for i, k in enumerate(keys):
-            text = fmt(r.get(k))
+            text = _cell(r.get(k), k)
             if k == "change_vs_comparators" and r.get("change_low") is not None:
-                text += f" ({fmt(r.get('change_low'))} to {fmt(r.get('change_high'))})"
+                text += (f" ({_cell(r.get('change_low'), k)} to "
+                         f"{_cell(r.get('change_high'), k)})")
             cells.append(f'<th scope="row">{e(text)}</th>' if i == 0 else
                          f'<td class="num">{e(text)}</td>')
         body.append(f"<tr>{''.join(cells)}</tr>")
     return (f'<table class="ep-index"><caption>Target areas at a glance (from the briefing)'
             f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def _cell(v: Any, key: str) -> str:
+    """A cell of the briefing's area table: counts whole with separators, the rest to 0.1."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return fmt(v)
+    return number(v, 0 if key == "residents" else 1)
 
 
 def _ranks_note(ref: Any) -> str:
