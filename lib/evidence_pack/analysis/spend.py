@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_pack import config
+from evidence_pack.analysis import spend_predecessors
 from evidence_pack.analysis.apportion import (  # noqa: F401 (re-exported for notebooks)
     REST,
     apportion_many,
@@ -65,22 +66,40 @@ def council_lines(la_code: str = config.DEFAULT_LA_CODE, year: str = "2011-12",
                   source: str = "RS", table: pd.DataFrame | None = None) -> pd.DataFrame:
     """The council's own net current expenditure by service as ledger lines (borough-wide,
     driver blank = the configured default), amounts in pence. Services with zero net spend
-    are dropped; negative net spend (income above cost) is kept as published.
+    are dropped; negative net spend (income above cost) is kept as published. For a year
+    before a council created since 2011 existed, its predecessors' lines with their shares
+    (or its first own year): ``spend_predecessors.basis``, caveat SPEND-15.
     """
     df = table if table is not None else load_council_spend()
-    sel = df[(df["lad_code"] == la_code) & (df["year"] == year) & (df["source"] == source)
-             & (df["line"] == spend_returns.SERVICE)]
+    b = council_basis(la_code, year, source, df)
+    sel = spend_predecessors.basis_lines(b, source, df)
     if sel.empty:
         raise DataError(spend_returns.OUTPUT, f"no {source} {year} lines for {la_code}")
-    v = sel["net_current_expenditure_gbp_thousands"].fillna(0.0)
+    v = sel["net_current_expenditure_gbp_thousands"].fillna(0.0) * sel["share"]
+    name = (sel["la_name"].iloc[0] if b.method == "own"
+            else df.loc[df["lad_code"] == la_code, "la_name"].iloc[-1])
+    what = ("net current expenditure" if b.method == "own"
+            else "net current expenditure of its predecessor councils")
+    if b.year_used != year:
+        what += f", {b.year_used} in place of {year}"
+    label = sel["service_label"] + np.where(
+        sel["predecessor"] != "", " (" + sel["predecessor"] + ", "
+        + (100 * sel["share"]).round(1).astype(str) + "%)", "")
     out = pd.DataFrame({
-        "partner": f"{sel['la_name'].iloc[0]} council ({source} net current expenditure)",
+        "partner": f"{name} council ({source} {what})",
         "service": sel["service"].to_numpy(), "financial_year": year,
         "geography_type": "borough", "geography_code": "", "driver": "",
         "pence": [thousands_to_pence(x) for x in v],
-        "source_line": [f"{source} {year} '{lab}'" for lab in sel["service_label"]],
+        "source_line": [f"{source} {b.year_used} '{lab}'" for lab in label],
     })
     return out[out["pence"] != 0].reset_index(drop=True)
+
+
+def council_basis(la_code: str, year: str, source: str = "RS",
+                  table: pd.DataFrame | None = None) -> spend_predecessors.Basis:
+    """Where the council's ``year`` lines come from (own return, predecessors, first year)."""
+    df = table if table is not None else load_council_spend()
+    return spend_predecessors.basis(la_code, year, source, df)
 
 
 def real_terms(series: pd.DataFrame, base_year: str = "2011-12",
@@ -351,10 +370,13 @@ def service_series(la_code: str = config.DEFAULT_LA_CODE, source: str = "RS",
                    deflator: pd.Series | None = None) -> pd.DataFrame:
     """A district's net current expenditure by service and year (GBP thousand), cash and in
     ``base_year`` prices (GDP deflator; NaN beyond its coverage, SPEND-6). Includes the
-    total service expenditure line (``line``)."""
+    total service expenditure line (``line``). Years before a council created since 2011
+    existed are its predecessors' (``spend_predecessors.predecessor_series``, SPEND-15)."""
     df = table if table is not None else load_council_spend()
-    sel = df[(df["lad_code"] == la_code) & (df["source"] == source)
-             & (df["line"] != spend_returns.NET_CURRENT)]
+    sel = df[(df["lad_code"] == la_code) & (df["source"] == source)]
+    sel = pd.concat([spend_predecessors.predecessor_series(la_code, source, df), sel],
+                    ignore_index=True)
+    sel = sel[sel["line"] != spend_returns.NET_CURRENT]
     if sel.empty:
         raise DataError(spend_returns.OUTPUT, f"no {source} lines for {la_code}")
     cols = ["year", "service", "service_label", "line", "net_current_expenditure_gbp_thousands"]
@@ -373,6 +395,7 @@ class Baseline:
     population: pd.Series
     need: pd.Series
     sources: list[str]
+    basis: spend_predecessors.Basis | None = None
 
 
 def baseline(area_set, year: str = "2011-12", ledger: Ledger | None = None,
@@ -391,9 +414,11 @@ def baseline(area_set, year: str = "2011-12", ledger: Ledger | None = None,
     pop = area_residents(area_set)
     need = area_measure(cfg.need, area_set)
     used = sorted(set(res["driver_used"]) - {""})
-    sources = [spend_returns.dataset_id(source, year), *driver_sources([*used, "population",
-                                                                        cfg.need])]
-    return Baseline(year, lines, res, area_table(res, area_set, pop, need), pop, need, sources)
+    basis = council_basis(area_set.la_code, year, source)
+    sources = [spend_returns.dataset_id(source, basis.year_used),
+               *driver_sources([*used, "population", cfg.need])]
+    return Baseline(year, lines, res, area_table(res, area_set, pop, need), pop, need, sources,
+                    basis)
 
 
 def area_by_service(b: Baseline, slug: str | None = None) -> pd.DataFrame:

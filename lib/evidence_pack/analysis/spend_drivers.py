@@ -20,6 +20,7 @@ import pandas as pd
 from evidence_pack import config
 from evidence_pack.analysis import areas
 from evidence_pack.sources.io import DataError, read_yaml
+from evidence_pack.stores import lsoa_geography
 
 APPORTIONMENT_FILE = config.ROOT / "data" / "spend" / "apportionment.yml"
 
@@ -102,14 +103,18 @@ def _processed(name: str, columns: list[str] | None = None, filters: list | None
 
 @lru_cache(maxsize=8)
 def district_lsoas(la_code: str, vintage: int) -> tuple[str, ...]:
-    """The district's LSOA codes of ``vintage`` (2011 from IoD 2019, 2021 from IoD 2025)."""
+    """The district's LSOA codes of ``vintage`` (2011 from IoD 2019, 2021 from IoD 2025; a
+    district created since, e.g. a new unitary: from the LSOA lookups)."""
     release = {2011: 2019, 2021: 2025, 2001: 2010}[vintage]
     sel = _processed("iod_lsoa.parquet", ["lsoa_code"],
                      [("release", "==", release), ("measure", "==", "imd"),
                       ("lad_code", "==", la_code)])
-    if sel.empty:
-        raise DataError(config.PROCESSED_DIR / "iod_lsoa.parquet",
-                        f"no LSOAs of {vintage} for district {la_code}")
+    if sel.empty:  # a district created since the IoD release: its LSOAs via the lookups
+        codes = lsoa_geography.district_lsoas(la_code, vintage)
+        if not codes:
+            raise DataError(config.PROCESSED_DIR / "iod_lsoa.parquet",
+                            f"no LSOAs of {vintage} for district {la_code}")
+        return tuple(codes)
     return tuple(sorted(sel["lsoa_code"].unique()))
 
 
@@ -207,12 +212,26 @@ def _driver_weights(name: str, la_code: str, year: int) -> pd.Series:
     return s
 
 
+@lru_cache(maxsize=2)
+def current_districts(vintage: int) -> dict[str, str]:
+    """{LSOA of ``vintage``: code of the district created since that holds it} for every
+    2021 district missing from the ``vintage`` lookup (e.g. a unitary formed in 2023);
+    other LSOAs are left out (their district is unchanged)."""
+    if vintage == 2021:
+        return {}
+    new = set(lsoa_geography.lsoa_districts(2021).values()) - set(
+        lsoa_geography.lsoa_districts(vintage).values())
+    return {c: code for code in sorted(new)
+            for c in lsoa_geography.district_lsoas(code, vintage)}
+
+
 @lru_cache(maxsize=16)
 def district_driver(name: str) -> pd.DataFrame:
     """A driver summed to every English district: columns lad_code, region, value.
 
     Districts as in the IoD release of the driver's vintage (2019 for 2011 LSOAs, 2025 for
-    2021 LSOAs); regions from the LSOA geography lookup (lower-case names as keys).
+    2021 LSOAs), with the LSOAs of a district created since under its new code
+    (``current_districts``); regions from the LSOA geography lookup (lower-case names as keys).
     """
     if name not in DRIVERS or name == "area":
         raise KeyError(f"no national driver {name!r}")
@@ -223,6 +242,9 @@ def district_driver(name: str) -> pd.DataFrame:
     geo = _processed("lsoa_geography.parquet", ["lsoa_code", "region_name"],
                      [("lsoa_vintage", "==", vintage)])
     df = lsoa.merge(geo, on="lsoa_code", how="left")
+    new = current_districts(vintage)
+    df["lad_code"] = df["lad_code"].mask(df["lsoa_code"].isin(list(new)),
+                                         df["lsoa_code"].map(new))
     df["value"] = df["lsoa_code"].map(_lsoa_values(name, None)).astype(float)
     if df["value"].isna().any() or df["region_name"].isna().any():
         raise DataError(f"<driver {name}>", f"{int(df['value'].isna().sum())} LSOAs without a "

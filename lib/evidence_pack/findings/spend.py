@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from evidence_pack.analysis.spend import REST, Baseline, Ledger, driver_name
-from evidence_pack.findings.format import money
+from evidence_pack.analysis.spend_predecessors import Basis
+from evidence_pack.findings.format import money, percent
 from evidence_pack.sources.io import DataError, read_yaml
 from evidence_pack.stores import spend_returns
 
@@ -18,8 +19,11 @@ def key_findings(area_set, first: Baseline, last: Baseline, series: pd.DataFrame
                  ledger: Ledger | None = None) -> list[str]:
     """Plain-English findings written from the data (borough view or one area)."""
     tse = series[series["line"] == spend_returns.TOTAL_SERVICE].set_index("year")
-    cash0 = tse.loc[first.year, "net_current_expenditure_gbp_thousands"] * 1000
-    cash1 = tse.loc[last.year, "net_current_expenditure_gbp_thousands"] * 1000
+    cash0 = float(first.lines["pence"].sum()) / 100 if first.year not in tse.index else \
+        tse.loc[first.year, "net_current_expenditure_gbp_thousands"] * 1000
+    cash1 = float(last.lines["pence"].sum()) / 100 if last.year not in tse.index or \
+        pd.isna(tse.loc[last.year, "net_current_expenditure_gbp_thousands"]) else \
+        tse.loc[last.year, "net_current_expenditure_gbp_thousands"] * 1000
     real_col = f"real_{base_year.replace('-', '_')}_prices"
     real = tse[real_col].dropna()
     if area == "borough":
@@ -75,6 +79,41 @@ def key_findings(area_set, first: Baseline, last: Baseline, series: pd.DataFrame
                    f"line{'s were' if n_bad != 1 else ' was'} rejected and "
                    f"{'are' if n_bad != 1 else 'is'} listed below with the reason.")
     return out
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def basis_note(b: Basis | None, council: str) -> list[str]:
+    """One sentence when the council's lines for ``b.year`` are not its own return for that
+    year (a council created since 2011: its predecessors', or the nearest year's); empty
+    otherwise. Council names come from the returns."""
+    if b is None or (b.method == "own" and b.year_used == b.year) or b.method == "none":
+        return []
+    if b.method == "own":
+        return [f"{council} council has no Revenue Outturn of its own for {b.year}, so its "
+                f"{b.year_used} figures, the nearest year it reported, stand in for {b.year}."]
+    c = b.councils
+    kind = {"SD": "district", "SC": "county", "UA": "unitary", "MD": "metropolitan"}
+    whole = c[c["share"] >= 0.9995]
+    parts = [f"{_and(list(g['la_name']))} {kind.get(cls, '')} council"
+             + ("s" if len(g) > 1 else "")
+             for cls, g in whole.groupby("la_class", sort=True)]
+    parts = [p.replace("  ", " ") for p in sorted(parts, key=lambda p: "county" in p)]
+    if parts:
+        parts[-1] += " in full"
+    parts += [f"{percent(r.share)} of {r.la_name} {kind.get(r.la_class, '')} council's "
+              f"(the share of the county's residents living in {council}, ONS mid-2015)"
+              for r in c[c["share"] < 0.9995].itertuples()]
+    if b.year_used == b.year:
+        lead = (f"{council} council did not exist in {b.year}: its spend for that year is the "
+                "spend of the councils whose area it took over, ")
+    else:
+        lead = (f"{council} council has no Revenue Outturn of its own for {b.year}, so the "
+                f"spend in {b.year_used} (the nearest year that can be added up) of the "
+                "councils whose area it took over stands in: ")
+    return [lead + _and(parts) + "."]
 
 
 def academy_note(series: pd.DataFrame, first_year: str, last_year: str) -> list[str]:
