@@ -19,24 +19,24 @@ def key_findings(area_set, first: Baseline, last: Baseline, series: pd.DataFrame
                  ledger: Ledger | None = None) -> list[str]:
     """Plain-English findings written from the data (borough view or one area)."""
     tse = series[series["line"] == spend_returns.TOTAL_SERVICE].set_index("year")
-    cash0 = float(first.lines["pence"].sum()) / 100 if first.year not in tse.index else \
-        tse.loc[first.year, "net_current_expenditure_gbp_thousands"] * 1000
-    cash1 = float(last.lines["pence"].sum()) / 100 if last.year not in tse.index or \
-        pd.isna(tse.loc[last.year, "net_current_expenditure_gbp_thousands"]) else \
-        tse.loc[last.year, "net_current_expenditure_gbp_thousands"] * 1000
+    cash = tse["net_current_expenditure_gbp_thousands"].dropna() * 1000
+    # the years the council lines are from (SPEND-15: a new council's nearest year)
+    y0, y1 = (b.basis.year_used if b.basis is not None else b.year for b in (first, last))
+    cash0 = cash[y0] if y0 in cash.index else float(first.lines["pence"].sum()) / 100
+    cash1 = cash[y1] if y1 in cash.index else float(last.lines["pence"].sum()) / 100
     real_col = f"real_{base_year.replace('-', '_')}_prices"
     real = tse[real_col].dropna()
     if area == "borough":
         out = [f"{area_set.la_name} council's net spend on services was {money(cash0)} in "
-               f"{first.year} and {money(cash1)} in {last.year} in cash (MHCLG Revenue "
+               f"{y0} and {money(cash1)} in {y1} in cash (MHCLG Revenue "
                "Outturn)."]
-        if len(real) and first.year in real.index:
+        if len(real) and y0 in real.index:
             ry = real.index[-1]
-            change = 100 * (real.iloc[-1] / real[first.year] - 1)
+            change = 100 * (real.iloc[-1] / real[y0] - 1)
             out.append(f"In {base_year} prices it {'fell' if change < 0 else 'rose'} by "
-                       f"{abs(change):.0f}% between {first.year} and {ry}, the latest year the "
+                       f"{abs(change):.0f}% between {y0} and {ry}, the latest year the "
                        "GDP deflator covers.")
-        out.extend(academy_note(series, first.year, last.year))
+        out.extend(academy_note(series, y0, y1))
     else:
         out = []
     t = first.areas.set_index("slug")
