@@ -13,7 +13,7 @@ from pathlib import Path
 
 from evidence_pack import config, prepare
 from evidence_pack.analysis import areas
-from evidence_pack.publish import build
+from evidence_pack.publish import build, national
 from evidence_pack.sources import catalogue
 from evidence_pack.sources.io import write_text
 
@@ -59,6 +59,8 @@ def _cmd_areas_draft(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    if args.districts:
+        return national.main(args)
     return build.main(args)
 
 
@@ -112,6 +114,10 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=2)
     b.add_argument("--no-pdf", action="store_true")
     b.add_argument("--force", action="store_true", help="ignore the cache")
+    b.add_argument("--districts", help="many districts on Dask: comma-separated district "
+                   "codes, region names or codes, or 'all' (reports/<code>/ each)")
+    b.add_argument("--scheduler", default="local", help="with --districts: 'local' (a Dask "
+                   "LocalCluster on this machine) or a scheduler address, tcp://HOST:8786")
     b.set_defaults(func=_cmd_build)
 
     c = sub.add_parser("clean", help="remove reports (and with --all, processed data)")

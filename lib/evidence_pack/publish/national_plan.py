@@ -1,0 +1,185 @@
+"""Planning the national batch: each district's areas file, its tasks and the manifest.
+
+A task is one (district, area, notebook) run. Its cache key is the single-district build's
+key (:func:`evidence_pack.publish.build.plan`: notebook, parameters, the area's definition,
+package code, processed data), so a district's report is rebuilt when, and only when, the
+same report of ``evidence-pack build`` would be.
+
+Areas files: ``data/areas/*.yml`` whose ``la_code`` is the district's, else a draft made with
+the default draft rules (``areas draft``: IMD 2010, England's most deprived 10%; the latest
+release for districts created since 2010) and saved as ``reports/<code>/areas.yml`` for review.
+The file a run reads is copied to ``build/national/areas/<code>.yml`` on the client and on each
+worker (shipped with the task), so workers need no shared disk.
+
+Manifest: ``build/national/manifest.json``, one entry per task id ``<code>/<area>/<notebook>``
+(ok, key, seconds, key figures, error), written after every result: an interrupted batch
+resumes, skipping each task whose key is unchanged and whose report files exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evidence_pack import config
+from evidence_pack.analysis import areas as areas_mod
+from evidence_pack.publish import build
+from evidence_pack.sources.io import DataError, read_yaml, write_text
+
+#: Where the client keeps the national manifest and the areas files runs read.
+NATIONAL_DIR = Path("build") / "national"
+#: Releases tried in turn to draft a district's areas (new districts have no 2010 LSOAs).
+DRAFT_RELEASES = (2010, 2025)
+
+
+@dataclass(frozen=True)
+class District:
+    code: str
+    name: str
+    region: str
+
+
+@dataclass
+class Task:
+    """One report: a notebook for one area of one district, with what a worker needs."""
+
+    district: str
+    district_name: str
+    job: build.Job
+    areas_text: str
+    notebook_text: str
+    pdf: bool
+
+    @property
+    def id(self) -> str:
+        return f"{self.district}/{self.job.id}"
+
+    def outputs(self, reports_dir: Path) -> dict[str, Path]:
+        return self.job.outputs(reports_dir / self.district, self.pdf)
+
+
+@dataclass
+class DistrictPlan:
+    district: District
+    areas_file: Path  # the copy runs read (build/national/areas/<code>.yml)
+    origin: str  # "data/areas/x.yml" or "drafted"
+    areas: list[build.AreaDef]
+    jobs: list[build.Job]
+    tasks: list[Task] = field(default_factory=list)
+
+
+def districts_from(frame: pd.DataFrame) -> list[District]:
+    return [District(str(r.lad_code), str(r.lad_name), str(r.region_name))
+            for r in frame.itertuples(index=False)]
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def own_areas_files(areas_dir: Path = config.AREAS_DIR) -> dict[str, Path]:
+    """District code -> hand-made areas file in ``data/areas`` (by its ``la_code``)."""
+    found: dict[str, Path] = {}
+    for p in sorted(areas_dir.glob("*.yml")):
+        doc = read_yaml(p, "areas file")
+        code = doc.get("la_code") if isinstance(doc, dict) else None
+        if code and str(code) not in found:
+            found[str(code)] = p
+    return found
+
+
+def draft_text(code: str) -> str:
+    """A drafted areas file for a district (default rules); DataError when no release has the
+    district's LSOAs."""
+    last: DataError | None = None
+    for release in DRAFT_RELEASES:
+        try:
+            return areas_mod.draft_areas_yaml(code, release=release)
+        except DataError as exc:
+            last = exc
+    raise DataError(f"district {code}", f"cannot draft areas: {last}")
+
+
+def areas_for(district: District, own: dict[str, Path], reports_dir: Path, root: Path
+              ) -> tuple[str, str]:
+    """(areas YAML text, origin) for a district: its own file, else a draft that is also
+    saved as ``reports/<code>/areas.yml`` for review."""
+    if district.code in own:
+        p = own[district.code]
+        try:
+            origin = str(p.resolve().relative_to(root))
+        except ValueError:
+            origin = str(p)
+        return p.read_text(encoding="utf-8"), origin
+    text = draft_text(district.code)
+    review = reports_dir / district.code / "areas.yml"
+    if not review.exists() or review.read_text(encoding="utf-8") != text:
+        write_text(text, review)
+    return text, "drafted"
+
+
+def place_areas_file(code: str, text: str, root: Path) -> Path:
+    """Write the areas text where runs read it (unchanged files are not rewritten, so their
+    hashes stay cached)."""
+    target = root / NATIONAL_DIR / "areas" / f"{code}.yml"
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        write_text(text, target)
+    return target
+
+
+def plan_districts(districts: Sequence[District], specs: Sequence[build.ReportSpec],
+                   only: Sequence[str] | None, pdf: bool, reports_dir: Path, root: Path,
+                   hasher: build.FileHasher,
+                   code_globs: Sequence[str] = build.CODE_GLOBS) -> list[DistrictPlan]:
+    """Every district's areas and tasks (``only``: area slugs or ``borough`` to keep)."""
+    own = own_areas_files()
+    nb_text = {s.name: s.path.read_text(encoding="utf-8") for s in specs}
+    plans = []
+    for d in districts:
+        text, origin = areas_for(d, own, reports_dir, root)
+        path = place_areas_file(d.code, text, root)
+        _, area_defs, areas_hash = build.load_areas(path)
+        jobs = build.plan(specs, area_defs, path, areas_hash, hasher, root, code_globs)
+        dp = DistrictPlan(d, path, origin, area_defs, jobs)
+        dp.tasks = [Task(d.code, d.name, j, text, nb_text[j.notebook], pdf)
+                    for j in jobs if not only or j.area in only]
+        plans.append(dp)
+    return plans
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict):
+            return {"tasks": data.get("tasks") or {}, "files": data.get("files") or {}}
+    except (OSError, ValueError):
+        pass
+    return {"tasks": {}, "files": {}}
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    write_text(json.dumps(manifest, indent=0, sort_keys=True), path)
+
+
+def is_current(task: Task, manifest: dict[str, Any], reports_dir: Path) -> bool:
+    """True when the task's last run succeeded with the same key and its files exist."""
+    entry = manifest["tasks"].get(task.id)
+    return bool(entry and entry.get("ok") and entry.get("key") == task.job.key
+                and all(p.exists() for p in task.outputs(reports_dir).values()))
+
+
+def district_manifest(manifest: dict[str, Any], code: str) -> dict[str, Any]:
+    """The national manifest's entries of one district, keyed like a single-district build
+    (``<area>/<notebook>``), for :func:`evidence_pack.publish.build.write_index`."""
+    prefix = f"{code}/"
+    return {"jobs": {k[len(prefix):]: v for k, v in manifest["tasks"].items()
+                     if k.startswith(prefix)}, "files": {}}
