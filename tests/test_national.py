@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -188,3 +190,24 @@ def test_worker_killed_mid_task_still_gets_every_report(client, tmp_path_factory
     assert rep.failures == {} and rep.ran == 2
     assert pids[victim] not in {r["pid"] for r in rep.results}  # retried on a live worker
     _complete(out)
+
+
+@pytest.mark.mirror
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
+def test_table_sorts_in_a_real_browser(tmp_path, processed):
+    manifest = {"tasks": {f"{c}/borough/imd_trends": {"ok": True}
+                          for c in ("E08000018", "E06000001", "E09000012")}}
+    page = national_index.write_national_index(tmp_path, manifest, {}).read_text()
+    # click "Rank 2025" twice (descending), then dump the table's row order
+    clicks = ('<script>var b = document.querySelectorAll("table.ep-sortable th button")[2];'
+              'b.click(); b.click();</script></body>')
+    (tmp_path / "sorted.html").write_text(page.replace("</body>", clicks))
+    dom = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=3000",
+         (tmp_path / "sorted.html").as_uri()],
+        capture_output=True, text=True, timeout=120).stdout
+    body = dom[dom.index("<tbody>"):]
+    order = re.findall(r'<th scope="row" data-sort="([^"]+)"', body)
+    assert order == ["Rotherham", "Hackney", "Hartlepool"]  # 43rd, 27th, 6th of 296
+    assert 'aria-sort="descending"' in dom

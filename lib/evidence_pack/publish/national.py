@@ -262,6 +262,10 @@ def main(args: argparse.Namespace) -> int:
     except DataError as exc:
         print(f"build: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("build: interrupted; finished reports are recorded in build/national/manifest.json"
+              ": run the same command again to resume", file=sys.stderr)
+        return 130
     print(f"build: {rep.districts} district(s), {rep.planned} report(s), {rep.ran} run, "
           f"{rep.skipped} up to date; index {rep.index or '-'}")
     if rep.failures:
