@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from evidence_pack.analysis import national as national_analysis
 from evidence_pack.analysis import trends
 from evidence_pack.findings.national import rank_change_findings
 from evidence_pack.publish import build, national, national_index, national_worker
-from evidence_pack.publish.national_plan import Task, is_current
+from evidence_pack.publish.national_plan import Task, draft_text, is_current
 from evidence_pack.sources.io import DataError
 
 SMALL = ("E06000001", "E06000005")  # Hartlepool, Darlington: a few drafted areas each
@@ -71,6 +72,19 @@ def test_rank_change_among_districts_in_both_releases(changes):
     assert changes["share_decile1_last"].between(0, 1).all()
     text = " ".join(rank_change_findings(changes))
     assert f"Of the {len(both)} districts" in text and "1st = most deprived" in text
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize("code, header", [
+    ("E06000001", "--release 2010 --threshold 10"),  # Hartlepool: the default rules
+    ("E06000041", "--threshold 50"),  # Wokingham: nothing in the most deprived 10% or 20%
+    ("E06000065", "--release 2025 --threshold 10"),  # North Yorkshire: created in 2023
+])
+def test_drafts_always_have_an_area_and_say_how(processed, code, header):
+    text = draft_text(code)
+    doc = yaml.safe_load(text)
+    assert doc["la_code"] == code and doc["areas"]
+    assert header in text.splitlines()[1]
 
 
 def _task(tmp: Path, pdf: bool = False) -> Task:

@@ -101,6 +101,9 @@ def write_outputs(task: Task, files: dict[str, bytes], reports_dir: Path) -> Non
         tmps = {k: stack.enter_context(atomic_path(outs[k])) for k in reversed(order)}
         for k in order:
             tmps[k].write_bytes(files[k])
+    if not task.pdf:  # an older PDF would not match the new HTML
+        with contextlib.suppress(FileNotFoundError):
+            (reports_dir / task.district / task.job.area / f"{task.job.notebook}.pdf").unlink()
 
 
 def remove_outputs(task: Task, reports_dir: Path) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from evidence_pack import config
 from evidence_pack.analysis import areas as areas_mod
@@ -36,6 +37,9 @@ from evidence_pack.sources.io import DataError, read_yaml, write_text
 NATIONAL_DIR = Path("build") / "national"
 #: Releases tried in turn to draft a district's areas (new districts have no 2010 LSOAs).
 DRAFT_RELEASES = (2010, 2025)
+#: National most-deprived percentages tried in turn: a district with no neighbourhood in
+#: England's most deprived 10% gets its areas from the most deprived 20%, 50%, or all.
+DRAFT_THRESHOLDS = (10.0, 20.0, 50.0, 100.0)
 
 
 @dataclass(frozen=True)
@@ -95,14 +99,21 @@ def own_areas_files(areas_dir: Path = config.AREAS_DIR) -> dict[str, Path]:
 
 
 def draft_text(code: str) -> str:
-    """A drafted areas file for a district (default rules); DataError when no release has the
-    district's LSOAs."""
+    """A drafted areas file for a district: the default rules (IMD 2010, England's most
+    deprived 10%), else the next release or a wider threshold until it has an area (the
+    file's header says which). DataError when no release has the district's LSOAs."""
     last: DataError | None = None
     for release in DRAFT_RELEASES:
-        try:
-            return areas_mod.draft_areas_yaml(code, release=release)
-        except DataError as exc:
-            last = exc
+        for threshold in DRAFT_THRESHOLDS:
+            try:
+                text = areas_mod.draft_areas_yaml(code, release=release, threshold=threshold)
+            except DataError as exc:
+                last = exc
+                break
+            doc = yaml.safe_load(text)
+            if isinstance(doc, dict) and doc.get("areas"):
+                return text
+            last = DataError(f"district {code}", f"no LSOA within the {threshold:g}% threshold")
     raise DataError(f"district {code}", f"cannot draft areas: {last}")
 
 

@@ -32,6 +32,10 @@ from evidence_pack.sources.io import write_text
 #: Kernel starts on one machine are serialised (papermill issues 239/511: port races).
 LOCK_FILE = Path(tempfile.gettempdir()) / "evidence-pack-kernel-start.lock"
 
+#: A worker's budget (process + kernel, MB): past this share of it, the kernel is restarted.
+MEMORY_BUDGET_MB = 3000
+RESTART_SHARE = 0.8
+
 _STATE: dict[str, Any] = {}
 
 
@@ -124,6 +128,8 @@ def run_task(task: Task, kernel_name: str = config.KERNEL_NAME) -> dict[str, Any
         out.update(ok=False, error=f"{type(exc).__name__}: {exc}", files={})
     out["seconds"] = time.perf_counter() - t0
     out["worker_mb"] = memory_mb()
+    if out["worker_mb"] > RESTART_SHARE * MEMORY_BUDGET_MB:  # stay under budget: fresh kernel
+        stop_kernel()
     return out
 
 
