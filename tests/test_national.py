@@ -90,7 +90,8 @@ def test_drafts_always_have_an_area_and_say_how(processed, code, header):
 def _task(tmp: Path, pdf: bool = False) -> Task:
     job = build.Job(notebook="imd_trends", path="x.ipynb", area="borough", area_name="",
                     parameters={}, key="k1", title="t")
-    return Task("E06000001", "Hartlepool", job, "", "", pdf)
+    return Task("E06000001", "Hartlepool", job, "", "build/national/areas/E06000001.yml", "",
+                pdf)
 
 
 def test_outputs_written_together_or_not_at_all(tmp_path):

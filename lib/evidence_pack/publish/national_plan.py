@@ -8,8 +8,9 @@ same report of ``evidence-pack build`` would be.
 Areas files: ``data/areas/*.yml`` whose ``la_code`` is the district's, else a draft made with
 the default draft rules (``areas draft``: IMD 2010, England's most deprived 10%; the latest
 release for districts created since 2010) and saved as ``reports/<code>/areas.yml`` for review.
-The file a run reads is copied to ``build/national/areas/<code>.yml`` on the client and on each
-worker (shipped with the task), so workers need no shared disk.
+A draft is read from ``build/national/areas/<code>.yml``, an own file from its own path; the
+text travels with each task and is written at that path on a worker that lacks it or holds
+another version, so workers need no shared disk.
 
 Manifest: ``build/national/manifest.json``, one entry per task id ``<code>/<area>/<notebook>``
 (ok, key, seconds, key figures, error), written after every result: an interrupted batch
@@ -18,7 +19,6 @@ resumes, skipping each task whose key is unchanged and whose report files exist.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -57,6 +57,7 @@ class Task:
     district_name: str
     job: build.Job
     areas_text: str
+    areas_rel: str  # where runs read it, relative to the project root
     notebook_text: str
     pdf: bool
 
@@ -71,7 +72,7 @@ class Task:
 @dataclass
 class DistrictPlan:
     district: District
-    areas_file: Path  # the copy runs read (build/national/areas/<code>.yml)
+    areas_file: Path  # the file runs read: data/areas/x.yml or build/national/areas/<code>.yml
     origin: str  # "data/areas/x.yml" or "drafted"
     areas: list[build.AreaDef]
     jobs: list[build.Job]
@@ -81,10 +82,6 @@ class DistrictPlan:
 def districts_from(frame: pd.DataFrame) -> list[District]:
     return [District(str(r.lad_code), str(r.lad_name), str(r.region_name))
             for r in frame.itertuples(index=False)]
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def own_areas_files(areas_dir: Path = config.AREAS_DIR) -> dict[str, Path]:
@@ -135,10 +132,18 @@ def areas_for(district: District, own: dict[str, Path], reports_dir: Path, root:
     return text, "drafted"
 
 
-def place_areas_file(code: str, text: str, root: Path) -> Path:
-    """Write the areas text where runs read it (unchanged files are not rewritten, so their
-    hashes stay cached)."""
-    target = root / NATIONAL_DIR / "areas" / f"{code}.yml"
+def areas_rel(code: str, origin: str) -> str:
+    """Where runs read a district's areas: its own file's path inside the project, else
+    ``build/national/areas/<code>.yml``."""
+    if origin != "drafted" and not Path(origin).is_absolute():
+        return origin
+    return str(NATIONAL_DIR / "areas" / f"{code}.yml")
+
+
+def place_areas_file(rel: str, text: str, root: Path) -> Path:
+    """Make sure ``root/rel`` holds the areas text (an unchanged file is not rewritten, so its
+    hash stays cached)."""
+    target = root / rel
     if not target.exists() or target.read_text(encoding="utf-8") != text:
         write_text(text, target)
     return target
@@ -154,11 +159,12 @@ def plan_districts(districts: Sequence[District], specs: Sequence[build.ReportSp
     plans = []
     for d in districts:
         text, origin = areas_for(d, own, reports_dir, root)
-        path = place_areas_file(d.code, text, root)
+        rel = areas_rel(d.code, origin)
+        path = place_areas_file(rel, text, root)
         _, area_defs, areas_hash = build.load_areas(path)
         jobs = build.plan(specs, area_defs, path, areas_hash, hasher, root, code_globs)
         dp = DistrictPlan(d, path, origin, area_defs, jobs)
-        dp.tasks = [Task(d.code, d.name, j, text, nb_text[j.notebook], pdf)
+        dp.tasks = [Task(d.code, d.name, j, text, rel, nb_text[j.notebook], pdf)
                     for j in jobs if not only or j.area in only]
         plans.append(dp)
     return plans

@@ -4,8 +4,8 @@ rendered report files to the client.
 Each Dask worker process keeps one warm Jupyter kernel (the single-district build's kernel
 machinery: heavy imports and the package's cached national tables stay loaded between runs,
 the namespace is cleared before each run). A task brings its notebook and areas file as text;
-the worker writes them to its own scratch folder and ``build/national/areas`` under its
-project root, executes the notebook, renders HTML (and PDF) there, reads the files back and
+the worker writes the notebook to its own scratch folder and the areas file at its path
+under the worker's project root (when missing or different), executes the notebook, renders HTML (and PDF) there, reads the files back and
 deletes them. Nothing goes to the client's ``reports/``: the client writes what it receives.
 
 What a worker needs: this package installed with the ``evidence-pack`` kernel registered, and
@@ -103,7 +103,7 @@ def run_task(task: Task, kernel_name: str = config.KERNEL_NAME) -> dict[str, Any
     try:
         s = _settings(kernel_name)
         root = Path(s.root)
-        areas_path = place_areas_file(task.district, task.areas_text, root)
+        areas_path = place_areas_file(task.areas_rel, task.areas_text, root)
         la_name = build.load_areas(areas_path)[0]
         job = dataclasses.replace(task.job, path=str(_notebook_file(task.job.notebook,
                                                                      task.notebook_text)))
