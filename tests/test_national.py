@@ -20,8 +20,8 @@ import yaml
 from evidence_pack.analysis import national as national_analysis
 from evidence_pack.analysis import trends
 from evidence_pack.findings.national import rank_change_findings
-from evidence_pack.publish import build, national, national_index, national_worker
-from evidence_pack.publish.national_plan import Task, draft_text, is_current
+from evidence_pack.publish import build, national, national_index, national_plan, national_worker
+from evidence_pack.publish.national_plan import Drafts, Task, is_current
 from evidence_pack.sources.io import DataError
 
 SMALL = ("E06000001", "E06000005")  # Hartlepool, Darlington: a few drafted areas each
@@ -80,11 +80,19 @@ def test_rank_change_among_districts_in_both_releases(changes):
     ("E06000041", "--threshold 50"),  # Wokingham: nothing in the most deprived 10% or 20%
     ("E06000065", "--release 2025 --threshold 10"),  # North Yorkshire: created in 2023
 ])
-def test_drafts_always_have_an_area_and_say_how(processed, code, header):
-    text = draft_text(code)
+def test_drafts_always_have_an_area_and_say_how(processed, tmp_path, monkeypatch, code,
+                                                header):
+    text = Drafts(tmp_path / "drafts.json", "key1").text(code)
     doc = yaml.safe_load(text)
     assert doc["la_code"] == code and doc["areas"]
     assert header in text.splitlines()[1]
+    drafts = Drafts(tmp_path / "drafts.json", "key1")
+    drafts.text(code)
+    drafts.save()
+    monkeypatch.setattr(national_plan.areas_mod, "draft_areas_yaml", None)  # cache only
+    assert Drafts(tmp_path / "drafts.json", "key1").text(code) == text
+    with pytest.raises(TypeError):  # another key (data or code changed): drafted again
+        Drafts(tmp_path / "drafts.json", "key2").text(code)
 
 
 def _task(tmp: Path, pdf: bool = False) -> Task:

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from evidence_pack import config
 from evidence_pack.sources.io import DataError
+from evidence_pack.stores import iod
+from evidence_pack.stores.lookups import lsoa_districts
 
 #: Vintage of the LSOA geography whose districts are "England's districts" (IoD 2025).
 DISTRICT_VINTAGE = 2021
@@ -110,3 +113,28 @@ def rank_change(la_summary: pd.DataFrame, first: int = 2010, last: int = 2025) -
     for c in ("rank_last", "n_last", "common_first", "common_last", "change"):
         out[c] = out[c].astype("Int64")
     return out.sort_values("lad_code", kind="stable").reset_index(drop=True)
+
+
+def best_rank_by_district(release: int) -> tuple[pd.Series, int]:
+    """(best IMD rank of any LSOA per district in ``release``, England's LSOA count), with
+    districts as in :func:`evidence_pack.analysis.areas.selected_lsoas`: the LSOA vintage's
+    lookup, else the release's own district codes. Rank 1 = most deprived."""
+    df = iod.load(releases=[release], measures=["imd"])
+    lad = df["lsoa_code"].map(lsoa_districts(config.RELEASE_VINTAGE[release]))
+    lad = lad.astype(object).where(lad.notna(), df["lad_code"].astype(object))
+    own = df.groupby(df["lad_code"].astype(str))["rank"].min()
+    best = df.groupby(lad.astype(str))["rank"].min()
+    return best.combine_first(own), len(df)
+
+
+def draft_rule(code: str, best: dict[int, tuple[pd.Series, int]],
+               thresholds: Iterable[float]) -> tuple[int, float] | None:
+    """(release, threshold) of the first release in ``best`` with the district's LSOAs and the
+    smallest threshold (national most deprived %) holding one of them; None when none."""
+    for release, (ranks, n) in best.items():
+        if code not in ranks.index:
+            continue
+        for t in thresholds:
+            if ranks[code] <= int(np.floor(n * t / 100 + 1e-9)):
+                return release, t
+    return None

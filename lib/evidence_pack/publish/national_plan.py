@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from evidence_pack import config
 from evidence_pack.analysis import areas as areas_mod
+from evidence_pack.analysis import national as national_analysis
 from evidence_pack.publish import build
 from evidence_pack.sources.io import DataError, read_yaml, write_text
 
@@ -37,7 +37,7 @@ from evidence_pack.sources.io import DataError, read_yaml, write_text
 NATIONAL_DIR = Path("build") / "national"
 #: Releases tried in turn to draft a district's areas (new districts have no 2010 LSOAs).
 DRAFT_RELEASES = (2010, 2025)
-#: National most-deprived percentages tried in turn: a district with no neighbourhood in
+#: National most-deprived percentages, smallest first: a district with no neighbourhood in
 #: England's most deprived 10% gets its areas from the most deprived 20%, 50%, or all.
 DRAFT_THRESHOLDS = (10.0, 20.0, 50.0, 100.0)
 
@@ -95,27 +95,48 @@ def own_areas_files(areas_dir: Path = config.AREAS_DIR) -> dict[str, Path]:
     return found
 
 
-def draft_text(code: str) -> str:
-    """A drafted areas file for a district: the default rules (IMD 2010, England's most
-    deprived 10%), else the next release or a wider threshold until it has an area (the
-    file's header says which). DataError when no release has the district's LSOAs."""
-    last: DataError | None = None
-    for release in DRAFT_RELEASES:
-        for threshold in DRAFT_THRESHOLDS:
-            try:
-                text = areas_mod.draft_areas_yaml(code, release=release, threshold=threshold)
-            except DataError as exc:
-                last = exc
-                break
-            doc = yaml.safe_load(text)
-            if isinstance(doc, dict) and doc.get("areas"):
-                return text
-            last = DataError(f"district {code}", f"no LSOA within the {threshold:g}% threshold")
-    raise DataError(f"district {code}", f"cannot draft areas: {last}")
+class Drafts:
+    """Drafted areas files, cached in ``build/national/drafts.json`` under a key of the
+    processed data and the package code (drafting England takes minutes; a rerun none)."""
+
+    def __init__(self, path: Path, key: str):
+        self.path, self.key = path, key
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        self.cache: dict[str, Any] = data if isinstance(data, dict) else {}
+        self.rules: dict[str, tuple[int, float]] | None = None
+        self.changed = False
+
+    def text(self, code: str) -> str:
+        """The district's draft: the default rules (IMD 2010, England's most deprived 10%),
+        else the smallest wider threshold or the latest release that gives it an area (the
+        file's header says which). DataError when no release has the district's LSOAs."""
+        hit = self.cache.get(code)
+        if isinstance(hit, dict) and hit.get("key") == self.key:
+            return str(hit["text"])
+        if self.rules is None:
+            best = {r: national_analysis.best_rank_by_district(r) for r in DRAFT_RELEASES}
+            self.rules = {c: rule for c in set().union(*(b[0].index for b in best.values()))
+                          if (rule := national_analysis.draft_rule(c, best, DRAFT_THRESHOLDS))}
+        rule = self.rules.get(code)
+        if rule is None:
+            raise DataError(f"district {code}", "no LSOAs in IMD "
+                            + " or ".join(map(str, DRAFT_RELEASES)) + ": cannot draft areas")
+        text = areas_mod.draft_areas_yaml(code, release=rule[0], threshold=rule[1])
+        self.cache[code] = {"key": self.key, "text": text}
+        self.changed = True
+        return text
+
+    def save(self) -> None:
+        if self.changed:
+            write_text(json.dumps(self.cache, indent=0, sort_keys=True), self.path)
+            self.changed = False
 
 
-def areas_for(district: District, own: dict[str, Path], reports_dir: Path, root: Path
-              ) -> tuple[str, str]:
+def areas_for(district: District, own: dict[str, Path], drafts: Drafts, reports_dir: Path,
+              root: Path) -> tuple[str, str]:
     """(areas YAML text, origin) for a district: its own file, else a draft that is also
     saved as ``reports/<code>/areas.yml`` for review."""
     if district.code in own:
@@ -125,7 +146,7 @@ def areas_for(district: District, own: dict[str, Path], reports_dir: Path, root:
         except ValueError:
             origin = str(p)
         return p.read_text(encoding="utf-8"), origin
-    text = draft_text(district.code)
+    text = drafts.text(district.code)
     review = reports_dir / district.code / "areas.yml"
     if not review.exists() or review.read_text(encoding="utf-8") != text:
         write_text(text, review)
@@ -156,9 +177,14 @@ def plan_districts(districts: Sequence[District], specs: Sequence[build.ReportSp
     """Every district's areas and tasks (``only``: area slugs or ``borough`` to keep)."""
     own = own_areas_files()
     nb_text = {s.name: s.path.read_text(encoding="utf-8") for s in specs}
+    drafts = Drafts(root / NATIONAL_DIR / "drafts.json",
+                    hasher.globs([*build.DEFAULT_DATA, *code_globs]))
     plans = []
     for d in districts:
-        text, origin = areas_for(d, own, reports_dir, root)
+        try:
+            text, origin = areas_for(d, own, drafts, reports_dir, root)
+        finally:
+            drafts.save()
         rel = areas_rel(d.code, origin)
         path = place_areas_file(rel, text, root)
         _, area_defs, areas_hash = build.load_areas(path)
