@@ -226,6 +226,9 @@ def build_national(selection: str | Sequence[str], only: Sequence[str] | None = 
                       f"Dask worker(s); dashboard {dashboard or 'off'}", file=sys.stderr)
             try:
                 run_tasks(client, todo, record, kernel_name, progress)
+            except KeyboardInterrupt:  # the indexes show what was built before the interrupt
+                write_indexes(plans, specs, manifest, failures, reports_dir, pdf, len(plans) > 1)
+                raise
             finally:
                 with contextlib.suppress(Exception):  # kernels go before their workers
                     client.run(stop_kernel)
