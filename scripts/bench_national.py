@@ -48,7 +48,7 @@ def run(codes: list[str], workers: int, notebooks: list[str] | None, out: Path) 
 
     t0 = time.perf_counter()
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, memory_limit=national.WORKER_MEMORY) as cluster, \
+                      dashboard_address=":0", memory_limit=national.WORKER_MEMORY) as cluster, \
             Client(cluster) as client:
         start = time.perf_counter() - t0
         t1 = time.perf_counter()

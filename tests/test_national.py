@@ -146,7 +146,7 @@ def test_national_index_is_self_contained_and_sortable(tmp_path, processed):
 def client(processed):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, memory_limit=national.WORKER_MEMORY
+                                  dashboard_address=":0", memory_limit=national.WORKER_MEMORY
                                   ) as cluster, distributed.Client(cluster) as c:
         yield c
         c.run(national_worker.stop_kernel)
