@@ -3,8 +3,12 @@ prepared store (``make data``); they are skipped with a clear reason when it is 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 from evidence_pack import config
+from evidence_pack.publish import build
 from evidence_pack.sources import catalogue
 
 
@@ -22,3 +26,33 @@ def raw_data() -> None:
 def processed(raw_data) -> None:
     if not (config.PROCESSED_DIR / "iod_lsoa.parquet").exists():
         pytest.skip("processed store not built: run `evidence-pack prepare`")
+
+
+@dataclass(frozen=True)
+class SmallPack:
+    """A built pack of the borough and one area (every notebook, HTML and PDF)."""
+
+    reports: Path
+    areas: tuple[str, ...]
+    failures: tuple[str, ...]
+
+    def html(self) -> list[Path]:
+        return sorted(self.reports.glob("*/*.html"))
+
+    def pdf(self) -> list[Path]:
+        return sorted(self.reports.glob("*/*.pdf"))
+
+
+SMALL_PACK_AREAS = ("borough", "canklow")
+
+
+@pytest.fixture(scope="session")
+def small_pack(processed, tmp_path_factory) -> SmallPack:
+    """borough + canklow, every notebook, HTML and PDF, built once per test session into a
+    temporary folder. A notebook that fails is listed in ``failures`` (``test_small_pack_builds``
+    reports it); the other reports are still checked."""
+    root = tmp_path_factory.mktemp("small_pack")
+    result = build.build(only=list(SMALL_PACK_AREAS), pdf=True, jobs=2, progress=False,
+                         reports_dir=root / "reports", build_dir=root / "build")
+    failures = tuple(f"{job}: {err}" for job, err in sorted(result.failures.items()))
+    return SmallPack(root / "reports", SMALL_PACK_AREAS, failures)

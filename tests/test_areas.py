@@ -7,7 +7,8 @@ import textwrap
 import pandas as pd
 import pytest
 from evidence_pack import config
-from evidence_pack.analysis import areas
+from evidence_pack.analysis import area_draft, areas, borough_facts
+from evidence_pack.findings import areas as area_text
 from evidence_pack.sources.io import DataError
 
 LA = "E08000018"
@@ -187,7 +188,7 @@ def _grid(n: int = 4, size: float = 100.0):
 
 
 def test_neighbours_share_edges_not_corners():
-    adj = areas.neighbours(_grid(3))
+    adj = area_draft.neighbours(_grid(3))
     assert adj["G11"] == {"G01", "G10", "G12", "G21"}
     assert "G00" not in adj["G11"]  # corner only
     assert adj["G00"] == {"G01", "G10"}
@@ -203,12 +204,12 @@ def test_draft_groups_connected_components_named_and_ordered():
         "msoa_name": ["Northfield", "Northfield", "Eastgate", "Southside", "Southside",
                       "Southside"],
         "ward_name": ["North", "North", "North", "South", "South", "South"]})
-    groups = areas.draft_groups(ranked, areas.neighbours(grid), names)
+    groups = area_draft.draft_groups(ranked, area_draft.neighbours(grid), names)
     assert [g["lsoas"] for g in groups] == [["G22", "G32", "G33"], ["G00", "G01", "G11"]]
-    assert [g["name"] for g in groups] == ["Southside", "Northfield & Eastgate"]
-    assert [g["slug"] for g in groups] == ["southside", "northfield-and-eastgate"]
+    assert [g["name"] for g in groups] == ["Southside", "Northfield"]
+    assert [g["slug"] for g in groups] == ["southside", "northfield"]
     # the same input in another order gives the same output
-    again = areas.draft_groups(ranked.iloc[::-1], areas.neighbours(grid.iloc[::-1]),
+    again = area_draft.draft_groups(ranked.iloc[::-1], area_draft.neighbours(grid.iloc[::-1]),
                                names.iloc[::-1])
     assert again == groups
 
@@ -219,7 +220,7 @@ def test_draft_names_made_unique():
     ranked = pd.DataFrame({"lsoa_code": codes, "rank": [1, 2, 3, 4]})
     names = pd.DataFrame({"lsoa_code": codes, "msoa_name": ["Town"] * 4,
                           "ward_name": ["West", "East", "West", "East"]})
-    groups = areas.draft_groups(ranked, areas.neighbours(grid), names)
+    groups = area_draft.draft_groups(ranked, area_draft.neighbours(grid), names)
     assert [g["name"] for g in groups] == ["Town", "Town (East)", "Town (West)", "Town (2)"]
     assert len({g["slug"] for g in groups}) == 4
 
@@ -231,9 +232,9 @@ def test_rendered_draft_is_valid_area_yaml(tmp_path):
     grid["code"] = "E01000" + grid["code"].str[1:] + "0"  # G01 -> E01000010
     ranked = pd.DataFrame({"lsoa_code": ["E01000000", "E01000010", "E01000220"],
                            "rank": [3, 1, 2]})
-    groups = areas.draft_groups(ranked, areas.neighbours(grid))
-    text = areas.render_draft(LA, "Rotherham", 2010, 10.0, 2001, groups, 9, 1)
-    assert text == areas.render_draft(LA, "Rotherham", 2010, 10.0, 2001, groups, 9, 1)
+    groups = area_draft.draft_groups(ranked, area_draft.neighbours(grid))
+    text = area_text.render_draft(LA, "Rotherham", 2010, 10.0, 2001, groups, 9, 1)
+    assert text == area_text.render_draft(LA, "Rotherham", 2010, 10.0, 2001, groups, 9, 1)
     ref = {2001: {c: LA for c in grid["code"]}}
     s = areas.parse_areas(yaml.safe_load(text), tmp_path / "draft.yml", reference=ref)
     assert [a.lsoas for a in s] == [("E01000000", "E01000010"), ("E01000220",)]
@@ -247,12 +248,14 @@ def test_rotherham_draft_on_mirror(processed, tmp_path):
 
     if not geography.path("lsoa01").exists():
         pytest.skip("boundaries not built: run `evidence-pack prepare geography`")
-    text = areas.draft_areas_yaml(LA, release=2010, threshold=10)
-    assert text == areas.draft_areas_yaml(LA, release=2010, threshold=10)
+    text = area_text.draft_areas_yaml(LA, release=2010, threshold=10)
+    assert text == area_text.draft_areas_yaml(LA, release=2010, threshold=10)
     s = areas.parse_areas(yaml.safe_load(text), tmp_path / "draft.yml")
     drafted = sorted(len(a.lsoas) for a in s)
-    # 28 decile-1 LSOAs: one central block of 18, Maltby East's 3, seven single LSOAs
-    assert drafted == [1] * 7 + [3, 18]
+    # 28 decile-1 LSOAs: the central block of 18 is split into areas of at most 6
+    assert sum(drafted) == 28 and max(drafted) <= 6
+    assert len({a.name for a in s}) == len(s)
+    assert {a.area_type for a in s} <= {*areas.AREA_TYPES, areas.UNCLASSIFIED}
     target = {c for a in areas.load_areas() for c in a.lsoas}
     assert target <= {c for a in s for c in a.lsoas}
 
@@ -286,7 +289,7 @@ def test_rotherham_borough_facts(processed):
 
     if not geography.path("lsoa01").exists():
         pytest.skip("boundaries not built: run `evidence-pack prepare geography`")
-    f = areas.borough_facts(areas.load_areas())
+    f = borough_facts.borough_facts(areas.load_areas())
     d1 = f.decile1.set_index("release")
     assert d1.loc[2010, "decile1"] == 28 and d1.loc[2010, "lsoas"] == 166
     assert d1.loc[2010, "target_lsoas_decile1"] == 24
@@ -299,3 +302,147 @@ def test_rotherham_borough_facts(processed):
     wards = f.central[f.central["definition"].str.startswith("wards")].set_index("set")
     assert wards.loc["target areas", "central"] == 17 and wards.loc["all decile 1", "total"] == 28
     assert f.summary["report"].notna().sum() >= 5
+
+
+REFERENCE = """\
+    reference:
+      title: A report
+      body: Cabinet
+      date: 2011-11-09
+      district_ranks: {2007: 68, 2010: 53}
+      residents_share: 0.15
+      area_types: [pit village]
+      public_spend_claim: over a billion pounds
+    """
+
+
+def test_reference_block_is_optional_and_parsed(tmp_path):
+    import datetime as dt
+
+    assert areas.load_areas(_write(tmp_path, GOOD), reference=REF).reference is None
+    body = GOOD.rstrip(" ") + REFERENCE
+    s = areas.load_areas(_write(tmp_path, body), reference=REF)
+    r = s.reference
+    assert r.title == "A report" and r.date == dt.date(2011, 11, 9)
+    assert r.district_ranks == {2007: 68, 2010: 53} and r.residents_share == 0.15
+    assert r.public_spend_claim == "over a billion pounds" and r.raw["body"] == "Cabinet"
+    assert r.label == "the report to Cabinet of 9 November 2011"
+    # the document's own area types load for this file only
+    typed = body.replace("area_type: council estate\n        lsoas: [E01000003]",
+                         "area_type: pit village\n        lsoas: [E01000003]")
+    assert areas.load_areas(_write(tmp_path, typed), reference=REF).get("canklow").area_type \
+        == "pit village"
+    with pytest.raises(DataError, match="pit village"):
+        areas.load_areas(_write(tmp_path, GOOD.replace(
+            "area_type: council estate\n        lsoas: [E01000003]",
+            "area_type: pit village\n        lsoas: [E01000003]")), reference=REF)
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("residents_share: 0.15", "residents_share: 15", "share between 0 and 1"),
+    ("date: 2011-11-09", "date: soon", "YYYY-MM-DD"),
+    ("{2007: 68, 2010: 53}", "{1999: 68}", "district_ranks"),
+    ("body: Cabinet", "cabinet: yes", "unknown reference field"),
+])
+def test_reference_block_errors_name_the_problem(tmp_path, old, new, message):
+    body = (GOOD.rstrip(" ") + REFERENCE).replace(old, new)
+    with pytest.raises(DataError, match=message) as info:
+        areas.load_areas(_write(tmp_path, body), reference=REF)
+    assert "reference" in str(info.value)
+
+
+def test_rotherham_facts_live_in_its_areas_file():
+    doc = yaml_doc(config.DEFAULT_AREAS_FILE)
+    ref = areas.parse_reference(doc["reference"], config.DEFAULT_AREAS_FILE)
+    assert ref.district_ranks == {2007: 68, 2010: 53} and ref.residents_share == 0.15
+    assert ref.central_share == 0.75 and len(ref.area_types) == 3
+
+
+def yaml_doc(path):
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_split_group_keeps_pieces_contiguous_and_small():
+    grid = _grid(4)
+    adj = area_draft.neighbours(grid)
+    codes = sorted(grid["code"])
+    rank = {c: i + 1 for i, c in enumerate(codes)}
+    info = pd.DataFrame({"lsoa_code": codes, "msoa_name": "One", "ward_name": "W"}
+                        ).set_index("lsoa_code")
+    pieces = area_draft.split_group(codes, rank, adj, info, max_lsoas=5)
+    assert sorted(c for p in pieces for c in p) == codes
+    assert all(len(p) <= 5 for p in pieces)
+    for p in pieces:  # each piece is one connected group
+        assert len(area_draft.connected_groups(p, adj)) == 1
+    # by MSOA first: two MSOAs of 8 each become groups of at most 5 inside each MSOA
+    info["msoa_name"] = ["North" if c[1] in "01" else "South" for c in codes]
+    pieces = area_draft.split_group(codes, rank, adj, info, max_lsoas=8)
+    assert sorted(map(tuple, pieces)) == [tuple(c for c in codes if c[1] in "01"),
+                                         tuple(c for c in codes if c[1] in "23")]
+
+
+def test_draft_groups_split_and_named_uniquely():
+    grid = _grid(4)
+    codes = sorted(grid["code"])
+    ranked = pd.DataFrame({"lsoa_code": codes, "rank": range(1, 17)})
+    names = pd.DataFrame({"lsoa_code": codes, "msoa_name": "Town", "ward_name": "Town"})
+    groups = area_draft.draft_groups(ranked, area_draft.neighbours(grid), names, max_lsoas=6)
+    assert all(len(g["lsoas"]) <= 6 for g in groups) and len(groups) == 3
+    assert [g["name"] for g in groups] == ["Town", "Town (2)", "Town (3)"]
+
+
+@pytest.mark.parametrize("shares, expected", [
+    ((0.55, 0.10, 0.05), "council estate"),
+    ((0.10, 0.40, 0.45), "multi-ethnic terraced"),
+    ((0.45, 0.25, 0.30), "multi-ethnic terraced"),
+    ((0.20, 0.15, 0.05), "unclassified"),
+])
+def test_infer_area_type(shares, expected):
+    assert area_draft.infer_area_type(*shares) == expected
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize("code, message", [
+    ("W06000015", "Wales"), ("S12000036", "Scotland"),
+    ("E07000168", r"retired .* North Yorkshire \(E06000065\)"),
+    ("E09999999", "not an English district"),
+])
+def test_draft_refuses_other_codes_in_one_line(processed, code, message):
+    from evidence_pack.stores.lsoa_geography import check_district
+
+    with pytest.raises(DataError, match=message) as info:
+        check_district(code)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.mirror
+def test_new_district_history_from_its_lsoas(processed):
+    from evidence_pack.stores.lsoa_geography import check_district, district_lsoas
+
+    assert check_district("E06000063") == ("Cumberland", True)
+    assert check_district("E08000019") == ("Sheffield", False)
+    counts = [len(district_lsoas("E06000063", v)) for v in (2001, 2011, 2021)]
+    assert counts == [177, 177, 177]
+    # its 2011 LSOAs are exactly those of its three predecessor districts
+    from evidence_pack.stores.lsoa_geography import lsoa_districts
+
+    lads = {lsoa_districts(2011)[c] for c in district_lsoas("E06000063", 2011)}
+    assert len(lads) == 3
+
+
+@pytest.mark.mirror
+def test_created_district_draft_loads(processed, tmp_path):
+    from evidence_pack.stores.lsoa_geography import district_lsoas
+
+    codes = district_lsoas("E06000063", 2001)[:2]  # Cumberland on 2001 LSOAs (then Allerdale...)
+    p = _write(tmp_path, f"""\
+        la_code: E06000063
+        la_name: Cumberland
+        areas:
+          - {{slug: a, name: A, area_type: unclassified, lsoa_vintage: 2001, lsoas: {codes}}}
+        """)
+    assert areas.load_areas(p).get("a").lsoas == tuple(codes)
+    with pytest.raises(DataError, match="outside E06000063"):
+        areas.load_areas(_write(tmp_path, p.read_text().replace(codes[0], "E01007714")))

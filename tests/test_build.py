@@ -34,7 +34,7 @@ GOOD = [
     ("parameters", PARAMS),
     ("code", "assert 'leak' not in globals(), 'state leaked from a previous run'\n"
              "leak = area\n"
-             "from evidence_pack import report\nreport.setup()\n"
+             "from evidence_pack.publish import report\nreport.setup()\n"
              "import pandas as pd\nimport matplotlib.pyplot as plt\n"
              "print('stray print is not published')\n"
              "report.key_findings([f'Area {area} scale {scale}'])\n"
@@ -50,7 +50,7 @@ GOOD = [
 FLAKY = [
     ("markdown", "# Flaky report"),
     ("parameters", PARAMS),
-    ("code", "from evidence_pack import report\nreport.setup()\n"
+    ("code", "from evidence_pack.publish import report\nreport.setup()\n"
              "if area == 'b-two':\n    raise RuntimeError('no data for ' + area)\n"
              "report.markdown('All fine for {a}', a=area)"),
 ]

@@ -150,3 +150,31 @@ def test_rotherham_maps_render(processed):
     fig = maps.area_map(s, "ferham-masbrough", release=2010)
     assert "E01007715" in _texts(fig)
     plt.close("all")
+
+
+def test_town_cluster_groups_areas_that_crowd():
+    shapes = gpd.GeoDataFrame(
+        {"slug": list("abcde"), "name": list("ABCDE")},
+        geometry=[box(0, 0, 1000, 1000), box(1200, 0, 2200, 1000), box(2400, 0, 3400, 1000),
+                  box(20_000, 0, 21_000, 1000), box(40_000, 0, 41_000, 1000)], crs=CRS)
+    near = maps.town_cluster(shapes, gap_m=400)
+    assert near is not None and near["slug"].tolist() == ["a", "b", "c"]
+    assert maps.town_cluster(shapes, gap_m=100) is None  # no three areas close together
+
+
+@pytest.mark.mirror
+def test_rotherham_town_centre_map_is_readable(processed):
+    from evidence_pack.charts import legibility
+    from evidence_pack.stores import geography
+
+    if not geography.path("lsoa21").exists():
+        pytest.skip("boundaries not built: run `evidence-pack prepare geography`")
+    s = areas.load_areas()
+    fig = maps.cluster_map(s, release=2025)
+    text = _texts(fig)
+    assert "Town Centre" in text and "Canklow" in text and "Maltby South East" not in text
+    assert legibility.problems(fig) == []
+    fig = maps.decile_map(LA, 2025, area_set=s)
+    assert "enlarged on the next map" in _texts(fig)
+    assert legibility.problems(fig) == []
+    plt.close("all")

@@ -78,7 +78,7 @@ def test_rank_change_among_districts_in_both_releases(changes):
 @pytest.mark.parametrize("code, header", [
     ("E06000001", "--release 2010 --threshold 10"),  # Hartlepool: the default rules
     ("E06000041", "--threshold 50"),  # Wokingham: nothing in the most deprived 10% or 20%
-    ("E06000065", "--release 2025 --threshold 10"),  # North Yorkshire: created in 2023
+    ("E06000065", "--release 2010 --threshold 10"),  # North Yorkshire (2023), by its LSOAs
 ])
 def test_drafts_always_have_an_area_and_say_how(processed, tmp_path, monkeypatch, code,
                                                 header):
@@ -89,7 +89,7 @@ def test_drafts_always_have_an_area_and_say_how(processed, tmp_path, monkeypatch
     drafts = Drafts(tmp_path / "drafts.json", "key1")
     drafts.text(code)
     drafts.save()
-    monkeypatch.setattr(national_plan.areas_mod, "draft_areas_yaml", None)  # cache only
+    monkeypatch.setattr(national_plan.area_text, "draft_areas_yaml", None)  # cache only
     assert Drafts(tmp_path / "drafts.json", "key1").text(code) == text
     with pytest.raises(TypeError):  # another key (data or code changed): drafted again
         Drafts(tmp_path / "drafts.json", "key2").text(code)

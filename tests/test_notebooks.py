@@ -50,7 +50,7 @@ def test_area_reports_render(rendered):
             alt = re.search(r'\balt="([^"]*)"', img)
             assert alt and len(alt.group(1).strip()) > 10, f"{name}: figure without alt text"
             assert 'src="data:image/png;base64,' in img
-        blocks = re.findall(r'<figure class="ep-(?:figure|table)">.*?</figure>', page, re.DOTALL)
+        blocks = re.findall(r'<figure class="ep-(?:figure|table)"[^>]*>.*?</figure>', page, re.DOTALL)
         assert len(blocks) >= len(imgs)
         for block in blocks:
             src = re.search(r'class="ep-source">(.*?)<', block, re.DOTALL)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from evidence_pack.analysis import profile
+from evidence_pack.findings import profile as profile_findings
 from evidence_pack.stores import census
 
 N = 33_755  # England's LSOAs in 2021: percentiles use the real denominator
@@ -56,7 +57,8 @@ def test_domain_table_and_drivers():
     dom = profile.domain_table(iod, sets).set_index(["area", "measure"])
     assert dom.loc[("Area", "imd"), "share_decile1"] == 1.0
     assert dom.loc[("Dee", "imd"), "share_decile1"] == 0.5
-    assert dom.loc[("Area", "imd"), "mean_pct"] == pytest.approx(100 * (10 + 0.5 * 200) / 1.5 / N)
+    # median neighbourhood (weights 1 and 0.5): the rank-10 LSOA holds two thirds of the weight
+    assert dom.loc[("Area", "imd"), "median_pct"] == pytest.approx(100 * 10 / N)
     drv = profile.drivers(iod, sets)
     assert drv.groupby("area")["share"].sum().to_numpy() == pytest.approx(1.0)
     # equal ranks on every domain but health: income/employment (22.5%) lead
@@ -111,13 +113,13 @@ def test_key_findings_from_data():
                                            ("disability", "disabled")], census_lsoa=cen)
     cni = pd.DataFrame({"area": list(sets), **{f"{k}_top10": [0.5, 0.25, 0.1]
                                                 for k in profile.CNI_DOMAINS}})
-    f = profile.key_findings("Area", "Dee", pop, dom, drv, tab, cni)
+    f = profile_findings.key_findings("Area", "Dee", pop, dom, drv, tab, cni)
     text = " ".join(f)
     assert "150 residents" in text and "37.5% of Dee's residents" in text
     assert "all 1.5 neighbourhoods are in England's most deprived 10% (against 50% of Dee's)" \
         in text
     assert "Social rented" not in text and "social rented 47% (Dee 24%)" in text
-    fb = profile.key_findings("Dee", "Dee", pop, dom, drv, tab, cni)
+    fb = profile_findings.key_findings("Dee", "Dee", pop, dom, drv, tab, cni)
     assert "2 of its 4 neighbourhoods (50%)" in " ".join(fb)
     assert "(England" in " ".join(fb)
 
@@ -154,10 +156,25 @@ def test_combined_set_and_overview_findings():
     dom = profile.domain_table(iod, sets)
     drv = profile.drivers(iod, sets)
     tab = profile.census_table(sets, rows=[("tenure", "social_rented")], census_lsoa=cen)
-    f = profile.overview_findings(dom, drv, tab, ["A", "B"], pop=pop, combined="All",
-                                  borough="Dee")
+    f = profile_findings.overview_findings(dom, drv, tab, ["A", "B"], pop=pop, combined="All",
+                                           borough="Dee", reported_share=0.15)
     text = " ".join(f)
     assert "hold 50.0% of Dee's residents" in text and "the 2011 report said 15%" in text
     assert "2 of the 2 target areas still have every neighbourhood" in text
     assert "Most deprived target area: A" in text
     assert "1 of the 2 areas have 40% or more" in text
+
+
+def test_weighted_median_matches_numpy_for_equal_weights():
+    v = np.array([5.0, 1.0, 9.0, 3.0])
+    assert profile.weighted_median(v, np.ones(4)) == np.quantile(v, 0.5, method="inverted_cdf")
+    assert profile.weighted_median(v, np.array([0, 0, 1, 0])) == 9.0
+
+
+def test_area_table_puts_the_area_first_with_short_labels():
+    dom = pd.DataFrame({"area": ["A", "A", "Dee", "Dee", "England", "England"],
+                        "measure": ["imd", "income"] * 3, "median_pct": [1, 2, 30, 40, 50, 50]})
+    t = profile.area_table(dom, "A", ["Dee", "England"], "median_pct")
+    assert list(t.columns) == ["Measure", "A", "Dee", "England"]
+    assert t["Measure"].tolist() == ["IMD", "Income"]
+    assert t["A"].tolist() == [1, 2]

@@ -131,8 +131,9 @@ def test_caveats_by_id(tmp_path, shown):
                                    "  continues here.\n", encoding="utf-8")
     report.caveats(["TEST-2", "TEST-1"], caveats_dir=tmp_path)
     html = shown[0]
-    assert html.index("TEST-2") < html.index("TEST-1")
+    assert html.index('data-note="TEST-2"') < html.index('data-note="TEST-1"')
     assert "Second continues here." in html and "&lt;caveat&gt;" in html
+    assert ">TEST-" not in html  # the ID is not reader text
     with pytest.raises(KeyError, match="TEST-9"):
         report.caveats(["TEST-9"], caveats_dir=tmp_path)
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from evidence_pack import config
 from evidence_pack.analysis import spend
+from evidence_pack.findings import spend as spend_findings
 from evidence_pack.sources import catalogue
 from evidence_pack.sources.io import DataError
 from evidence_pack.stores import spend_returns
@@ -211,7 +212,7 @@ def test_read_ledger_rejects_and_reconciles(tmp_path):
     assert acc["pence"].tolist() == [123450, 50000, 500]
     reasons = dict(zip(rej["row"], rej["reason"], strict=True))
     expect = {4: "blank", 5: "unknown area", 6: "unknown driver", 7: "duplicate of row 2",
-              8: "negative", 9: "not a money amount", 10: "unknown LSOA", 12: "driver is blank",
+              8: "negative", 9: "more than two decimal places", 10: "unknown LSOA", 12: "driver is blank",
               13: "unknown geography_type", 14: "financial_year", 15: "partner is blank",
               16: "driver is blank", 17: "zero"}
     assert set(reasons) == set(expect)
@@ -456,5 +457,7 @@ def test_rotherham_baseline_conserves_rs_total(processed):
                                                                  "2023-24": 130.0}))
     last = spend.baseline(a, "2023-24")
     sens = spend.sensitivity(b.lines, a, ["population"])
-    text = " ".join(spend.key_findings(a, b, last, series, sens))
+    text = " ".join(spend_findings.key_findings(a, b, last, series, sens))
     assert "£410.9m" in text and "2023-24" in text and "modelled" in text.lower()
+    # Issue 12: a fall in council education spend is explained (academy conversion).
+    assert "academies" in text and "£227" in text

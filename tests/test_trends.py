@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
 from evidence_pack.analysis import trends
+from evidence_pack.analysis.areas import Reference
+from evidence_pack.findings import trends as say
 from evidence_pack.sources.io import DataError
+
+#: A reference document's claims, as an areas file's ``reference:`` block gives them.
+DOC = Reference(title="A report", date=dt.date(2011, 11, 9), body="Cabinet",
+                district_ranks={2007: 68, 2010: 53}, districts_of={2010: 326})
 
 
 def _iod() -> pd.DataFrame:
@@ -43,7 +51,7 @@ def test_district_ranks_prefers_official_and_compares_with_report():
     assert r["release"].tolist() == [2007, 2010]
     assert r.set_index("release").loc[2007, "rank_average_score"] == 70
     assert r.set_index("release").loc[2010, "n_districts"] == 326
-    cmp = trends.compare_reported(r).set_index("release")
+    cmp = trends.compare_reported(r, DOC.district_ranks, DOC.districts_of).set_index("release")
     assert not cmp.loc[2007, "agrees"] and cmp.loc[2010, "agrees"]
     with pytest.raises(DataError, match="no imd rows"):
         trends.district_ranks(_la_summary(), "NOPE")
@@ -111,15 +119,36 @@ def test_key_findings_are_written_from_the_data():
     iod = _iod()
     sets = trends.district_sets(iod, "D")
     ranks = trends.district_ranks(_la_summary(), "D")
-    f = trends.key_findings("D", ranks, trends.decile_counts(iod, sets),
-                            trends.domain_profile(iod, sets), trends.gap(iod, sets),
-                            trends.compare_reported(ranks))
-    text = " ".join(f)
+    args = ("D", ranks, trends.decile_counts(iod, sets), trends.domain_profile(iod, sets),
+            trends.gap(iod, sets))
+    reported = trends.compare_reported(ranks, DOC.district_ranks, DOC.districts_of)
+    text = " ".join(say.key_findings(*args, reported, DOC))
     assert "70th of 354 in 2007" in text and "53rd of 326 in 2010" in text
-    assert "close to the data" in text and "later population weights" in text
-    assert "4 in 2007, 4 in 2010 (of 10 LSOAs in 2007 and 10 in 2010)" in text
+    assert "report to Cabinet of 9 November 2011 are close to the data" in text
+    assert "later population weights" in text
+    assert "4 in 2007, 4 in 2010 (of 10 in 2007 and 10 in 2010)" in text
     assert "gap between the most and least deprived neighbourhoods is about the same" in text
-    assert "score gap 21.0 -> 21.0" not in text
+    assert "->" not in text and "LSOA(s)" not in text
+    # a district whose areas file has no reference block: no report is cited
+    plain = " ".join(say.key_findings(*args))
+    assert "report" not in plain.lower() and "Cabinet" not in plain
+
+
+def test_history_note_for_new_districts():
+    assert say.history_note("North Yorkshire", []) is None
+    note = say.history_note("North Yorkshire", [2004, 2007, 2010, 2015, 2019])
+    assert "2004-2019" in note and "built from the neighbourhoods" in note
+
+
+def test_district_sets_builds_missing_releases_from_lsoas():
+    iod = _iod()
+    new = iod.assign(lad_code=iod["lad_code"].where(iod["release"] != 2007, "OLD"))
+    with pytest.raises(DataError, match="release 2007"):
+        trends.district_sets(new, "D")
+    codes = sorted(iod.loc[(iod["release"] == 2007) & (iod["lad_code"] == "D"), "lsoa_code"])
+    sets = trends.district_sets(new, "D", lsoas_by_vintage={2001: codes})
+    assert sorted(sets[2007]["lsoa_code"]) == codes
+    assert trends.built_from_lsoas(new, "D") == [2007]
 
 
 @pytest.mark.mirror
@@ -137,7 +166,7 @@ def test_rotherham_real_trends(processed):
     if summary is None:
         pytest.skip("la_summary.parquet not built yet")
     r = trends.district_ranks(summary, "E08000018", la_name="Rotherham")
-    cmp = trends.compare_reported(r).set_index("release")
+    cmp = trends.compare_reported(r, DOC.district_ranks, DOC.districts_of).set_index("release")
     # the report: 68th (2007), 53rd of 326 (2010); recomputed with mid-2015 weights (IOD-14)
     assert cmp.loc[2010, "data_of"] == 326
     assert cmp["difference"].abs().max() <= 3
@@ -160,12 +189,77 @@ def test_area_findings_single_and_several():
     ch = pd.DataFrame({"lsoa_code": ["X"], "rank_2010": [436], "rank_2025": [434],
                        "decile_2010": [1], "decile_2025": [1], "rank_change": [-2],
                        "decile_change": [0]})
-    text = " ".join(trends.area_findings("Canklow", counts, ch, 2010, 2025))
-    assert "Canklow's one neighbourhood (LSOA) has been" in text
+    text = " ".join(say.area_findings("Canklow", counts, ch, 2010, 2025))
+    assert "Canklow's one neighbourhood (LSOA: lower-layer super output area) has been" in text
     assert "It barely moved in England's ranking" in text
     assert "from 436 in 2010 to 434 in 2025: barely moved" in text
     ch2 = pd.concat([ch, ch.assign(lsoa_code="Y", rank_2025=100, rank_change=-336)])
     counts2 = counts.assign(lsoas=2.0, decile1=[1.0, 2.0])
-    text2 = " ".join(trends.area_findings("Two", counts2, ch2, 2010, 2025))
+    text2 = " ".join(say.area_findings("Two", counts2, ch2, 2010, 2025))
     assert "1 of 2 in 2010, 2 of 2 in 2025" in text2
-    assert "All 2 neighbourhoods fell further down England's ranking" in text2
+    assert "Both neighbourhoods fell further down England's ranking" in text2
+    assert "0 moved" not in text2
+
+
+def test_little_change_never_where_a_rank_halves():
+    ch = pd.DataFrame({"lsoa_code": ["X"], "rank_2010": [60], "rank_2025": [25],
+                       "decile_2010": [1], "decile_2025": [1], "rank_change": [-35],
+                       "decile_change": [0]})
+    assert "barely moved" not in say.rank_change_sentence(ch, 2010, 2025)
+    assert "35 places more deprived" in say.rank_change_sentence(ch, 2010, 2025)
+
+
+@pytest.mark.mirror
+def test_created_district_history_from_its_lsoas(processed):
+    from evidence_pack import config
+    from evidence_pack.stores import iod as iod_mod
+    from evidence_pack.stores.lsoa_geography import district_lsoas
+
+    code = "E06000063"  # Cumberland, created April 2023
+    store = iod_mod.load(measures=["imd"])
+    history = {v: district_lsoas(code, v) for v in (2001, 2011, 2021)}
+    sets = trends.district_sets(store, code, "Cumberland", lsoas_by_vintage=history)
+    assert trends.built_from_lsoas(store, code, "Cumberland") == [2004, 2007, 2010, 2015, 2019]
+    c = trends.decile_counts(store, sets).set_index("release")
+    assert set(c.index) == set(config.RELEASES) and (c["lsoas"] == 177).all()
+
+
+def test_reader_tables_whole_counts_and_no_decile_change_column():
+    from evidence_pack.findings import trend_tables as tables
+
+    iod = _iod()
+    counts = trends.decile_counts(iod, trends.district_sets(iod, "D"))
+    t = tables.count_table(counts)
+    assert t["Neighbourhoods"].dtype.kind == "i" and t["Release"].tolist() == ["2007", "2010"]
+    ch = pd.DataFrame({"lsoa_code": ["X"], "rank_2010": [436], "rank_2025": [434],
+                       "decile_2010": [1], "decile_2025": [1], "rank_change": [-2],
+                       "decile_change": [0]})
+    c = tables.change_table(ch, pd.Series({"X": "Canklow"}), 2010, 2025)
+    assert c["Area"].tolist() == ["Canklow"]
+    assert not any("Decile change" in col for col in c.columns)
+
+
+@pytest.mark.mirror
+def test_built_ranks_reproduce_computed_and_rank_new_districts(processed):
+    from evidence_pack.analysis import district_history as dh
+    from evidence_pack.stores import iod as iod_mod
+    from evidence_pack.stores.lsoa_geography import district_lsoas
+
+    store = iod_mod.load(measures=["imd"])
+    summary = trends.load_la_summary()
+    if summary is None:
+        pytest.skip("la_summary.parquet not built yet")
+
+    def history(code):
+        return {v: district_lsoas(code, v) for v in (2001, 2011, 2021)}
+
+    # an existing district built from its own LSOAs gets its computed rank back
+    own = dh.built_ranks(store, summary, [2004, 2010], history("E08000018")).set_index("release")
+    assert own.loc[2004, "rank_average_score"] == 68 and own.loc[2004, "n_districts"] == 354
+    assert own.loc[2010, "rank_average_score"] == 54
+    # Cumberland replaced three districts: ranked among 354 - 3 + 1 in 2004
+    cum = dh.built_ranks(store, summary, [2004, 2019], history("E06000063")).set_index("release")
+    assert cum.loc[2004, "n_districts"] == 352 and cum.loc[2019, "n_districts"] == 315
+    ranks = dh.with_built_ranks(trends.district_ranks(summary, "E06000063"), cum.reset_index())
+    assert ranks["release"].tolist() == [2004, 2019, 2025]
+    assert ranks.set_index("release").loc[2004, "source"] == dh.BUILT

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 from evidence_pack import config, prepare
-from evidence_pack.analysis import areas
+from evidence_pack.findings import areas as area_text
 from evidence_pack.publish import build, national
 from evidence_pack.sources import catalogue
-from evidence_pack.sources.io import write_text
+from evidence_pack.sources.io import DataError, write_text
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
@@ -49,7 +49,12 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def _cmd_areas_draft(args: argparse.Namespace) -> int:
-    text = areas.draft_areas_yaml(args.la, release=args.release, threshold=args.threshold)
+    try:
+        text = area_text.draft_areas_yaml(args.la, release=args.release,
+                                          threshold=args.threshold, max_lsoas=args.max_lsoas)
+    except DataError as exc:
+        print(f"areas draft: {str(exc).removeprefix('<input>: ')}", file=sys.stderr)
+        return 2
     if args.out:
         write_text(text, args.out)
         print(f"wrote {args.out}")
@@ -104,6 +109,8 @@ def make_parser() -> argparse.ArgumentParser:
     d.add_argument("--la", required=True, help="district code, e.g. E08000018")
     d.add_argument("--release", type=int, default=2010, choices=config.RELEASES)
     d.add_argument("--threshold", type=float, default=10.0, help="national most deprived X%%")
+    d.add_argument("--max-lsoas", type=int, default=6,
+                   help="largest area in LSOAs: bigger contiguous groups are split (default 6)")
     d.add_argument("--out", help="write here instead of standard output")
     d.set_defaults(func=_cmd_areas_draft)
 

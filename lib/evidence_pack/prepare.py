@@ -8,6 +8,7 @@ The stages, in the order they run (each later stage reads what the earlier ones 
 | geography   | geographr sf boundaries, open-innovations GeoJSON, lookups  | boundaries_*.parquet                |
 | census      | Census 2021 LSOA/MSOA tables                               | census21_lsoa, census21_msoa        |
 | spend       | Revenue Outturn (RS) and Revenue Account (RA) workbooks    | council_spend                       |
+| public_spend | HM Treasury CRA 2010/2014/2018 workbooks, combined PESA series | public_spend, public_spend_combined |
 | risk        | iod store, census, lookups, regional GDP                   | risk_*.parquet                      |
 | evaluation  | iod store, lookups, the default areas file                 | evaluation_*.parquet                |
 
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from evidence_pack.analysis import evaluation, risk
-from evidence_pack.stores import census, geography, iod_stage, spend_returns
+from evidence_pack.stores import census, geography, iod_stage, public_spend, spend_returns
 
 #: stage name -> the function that builds it. Order matters.
 STAGES: dict[str, Callable[..., list[Path]]] = {
@@ -31,6 +32,7 @@ STAGES: dict[str, Callable[..., list[Path]]] = {
     "geography": geography.prepare,
     "census": census.prepare,
     "spend": spend_returns.prepare,
+    "public_spend": public_spend.prepare,
     "risk": risk.prepare,
     "evaluation": evaluation.prepare,
 }

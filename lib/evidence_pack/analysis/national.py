@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ import pandas as pd
 from evidence_pack import config
 from evidence_pack.sources.io import DataError
 from evidence_pack.stores import iod
-from evidence_pack.stores.lookups import lsoa_districts
+from evidence_pack.stores.lsoa_geography import district_lsoas
 
 #: Vintage of the LSOA geography whose districts are "England's districts" (IoD 2025).
 DISTRICT_VINTAGE = 2021
@@ -115,26 +115,26 @@ def rank_change(la_summary: pd.DataFrame, first: int = 2010, last: int = 2025) -
     return out.sort_values("lad_code", kind="stable").reset_index(drop=True)
 
 
-def best_rank_by_district(release: int) -> tuple[pd.Series, int]:
-    """(best IMD rank of any LSOA per district in ``release``, England's LSOA count), with
-    districts as in :func:`evidence_pack.analysis.areas.selected_lsoas`: the LSOA vintage's
-    lookup, else the release's own district codes. Rank 1 = most deprived."""
-    df = iod.load(releases=[release], measures=["imd"])
-    lad = df["lsoa_code"].map(lsoa_districts(config.RELEASE_VINTAGE[release]))
-    lad = lad.astype(object).where(lad.notna(), df["lad_code"].astype(object))
-    own = df.groupby(df["lad_code"].astype(str))["rank"].min()
-    best = df.groupby(lad.astype(str))["rank"].min()
-    return best.combine_first(own), len(df)
+def release_ranks(release: int) -> tuple[pd.DataFrame, int]:
+    """IMD rank of every LSOA in ``release`` (``lsoa_code``, ``lad_code``, ``rank``; 1 = most
+    deprived) and England's LSOA count."""
+    df = iod.load(releases=[release], measures=["imd"])[["lsoa_code", "lad_code", "rank"]]
+    return df, len(df)
 
 
-def draft_rule(code: str, best: dict[int, tuple[pd.Series, int]],
+def draft_rule(code: str, ranks: Mapping[int, tuple[pd.DataFrame, int]],
                thresholds: Iterable[float]) -> tuple[int, float] | None:
-    """(release, threshold) of the first release in ``best`` with the district's LSOAs and the
-    smallest threshold (national most deprived %) holding one of them; None when none."""
-    for release, (ranks, n) in best.items():
-        if code not in ranks.index:
+    """(release, threshold) for drafting a district's areas: the first release in ``ranks``
+    with the district's LSOAs (found as :func:`evidence_pack.analysis.area_draft.selected_lsoas`
+    finds them) and the smallest threshold (England's most deprived %) holding one of them;
+    None when no release has them."""
+    for release, (df, n) in ranks.items():
+        codes = set(district_lsoas(code, config.RELEASE_VINTAGE[release]))
+        in_la = df["lsoa_code"].isin(codes) if codes else df["lad_code"] == code
+        if not in_la.any():
             continue
+        best = df.loc[in_la, "rank"].min()
         for t in thresholds:
-            if ranks[code] <= int(np.floor(n * t / 100 + 1e-9)):
+            if best <= int(np.floor(n * t / 100 + 1e-9)):
                 return release, t
     return None

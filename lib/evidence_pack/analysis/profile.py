@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_pack import config
-from evidence_pack.analysis.trends import DOMAIN_LABELS, DOMAINS, n_lsoas
+from evidence_pack.analysis.trends import DOMAINS, n_lsoas
 from evidence_pack.sources import catalogue
 from evidence_pack.sources.io import DataError, read_rda_frame
 from evidence_pack.stores import census
@@ -179,7 +179,9 @@ def population(sets: Sets, census_lsoa: pd.DataFrame | None = None) -> pd.DataFr
 def domain_table(iod: pd.DataFrame, sets: Sets, release: int = 2025,
                  measures: Iterable[str] = ("imd", *DOMAINS)) -> pd.DataFrame:
     """Per set x measure: share of LSOAs in England's most deprived 10% on that measure and
-    the weighted mean national percentile (England: 10% and 50% by construction)."""
+    the median national percentile of its LSOAs (weighted by each LSOA's share in the set;
+    0 = most deprived; England: 10% and 50% by construction). The median is the statistic the
+    trends report uses for an area's position, so both reports give the same figure."""
     sub = iod.loc[iod["release"] == release]
     n = n_lsoas(release)
     rows = []
@@ -194,11 +196,21 @@ def domain_table(iod: pd.DataFrame, sets: Sets, release: int = 2025,
             name = list(sets)[int(np.flatnonzero(tot == 0)[0])]
             raise DataError("iod_lsoa", f"{name}: no LSOAs with {m} in release {release}")
         d1 = (d["decile"].to_numpy() == 1).astype(float) @ wm / tot
-        mp = pct @ wm / tot
         for j, name in enumerate(sets):
             rows.append({"area": name, "measure": m, "share_decile1": float(d1[j]),
-                         "mean_pct": float(mp[j])})
-    return pd.DataFrame(rows, columns=["area", "measure", "share_decile1", "mean_pct"])
+                         "median_pct": weighted_median(pct, wm[:, j])})
+    return pd.DataFrame(rows, columns=["area", "measure", "share_decile1", "median_pct"])
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """The value below which half the weight lies (numpy's 'inverted_cdf' median when every
+    weight is 1; the same rule as the trends report's median percentile)."""
+    keep = weights > 0
+    v, w = np.asarray(values, float)[keep], np.asarray(weights, float)[keep]
+    order = np.argsort(v)
+    v, w = v[order], w[order]
+    cw = np.cumsum(w)
+    return float(v[np.searchsorted(cw, 0.5 * cw[-1] - 1e-9)])
 
 
 def exp_transform(rank: np.ndarray | pd.Series, n: int) -> np.ndarray:
@@ -321,97 +333,6 @@ def dominant_class(rur: pd.DataFrame, area: str) -> tuple[str, float]:
     return str(rur.loc[i, "classification"]), float(rur.loc[i, area])
 
 
-# --------------------------------------------------------------------------- findings
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
-def _short(m: str) -> str:
-    return DOMAIN_LABELS[m].split(",")[0].split(" (")[0].lower()
-
-
-def key_findings(area: str, borough: str, pop: pd.DataFrame, dom: pd.DataFrame,
-                 drv: pd.DataFrame, cen: pd.DataFrame, cni: pd.DataFrame,
-                 rur: pd.DataFrame | None = None, msoa: pd.DataFrame | None = None,
-                 release: int = 2025) -> list[str]:
-    """Plain-English findings for ``area`` (a column/row name in the tables) written from the
-    data: size, IMD position, driving domains, the starkest census contrasts, community need
-    and rurality. When ``area`` is the borough, comparisons are with England only."""
-    out: list[str] = []
-    p = pop.set_index("area")
-    d = dom.set_index(["area", "measure"])
-    is_borough = area == borough
-    base = "England" if is_borough else borough
-    res = p.loc[area, "residents"]
-    n = p.loc[area, "lsoas"]
-    nbh = _n(n, "neighbourhood")
-    out.append(f"{area} had about {res:,.0f} residents in {p.loc[area, 'households']:,.0f} "
-               f"households at the 2021 Census, in {nbh} (LSOA{'' if nbh.startswith('1 ') else 's'})" + ("" if is_borough else
-               f": {res / p.loc[borough, 'residents']:.1%} of {borough}'s residents") + ".")
-    share1 = d.loc[(area, "imd"), "share_decile1"]
-    mean_pct = d.loc[(area, "imd"), "mean_pct"]
-    comp = "" if is_borough else (f" (against {_pct(d.loc[(borough, 'imd'), 'share_decile1'])} "
-                                  f"of {borough}'s)")
-    single = abs(n - 1) < 1e-9
-    inside = (f"all {nbh} are" if share1 > 0.999 and n > 1 else
-              "its one neighbourhood is" if share1 > 0.999 else
-              f"none of its {nbh} is" if share1 < 0.001 else
-              f"{share1 * n:.0f} of its {nbh} ({_pct(share1)}) are")
-    out.append(f"On the IMD {release}, {inside} in England's most deprived 10%{comp}; "
-               f"{'it sits at' if single else 'their average position is'} the "
-               f"{_ordinal(mean_pct)} percentile of England (1st = most deprived, 50th = the "
-               "middle).")
-    top = top_drivers(drv, area)
-    dv = drv.set_index(["area", "measure"])
-    out.append("What drives its deprivation score most: " + ", ".join(
-        f"{_short(m)} ({_pct(dv.loc[(area, m), 'share'])})" for m in top)
-        + " of the combined IMD score.")
-    rel = dv.loc[area]["vs_england"].sort_values(ascending=False)
-    m = rel.index[0]
-    out.append(f"Compared with England the domain that stands out most is {_short(m)}: it adds "
-               f"{rel.iloc[0]:.1f} times as much to the score as in an average English "
-               "neighbourhood.")
-    c = cen.set_index("category")
-    diffs = (c[area] - c[base]).abs().sort_values(ascending=False)
-    parts = [f"{c.loc[cat, 'measure'][0].lower()}{c.loc[cat, 'measure'][1:]} "
-             f"{_pct(c.loc[cat, area])} ({base} {_pct(c.loc[cat, base])})"
-             for cat in diffs.index[:3]]
-    out.append("At the 2021 Census the biggest differences from " + base + " were: "
-               + "; ".join(parts) + ".")
-    if msoa is not None and len(msoa) and area in set(msoa["area"]):
-        mm = msoa.set_index("area")
-        comp = f"{base} {_pct(mm.loc[base, 'churn'])}" if base in mm.index else ""
-        out.append(f"Population churn: {_pct(mm.loc[area, 'churn'])} of residents of the "
-                   f"surrounding {_n(mm.loc[area, 'msoas'], 'MSOA').removeprefix('1 ')} had moved in during the "
-                   f"year before the census" + (f" ({comp})." if comp else "."))
-    ci = cni.set_index("area")
-    top10 = ci.loc[area, "cni_top10"]
-    out.append(f"Community Needs Index 2023 (community capacity: civic assets, connectedness, "
-               f"engagement): {_pct(top10)} of its neighbourhoods are in England's highest-need "
-               f"10% (civic assets {_pct(ci.loc[area, 'civic_assets_top10'])}, connectedness "
-               f"{_pct(ci.loc[area, 'connectedness_top10'])}, engaged community "
-               f"{_pct(ci.loc[area, 'engaged_community_top10'])}; England 10% each).")
-    if rur is not None and area in rur.columns:
-        cls, sh = dominant_class(rur, area)
-        out.append(f"Rural-urban class (2021): {_pct(sh)} of its neighbourhoods are "
-                   f"'{cls}'.")
-    return out
-
-
-def _n(n: float, word: str) -> str:
-    n = float(n)
-    txt = f"{n:.0f}" if abs(n - round(n)) < 0.05 else f"{n:.1f}"
-    return f"{txt} {word}" + ("" if txt == "1" else "s")
-
-
-def _ordinal(x: float) -> str:
-    v = max(1, int(round(x)))
-    suffix = "th" if 10 <= v % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(v % 10, "th")
-    return f"{v}{suffix}"
-
-
 #: Short column labels for tables with one row per area.
 SHORT_LABELS: dict[str, str] = {
     "imd": "IMD", "income": "Income", "employment": "Employment", "education": "Education",
@@ -437,46 +358,27 @@ def by_area(df: pd.DataFrame, value: str, column: str = "measure", scale: float 
     return w.rename_axis(None, axis=1).reset_index().rename(columns={"area": "Area"})
 
 
-#: The 2011 report to Cabinet (section 7.2): the 11 areas "contain 15% of the Borough's
-#: population".
-REPORTED_POPULATION_SHARE = 0.15
+def area_table(dom: pd.DataFrame, area: str, others: Iterable[str], value: str,
+               scale: float = 1.0) -> pd.DataFrame:
+    """One row per measure (short labels), one column per set: ``area`` first, then
+    ``others`` (the borough, England); values times ``scale`` (100 for %). For an area's own
+    report, where every row then carries the area's figure."""
+    names = [area, *others]
+    w = dom.pivot(index="measure", columns="area", values=value)
+    order = list(dict.fromkeys(dom["measure"]))
+    w = w.loc[order, names] * scale
+    w.index = [SHORT_LABELS.get(m, m) for m in w.index]
+    return w.rename_axis("Measure").reset_index().rename_axis(None, axis=1)
 
 
-def overview_findings(dom: pd.DataFrame, drv: pd.DataFrame, cen: pd.DataFrame,
-                      names: Iterable[str], release: int = 2025,
-                      pop: pd.DataFrame | None = None, combined: str | None = None,
-                      borough: str | None = None) -> list[str]:
-    """Findings comparing the target areas with each other (for the borough-wide profile).
-
-    With ``pop``, ``combined`` (the name of the all-areas set) and ``borough``, the areas'
-    share of the borough's residents is set against the 2011 report's 15%."""
-    names = list(names)
-    d = dom.loc[(dom["measure"] == "imd") & dom["area"].isin(names)].set_index("area")
-    out = []
-    if pop is not None and combined and borough:
-        p = pop.set_index("area")["residents"]
-        share = p[combined] / p[borough]
-        out.append(f"The {len(names)} target areas hold {share:.1%} of {borough}'s residents at "
-                   f"the 2021 Census ({p[combined]:,.0f} people); the 2011 report said "
-                   f"{REPORTED_POPULATION_SHARE:.0%}.")
-    all_in = [n for n in names if d.loc[n, "share_decile1"] > 0.999]
-    out.append(f"On the IMD {release}, {len(all_in)} of the {len(names)} target areas still "
-               "have every neighbourhood in England's most deprived 10%"
-               + (f"; the exceptions are {', '.join(n for n in names if n not in all_in)}."
-                  if len(all_in) < len(names) else "."))
-    worst = d["mean_pct"].idxmin()
-    best = d["mean_pct"].idxmax()
-    out.append(f"Most deprived target area: {worst} (average national percentile "
-               f"{d.loc[worst, 'mean_pct']:.1f}); least deprived: {best} "
-               f"({d.loc[best, 'mean_pct']:.1f}).")
-    tops = {n: top_drivers(drv, n, 1)[0] for n in names}
-    counts = pd.Series(tops).value_counts()
-    out.append("The domain contributing most to each area's score: " + "; ".join(
-        f"{_short(m)} in {v} area{'s' if v != 1 else ''}" for m, v in counts.items()) + ".")
-    c = cen.set_index("category")
-    if "social_rented" in c.index:
-        high = [n for n in names if c.loc["social_rented", n] >= 0.4]
-        out.append(f"{len(high)} of the {len(names)} areas have 40% or more of households in "
-                   "social rented housing (Census 2021)" +
-                   (f": {', '.join(high)}." if high else "."))
+def area_domain_table(dom: pd.DataFrame, area: str, borough: str) -> pd.DataFrame:
+    """For an area's own report, one compact table: per measure (short labels), the share
+    of the area's and the borough's LSOAs in England's most deprived 10% (%) and their median
+    national percentiles (England: 10% and the 50th percentile by definition, so not shown)."""
+    share = area_table(dom, area, [borough], "share_decile1", scale=100)
+    pos = area_table(dom, area, [borough], "median_pct")
+    out = share.rename(columns={area: f"{area}: % most deprived 10%",
+                                borough: f"{borough}: %"})
+    out[f"{area}: median percentile"] = pos[area].to_numpy()
+    out[f"{borough}: median percentile"] = pos[borough].to_numpy()
     return out

@@ -9,6 +9,7 @@ of districts in that release (354 in 2004-2007, 326 in 2010-2015, 317 in 2019, 2
 
 Every function takes data frames (the ``iod_lsoa`` / ``la_summary`` contracts in
 docs/design.md), so it can be tested on small fixtures; ``load_*`` helpers read the store.
+Sentences about these tables are in ``findings.trends``; charts in ``charts.trends``.
 """
 
 from __future__ import annotations
@@ -44,10 +45,6 @@ DOMAIN_LABELS: dict[str, str] = {
     "indoors": "Indoors living environment",
     "outdoors": "Outdoors living environment",
 }
-
-#: District ranks quoted in the report to Cabinet of 9 November 2011, section 7.2
-#: (rank of average score among districts; "53rd out of 326").
-REPORTED_RANKS: dict[int, tuple[int, int | None]] = {2007: (68, None), 2010: (53, 326)}
 
 #: Statistics of ``la_summary`` in the order they are shown; the first is the headline.
 STATISTICS: tuple[str, ...] = (
@@ -92,12 +89,15 @@ def _need(df: pd.DataFrame, cols: Iterable[str], what: str) -> None:
         raise DataError(what, f"missing column(s) {missing}")
 
 
-def district_sets(iod: pd.DataFrame, la_code: str, la_name: str | None = None
+def district_sets(iod: pd.DataFrame, la_code: str, la_name: str | None = None,
+                  lsoas_by_vintage: Mapping[int, Iterable[str]] | None = None
                   ) -> dict[int, pd.DataFrame]:
     """{release: DataFrame[lsoa_code, weight=1]} for the district's LSOAs in each release.
 
     Matches ``lad_code`` (and ``lad_name`` as a fall-back for releases published with
-    pre-2009 district codes). Raises DataError when a release has none.
+    pre-2009 district codes). A release without the district (one created since) takes
+    ``lsoas_by_vintage[vintage]`` (``lsoa_geography.district_lsoas``: the LSOAs it is
+    built from; see :func:`built_from_lsoas`). Raises DataError when a release has none.
     """
     _need(iod, ["release", "lsoa_code", "lad_code"], "iod_lsoa")
     hit = iod["lad_code"] == la_code
@@ -107,9 +107,25 @@ def district_sets(iod: pd.DataFrame, la_code: str, la_name: str | None = None
     out = {int(r): g[["lsoa_code"]].assign(weight=1.0).reset_index(drop=True)
            for r, g in sub.groupby("release")}
     for r in sorted(iod["release"].unique()):
-        if int(r) not in out:
+        if int(r) in out:
+            continue
+        codes = list((lsoas_by_vintage or {}).get(config.RELEASE_VINTAGE[int(r)], ()))
+        have = set(iod.loc[iod["release"] == r, "lsoa_code"])
+        codes = sorted(c for c in codes if c in have)
+        if not codes:
             raise DataError("iod_lsoa", f"no LSOAs for district {la_code} in release {r}")
+        out[int(r)] = pd.DataFrame({"lsoa_code": codes, "weight": 1.0})
     return out
+
+
+def built_from_lsoas(iod: pd.DataFrame, la_code: str, la_name: str | None = None) -> list[int]:
+    """Releases of ``iod`` that do not know the district (created since): its figures for
+    them are built from its LSOAs by :func:`district_sets`."""
+    hit = iod["lad_code"] == la_code
+    if la_name is not None and "lad_name" in iod.columns:
+        hit |= iod["lad_name"] == la_name
+    have = set(iod.loc[hit, "release"].astype(int))
+    return sorted(int(r) for r in iod["release"].unique() if int(r) not in have)
 
 
 def member_sets(members_by_vintage: Mapping[int, pd.DataFrame], releases: Iterable[int]
@@ -171,12 +187,14 @@ def _wquantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
 
 
 def district_ranks(la_summary: pd.DataFrame, la_code: str, measure: str = "imd",
-                   la_name: str | None = None) -> pd.DataFrame:
+                   la_name: str | None = None, releases: Iterable[int] | None = None
+                   ) -> pd.DataFrame:
     """The district's rank among districts per release: one row per release, columns
     ``rank_<statistic>`` for each of ``STATISTICS`` present, ``n_districts``, ``source``,
     ``share_of_districts`` (rank of average score / n, 0-1; smaller = more deprived).
 
     Where a release has both an ``official`` and a ``computed`` figure, the official one wins.
+    ``releases`` keeps only those releases.
     """
     _need(la_summary, ["release", "lad_code", "measure", "statistic", "rank", "n_districts",
                        "source"], "la_summary")
@@ -201,15 +219,19 @@ def district_ranks(la_summary: pd.DataFrame, la_code: str, measure: str = "imd",
             out[c] = out[c].astype("Int64")
     if "rank_average_score" in out:
         out["share_of_districts"] = out["rank_average_score"] / out["n_districts"]
+    if releases is not None:
+        out = out[out["release"].isin([int(r) for r in releases])].reset_index(drop=True)
     return out
 
 
-def compare_reported(ranks: pd.DataFrame,
-                     reported: Mapping[int, tuple[int, int | None]] = REPORTED_RANKS
-                     ) -> pd.DataFrame:
-    """The 2011 report's district ranks beside the data's rank of average score."""
+def compare_reported(ranks: pd.DataFrame, reported: Mapping[int, int],
+                     districts_of: Mapping[int, int] | None = None) -> pd.DataFrame:
+    """A reference document's district ranks (release -> rank of average score; the areas
+    file's ``reference.district_ranks``, with ``districts_of`` where it states how many
+    districts) beside the data's rank of average score."""
     rows = []
-    for release, (rank, n) in sorted(reported.items()):
+    for release, rank in sorted(reported.items()):
+        n = (districts_of or {}).get(release)
         got = ranks.loc[ranks["release"] == release]
         data_rank = got["rank_average_score"].iloc[0] if len(got) else pd.NA
         data_n = got["n_districts"].iloc[0] if len(got) else pd.NA
@@ -441,169 +463,6 @@ def lsoa_changes(carried: pd.DataFrame, lsoas: Iterable[str], first: int, last: 
     out["rank_change"] = out[f"rank_{last}"] - out[f"rank_{first}"]
     out["decile_change"] = out[f"decile_{last}"] - out[f"decile_{first}"]
     return out.reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- findings
-
-
-def _ordinal(n: int) -> str:
-    n = int(n)
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def key_findings(la_name: str, ranks: pd.DataFrame, counts: pd.DataFrame,
-                 domains: pd.DataFrame, spread: pd.DataFrame,
-                 reported: pd.DataFrame | None = None, close_within: int = 3) -> list[str]:
-    """Plain-English findings written from the tables above (for a chief executive).
-
-    The report's district ranks count as "close to" the data when every difference is at
-    most ``close_within`` places."""
-    out: list[str] = []
-    r = ranks.dropna(subset=["rank_average_score"]).sort_values("release")
-    if len(r):
-        first, last = r.iloc[0], r.iloc[-1]
-        trail = ", ".join(f"{_ordinal(x.rank_average_score)} of {x.n_districts} in {x.release}"
-                          for x in r.itertuples())
-        out.append(f"{la_name} ranked {trail} districts on average deprivation score "
-                   "(1st = most deprived).")
-        share_first = first.rank_average_score / first.n_districts
-        share_last = last.rank_average_score / last.n_districts
-        move = ("more deprived" if share_last < share_first - 0.01 else
-                "less deprived" if share_last > share_first + 0.01 else "about as deprived")
-        out.append(f"Relative to other districts it is {move} in {last.release} than in "
-                   f"{first.release}: in the most deprived {100 * share_last:.0f}% of districts "
-                   f"in {last.release}, against {100 * share_first:.0f}% in {first.release}.")
-    if reported is not None and len(reported):
-        agree = bool(reported["agrees"].all())
-        diff = pd.to_numeric(reported["difference"], errors="coerce").abs()
-        close = bool(diff.notna().all() and (diff <= close_within).all())
-        computed = bool((reported["basis"] == "computed").any())
-        txt = "; ".join(f"{x.release}: report {_ordinal(x.reported_rank)}, data "
-                        f"{_ordinal(x.data_rank) if pd.notna(x.data_rank) else 'n/a'}"
-                        for x in reported.itertuples())
-        if agree:
-            head = "The 2011 Cabinet report's district ranks are confirmed by the data ("
-            tail = ")."
-        elif close:
-            head = "The 2011 Cabinet report's district ranks are close to the data ("
-            tail = ("); the pack recomputes them with later population weights because the "
-                    "original denominators are not public in this form, which moves a district "
-                    "a place or two." if computed else ").")
-        else:
-            head = "The 2011 Cabinet report's district ranks differ from the data ("
-            tail = ")."
-        out.append(head + txt + tail)
-    c = counts.sort_values("release")
-    if len(c):
-        trail = ", ".join(f"{_count(x.decile1)} in {int(x.release)}" for x in c.itertuples())
-        cf, cl = c.iloc[0], c.iloc[-1]
-        out.append(f"Neighbourhoods (LSOAs) in England's most deprived 10%: {trail} (of "
-                   f"{_count(cf.lsoas)} LSOAs in {int(cf.release)} and {_count(cl.lsoas)} in "
-                   f"{int(cl.release)}).")
-    if len(domains):
-        full = complete_releases(domains) or [int(domains["release"].max())]
-        last_rel = full[-1]
-        worst = worst_domains(domains, last_rel)
-        sub = domains.loc[domains["release"] == last_rel].set_index("measure")
-        parts = [f"{DOMAIN_LABELS[m].split(',')[0].lower()} "
-                 f"({100 * sub.loc[m, 'share_decile1']:.0f}% of LSOAs in the most deprived 10%)"
-                 for m in worst]
-        out.append(f"The most challenging domains in {last_rel} are " + ", ".join(parts) + ".")
-    s = spread.dropna(subset=["pct_spread"]).sort_values("release")
-    if len(s) >= 2:
-        a, b = s.iloc[0], s.iloc[-1]
-        word = "wider" if b.pct_spread > a.pct_spread + 1 else (
-            "narrower" if b.pct_spread < a.pct_spread - 1 else "about the same")
-        out.append(f"The gap between the most and least deprived neighbourhoods is {word} in "
-                   f"{int(b.release)} than in {int(a.release)}: the 10th and 90th percentile "
-                   f"neighbourhoods sit {a.pct_spread:.0f} national percentile points apart in "
-                   f"{int(a.release)} and {b.pct_spread:.0f} in {int(b.release)}"
-                   + (f" (IMD score gap {a.score_gap:.1f} -> {b.score_gap:.1f} points)."
-                      if pd.notna(a.score_gap) and pd.notna(b.score_gap) else "."))
-    return out
-
-
-def area_findings(name: str, counts: pd.DataFrame, changes: pd.DataFrame | None,
-                  first: int, last: int, district: pd.DataFrame | None = None) -> list[str]:
-    """Plain-English findings for one target area from ``decile_counts`` of its members and
-    ``lsoa_changes`` of its LSOAs (carried to one geography) between ``first`` and ``last``."""
-    out: list[str] = []
-    c = counts.sort_values("release").set_index("release")
-    single = bool((c["lsoas"] == 1).all())
-    if ((c["decile1"] - c["lsoas"]).abs() < 1e-9).all():
-        n = _count(c["lsoas"].iloc[-1])
-        who = f"{name}'s one neighbourhood (LSOA) has" if single else \
-            f"All {n} of {name}'s neighbourhoods (LSOAs) have"
-        out.append(f"{who} been in England's most deprived 10% in every release from "
-                   f"{c.index[0]} to {c.index[-1]}.")
-    else:
-        trail = ", ".join(f"{_count(c.loc[r, 'decile1'])} of {_count(c.loc[r, 'lsoas'])} in {r}"
-                          for r in c.index)
-        out.append(f"{name}: neighbourhoods (LSOAs) in England's most deprived 10% - {trail}.")
-    worst = int(c["most_deprived_rank"].iloc[-1])
-    out.append(f"{'It' if single else 'Its most deprived neighbourhood'} ranks {worst:,} of "
-               f"{n_lsoas(c.index[-1]):,} in England in {c.index[-1]} (1 = most deprived).")
-    a, b = c.iloc[0], c.iloc[-1]
-    move = b.median_pct - a.median_pct
-    word = ("moved towards the less deprived end of" if move > 1 else
-            "moved further towards the most deprived end of" if move < -1 else
-            "barely moved in")
-    out.append(f"{'It' if single else 'Its typical neighbourhood'} {word} England's "
-               "ranking: from the "
-               f"{_ordinal(max(1, round(a.median_pct)))} percentile in {c.index[0]} to the "
-               f"{_ordinal(max(1, round(b.median_pct)))} in {c.index[-1]} (1st = most deprived).")
-    if changes is not None and len(changes) == 1:
-        out.append(rank_change_sentence(changes, first, last))
-    elif changes is not None and len(changes):
-        up = int((changes["decile_change"] > 0).sum())
-        down = int((changes["decile_change"] < 0).sum())
-        still = int(((changes[f"decile_{first}"] == 1) & (changes[f"decile_{last}"] == 1)).sum())
-        out.append(f"Of its {_n_lsoa(len(changes))} on today's (2021) boundaries, "
-                   f"{still} {'was' if still == 1 else 'were'} in the most deprived 10% in both "
-                   f"{first} and {last}; {up} moved up at least one decile and {down} moved "
-                   "down.")
-        out.append(rank_change_sentence(changes, first, last))
-    if district is not None and len(district):
-        d = district.sort_values("release").set_index("release")
-        if c.index[-1] in d.index:
-            out.append(f"For comparison, the district's median neighbourhood sits at the "
-                       f"{_ordinal(max(1, round(d.loc[c.index[-1], 'median_pct'])))} percentile "
-                       f"in {c.index[-1]}.")
-    return out
-
-
-def _count(x: float) -> str:
-    return f"{x:.0f}" if abs(x - round(x)) < 0.05 else f"{x:.1f}"
-
-
-def _n_lsoa(n: int) -> str:
-    return f"{n} neighbourhood" + ("" if n == 1 else "s")
-
-
-def rank_change_sentence(changes: pd.DataFrame, first: int, last: int) -> str:
-    """How many LSOAs fell or rose in England's ranking between two releases (one geography)."""
-    fell = int((changes["rank_change"] < 0).sum())
-    rose = int((changes["rank_change"] > 0).sum())
-    med = float(changes["rank_change"].median())
-    n = len(changes)
-    if n == 1:
-        a, b = int(changes[f"rank_{first}"].iloc[0]), int(changes[f"rank_{last}"].iloc[0])
-        d = b - a
-        how = ("barely moved" if abs(d) < 0.01 * b + 50 else
-               f"{abs(d):,} places {'more' if d < 0 else 'less'} deprived relative to England")
-        return (f"On today's (2021) boundaries its England rank went from {a:,} in {first} to "
-                f"{b:,} in {last}: {how}.")
-    if fell == n:
-        head = (f"{'All' if n > 1 else 'Its'} {_n_lsoa(n)} fell further down England's ranking "
-                f"between {first} and {last} (more deprived relative to England)")
-    elif rose == n:
-        head = (f"{'All' if n > 1 else 'Its'} {_n_lsoa(n)} rose in England's ranking between "
-                f"{first} and {last} (less deprived relative to England)")
-    else:
-        head = (f"Between {first} and {last}, {fell} of {_n_lsoa(n)} fell further down "
-                f"England's ranking and {rose} rose")
-    return head + f"; median change {med:+,.0f} places."
 
 
 def split(iod: pd.DataFrame) -> _Groups:

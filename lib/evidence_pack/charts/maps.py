@@ -12,126 +12,36 @@ Both return the matplotlib Figure (pass ``ax`` to draw into an existing Axes). C
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import geopandas as gpd
 import matplotlib
 import matplotlib.patheffects as pe
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.collections import LineCollection, PathCollection
-from matplotlib.colors import ListedColormap
-from matplotlib.patches import Patch, Rectangle
-from matplotlib.path import Path as MplPath
+from matplotlib.patches import Rectangle
 
 from evidence_pack import config
 from evidence_pack.analysis.areas import AreaSet, members
-from evidence_pack.sources.iod_files import MEASURES
-from evidence_pack.stores import geography, iod
-
-#: Year of the newest boundaries drawn (2024 districts, 2023 wards, 2021 LSOAs).
-BOUNDARY_YEAR = 2024
-ATTRIBUTION = ("Source: Office for National Statistics licensed under the Open Government "
-               "Licence v3.0. Contains OS data \u00a9 Crown copyright and database right "
-               f"{BOUNDARY_YEAR}.")
-#: decile 1..10 -> colour (viridis, dark = most deprived).
-DECILE_COLOURS: tuple[str, ...] = tuple(
-    matplotlib.colors.to_hex(c) for c in plt.get_cmap("viridis")(np.linspace(0, 1, 10)))
-NO_DATA = "#d9d9d9"
-OUTLINE = "#d7191c"  # red outlines read on every viridis step
-MEASURE_LABELS = {"imd": "Index of Multiple Deprivation", "income": "Income",
-                  "employment": "Employment", "education": "Education, skills and training",
-                  "health": "Health and disability", "crime": "Crime",
-                  "barriers": "Barriers to housing and services",
-                  "living_environment": "Living environment", "idaci": "IDACI",
-                  "idaopi": "IDAOPI"}
-PAGE_SIZE = (7.5, 8.6)  # inches: fits A4 portrait with margins
-
-
-def _rings(geom) -> list[np.ndarray]:
-    from shapely.geometry.polygon import orient
-
-    polys = getattr(geom, "geoms", [geom])
-    out = []
-    for poly in polys:
-        if poly.geom_type != "Polygon" or poly.is_empty:
-            continue
-        poly = orient(poly, 1.0)  # exterior anticlockwise, holes clockwise: holes stay empty
-        out.append(np.asarray(poly.exterior.coords)[:, :2])
-        out.extend(np.asarray(r.coords)[:, :2] for r in poly.interiors)
-    return out
-
-
-def _geom_path(geom) -> MplPath:
-    """One compound path per (multi)polygon, holes included (even-odd via ring order)."""
-    rings = _rings(geom)
-    if not rings:
-        return MplPath(np.zeros((0, 2)))
-    verts = np.concatenate(rings)
-    codes = np.full(len(verts), MplPath.LINETO, dtype=np.uint8)
-    i = 0
-    for r in rings:
-        codes[i] = MplPath.MOVETO
-        codes[i + len(r) - 1] = MplPath.CLOSEPOLY
-        i += len(r)
-    return MplPath(verts, codes)
-
-
-def draw_polygons(ax, geoms, facecolor, edgecolor="white", linewidth=0.25, alpha=None,
-                  zorder=1):
-    """Fill shapes with one PathCollection (no intermediate redraws, unlike GeoDataFrame.plot)."""
-    coll = PathCollection([_geom_path(g) for g in geoms], facecolors=facecolor,
-                          edgecolors=edgecolor, linewidths=linewidth, alpha=alpha,
-                          zorder=zorder)
-    ax.add_collection(coll, autolim=False)
-    return coll
-
-
-def draw_lines(ax, geoms, color="black", linewidth=1.0, linestyle="solid", zorder=2):
-    """Outlines of shapes (or lines) as one LineCollection."""
-    segs = []
-    for g in geoms:
-        if g is None or g.is_empty:
-            continue
-        if g.geom_type in ("Polygon", "MultiPolygon"):
-            segs.extend(_rings(g))
-        else:
-            segs.extend(np.asarray(x.coords)[:, :2] for x in getattr(g, "geoms", [g]))
-    coll = LineCollection(segs, colors=color, linewidths=linewidth, linestyles=linestyle,
-                          zorder=zorder)
-    ax.add_collection(coll, autolim=False)
-    return coll
-
-
-def decile_cmap() -> ListedColormap:
-    return ListedColormap(list(DECILE_COLOURS), name="iod_deciles")
-
-
-def deciles(lad_code: str, release: int, measure: str = "imd",
-            codes: Sequence[str] | None = None) -> pd.Series:
-    """Decile (1 = most deprived 10% in England) by LSOA code for one release and measure,
-    restricted to ``codes`` when given."""
-    import pyarrow.parquet as pq
-
-
-    if measure not in MEASURES:
-        raise ValueError(f"unknown measure {measure!r}; known: {list(MEASURES)}")
-    if not iod.IOD_FILE.exists():
-        raise FileNotFoundError(f"{iod.IOD_FILE} not built: run `evidence-pack prepare`")
-    base = [("release", "==", release), ("measure", "==", measure)]
-    cols = ["lsoa_code", "decile"]
-    fast = {"read_dictionary": ["lsoa_code", "lad_code", "measure"]}  # ~3x faster decoding
-    df = pq.read_table(iod.IOD_FILE, columns=cols, filters=[*base, ("lad_code", "==", lad_code)],
-                       **fast).to_pandas()
-    if codes is not None and not set(codes) <= set(df["lsoa_code"]):
-        # the release's own district code differs (e.g. 2004/2007): select by LSOA code
-        df = pq.read_table(iod.IOD_FILE, columns=cols,
-                           filters=[*base, ("lsoa_code", "in", list(codes))], **fast).to_pandas()
-    if codes is not None:
-        df = df[df["lsoa_code"].isin(codes)]
-    df["lsoa_code"] = df["lsoa_code"].astype(str)
-    return df.set_index("lsoa_code")["decile"].astype("Int64")
+from evidence_pack.charts.map_layers import (  # noqa: F401 - maps.<name> for callers
+    ATTRIBUTION,
+    BOUNDARY_YEAR,
+    DECILE_COLOURS,
+    MEASURE_LABELS,
+    NO_DATA,
+    OUTLINE,
+    PAGE_SIZE,
+    _attribution,
+    _geom_path,
+    _legend,
+    _locator,
+    _place_labels,
+    _scale_bar,
+    decile_cmap,
+    deciles,
+    draw_lines,
+    draw_polygons,
+)
+from evidence_pack.stores import geography
 
 
 def _new_axes(ax, figsize=PAGE_SIZE):
@@ -140,97 +50,6 @@ def _new_axes(ax, figsize=PAGE_SIZE):
     fig, ax = plt.subplots(figsize=figsize, dpi=100)
     fig.subplots_adjust(left=0.02, right=0.98, top=0.93, bottom=0.09)
     return fig, ax
-
-
-def _legend(ax, present: set[int], has_missing: bool, outline_label: str | None,
-            loc: str = "upper left") -> None:
-    handles = [Patch(facecolor=DECILE_COLOURS[d - 1], edgecolor="#555555", linewidth=0.4,
-                     label=f"{d}" + (" most deprived 10%" if d == 1 else
-                                     " least deprived 10%" if d == 10 else ""))
-               for d in range(1, 11)]
-    if has_missing:
-        handles.append(Patch(facecolor=NO_DATA, edgecolor="#555555", linewidth=0.4,
-                             label="no data"))
-    if outline_label:
-        handles.append(Patch(facecolor="none", edgecolor=OUTLINE, linewidth=1.8,
-                             label=outline_label))
-    leg = ax.legend(handles=handles, title="Decile in England", loc=loc, fontsize=8,
-                    bbox_to_anchor=(0.0, 1.0) if not ax.axison and loc == "upper left" else None,
-                    title_fontsize=8.5, frameon=True, framealpha=0.9, borderpad=0.5,
-                    handlelength=1.4, handleheight=1.0, labelspacing=0.25)
-    leg.get_frame().set_edgecolor("#999999")
-    leg.get_frame().set_linewidth(0.5)
-
-
-def _scale_bar(ax, length_m: float | None = None) -> None:
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    span = x1 - x0
-    if length_m is None:
-        target = span / 5
-        length_m = max(v for v in (100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000)
-                       if v <= max(target, 100))
-    bx, by = x0 + 0.03 * span, y0 + 0.035 * (y1 - y0)
-    h = 0.008 * (y1 - y0)
-    ax.add_patch(Rectangle((bx, by), length_m, h, facecolor="black", edgecolor="black",
-                           zorder=6))
-    label = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:g} m"
-    ax.text(bx + length_m / 2, by + 2.2 * h, label, ha="center", va="bottom", fontsize=8,
-            zorder=6, path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
-
-
-def _locator(ax, lad_code: str, loc: Sequence[float] = (0.74, 0.0, 0.26, 0.30)) -> None:
-    """Inset: England's regions in grey, the district in red."""
-    ins = ax.inset_axes(list(loc))
-    regions = geography.region_boundaries()
-    draw_polygons(ins, regions.geometry, "#eeeeee", edgecolor="#9e9e9e", linewidth=0.3)
-    x0, y0, x1, y1 = regions.total_bounds
-    ins.set_xlim(x0 - 5000, x1 + 5000)
-    ins.set_ylim(y0 - 5000, y1 + 5000)
-    lad = geography.lad_boundaries(lad_code, detail=False)
-    if len(lad):
-        draw_polygons(ins, lad.geometry, OUTLINE, edgecolor=OUTLINE, linewidth=0.8, zorder=2)
-        c = lad.geometry.union_all().centroid
-        ins.plot([c.x], [c.y], marker="o", markersize=9, markerfacecolor="none",
-                 markeredgecolor=OUTLINE, markeredgewidth=1.0)
-    ins.set_aspect("equal")
-    ins.set_xticks([])
-    ins.set_yticks([])
-    ins.set_xlabel("")
-    ins.set_ylabel("")
-    for s in ins.spines.values():
-        s.set_edgecolor("#999999")
-        s.set_linewidth(0.5)
-    ins.set_facecolor("white")
-
-
-def _place_labels(ax, items: list[tuple[str, float, float]], fontsize: float = 8.5,
-                  fontweight: str = "bold") -> None:
-    """Labels at points, nudged up/down (with a leader line) until no two overlap."""
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
-    placed: list = []
-    ylo, yhi = ax.get_ylim()
-    step = (yhi - ylo) * 0.025
-    effects = [pe.withStroke(linewidth=3, foreground="white")]
-    for text, x, y in sorted(items, key=lambda t: (-t[2], t[1], t[0])):
-        best = None
-        for k in (0, -1, 1, -2, 2, -3, 3, -4, 4, -5, 5, -6, 6):
-            t = ax.text(x, y + k * step, text, ha="center", va="center", fontsize=fontsize,
-                        fontweight=fontweight, color="black", zorder=8, path_effects=effects)
-            bb = t.get_window_extent(renderer=renderer).expanded(1.05, 1.15)
-            if not any(bb.overlaps(o) for o in placed):
-                best = (t, bb, k)
-                break
-            t.remove()
-        if best is None:  # crowded: keep the first position
-            t = ax.text(x, y, text, ha="center", va="center", fontsize=fontsize,
-                        fontweight=fontweight, zorder=8, path_effects=effects)
-            best = (t, t.get_window_extent(renderer=renderer), 0)
-        t, bb, k = best
-        placed.append(bb)
-        if k:
-            ax.plot([x, x], [y, y + k * step * 0.8], color="black", linewidth=0.6, zorder=7)
 
 
 def _area_shapes(area_set: AreaSet, vintage: int, lsoas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -335,6 +154,11 @@ def decile_map(lad_code: str = config.DEFAULT_LA_CODE, release: int = 2025,
         else:
             pts = shapes.representative_point()
             _place_labels(ax, [(n, p.x, p.y) for n, p in zip(shapes["name"], pts, strict=True)])
+    near = town_cluster(shapes) if shapes is not None and side is not None else None
+    if near is not None:
+        _cluster_box(ax, near)
+    if side is not None:
+        _ward_names(ax, lad_code, avoid=None if near is None else _cluster_frame(near))
     _scale_bar(ax)
     target = side if side is not None else ax
     _legend(target, set(have["decile"].astype(int)), bool(missing.any()), outline_label,
@@ -365,7 +189,7 @@ def _key(ax, key: list[tuple[int, str]], in_side: bool) -> None:
         ax.text(0.04, 0.535, lines, fontsize=8, va="top", linespacing=1.35,
                 transform=ax.transAxes)
     else:
-        ax.text(0.99, 0.99, "Target areas\n" + lines, fontsize=7, va="top", ha="right",
+        ax.text(0.99, 0.99, "Target areas\n" + lines, fontsize=8, va="top", ha="right",
                 transform=ax.transAxes, bbox={"facecolor": "white", "alpha": 0.85,
                                                "edgecolor": "#999999", "linewidth": 0.5})
 
@@ -375,19 +199,6 @@ def _lad_name(lad_code: str, lsoas: gpd.GeoDataFrame) -> str:
     if len(lad) and lad["name"].iloc[0]:
         return str(lad["name"].iloc[0])
     return lad_code
-
-
-def _attribution(fig, release: int | None) -> None:
-    if getattr(fig, "_ep_attributed", False):
-        return
-    iod_line = (f"Deprivation: English Indices of Deprivation {release}, MHCLG, Open Government "
-                "Licence v3.0. " if release else "")
-    import textwrap
-
-    width = int(fig.get_figwidth() * 19)  # characters per line at 6.5 pt
-    fig.text(0.01, 0.01, "\n".join(textwrap.wrap(iod_line + ATTRIBUTION, width)), fontsize=6.5,
-             color="#333333", ha="left", va="bottom")
-    fig._ep_attributed = True
 
 
 def area_map(area_set: AreaSet, slug: str, release: int = 2025, measure: str = "imd",
@@ -491,3 +302,130 @@ def _area_locator(side, district: gpd.GeoDataFrame, shape: gpd.GeoDataFrame) -> 
     ins.set_aspect("equal")
     ins.set_axis_off()
     ins.set_title("Where in the district", fontsize=8, loc="left")
+
+
+# --------------------------------------------------------------------------- town centre
+
+#: Target areas closer than this to one another (metres, edge to edge) crowd the district
+#: map; ``cluster_map`` draws them again, enlarged.
+CLUSTER_GAP_M = 400.0
+
+
+def town_cluster(shapes: gpd.GeoDataFrame, gap_m: float = CLUSTER_GAP_M,
+                 min_areas: int = 3) -> gpd.GeoDataFrame | None:
+    """The largest group of target areas (at least ``min_areas``) each within ``gap_m`` of
+    another of the group: where outlines crowd on the district map. None when no group."""
+    if shapes is None or len(shapes) < min_areas:
+        return None
+    geoms = list(shapes.geometry)
+    n = len(geoms)
+    group = list(range(n))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if geoms[i].distance(geoms[j]) <= gap_m:
+                group[root(j)] = root(i)
+    roots = np.array([root(i) for i in range(n)])
+    biggest = np.bincount(roots).argmax()
+    if (roots == biggest).sum() < min_areas:
+        return None
+    return shapes[roots == biggest]
+
+
+def _cluster_frame(near: gpd.GeoDataFrame, pad_m: float = 500.0):
+    from shapely.geometry import box
+
+    x0, y0, x1, y1 = near.total_bounds
+    return box(x0 - pad_m, y0 - pad_m, x1 + pad_m, y1 + pad_m)
+
+
+def _cluster_box(ax, near: gpd.GeoDataFrame) -> None:
+    """A dashed box around the crowded areas, captioned as enlarged on the next map."""
+    x0, y0, x1, y1 = _cluster_frame(near).bounds
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="none", edgecolor="black",
+                           linewidth=1.1, linestyle=(0, (4, 2)), zorder=7))
+    ax.text(x0, y1 + 150, "enlarged on the next map", fontsize=8, ha="left", va="bottom",
+            zorder=8, path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
+
+
+def _ward_names(ax, lad_code: str, avoid=None, n: int = 7) -> None:
+    """A few ward names spread over the map (the largest wards first, none inside ``avoid``
+    or overlapping another label), in dark italic with a white halo."""
+    wards = geography.ward_boundaries(lad_code)
+    if wards.empty or "name" not in wards:
+        return
+    wards = wards.assign(area=wards.area).sort_values("area", ascending=False)
+    renderer = ax.figure.canvas.get_renderer()
+    placed = [t.get_window_extent(renderer) for t in ax.texts]
+    frame = ax.get_window_extent(renderer)
+    effects = [pe.withStroke(linewidth=2.8, foreground="white")]
+    shown = 0
+    for name, g in zip(wards["name"], wards.geometry, strict=True):
+        p = g.representative_point()
+        if avoid is not None and avoid.buffer(300).contains(p):
+            continue
+        t = ax.text(p.x, p.y, str(name), fontsize=8, style="italic", color="#1b1b1b",
+                    ha="center", va="center", zorder=8, path_effects=effects)
+        bb = t.get_window_extent(renderer).expanded(1.1, 1.3)
+        if (any(bb.overlaps(o) for o in placed) or bb.x0 < frame.x0 or bb.x1 > frame.x1
+                or bb.y0 < frame.y0 or bb.y1 > frame.y1):
+            t.remove()
+            continue
+        placed.append(bb)
+        shown += 1
+        if shown >= n:
+            break
+
+
+def cluster_map(area_set: AreaSet, release: int = 2025, measure: str = "imd"):
+    """The crowded target areas of ``decile_map`` (``town_cluster``) enlarged: LSOAs by
+    decile, each area outlined and named, ward boundaries and names. None when the areas do
+    not crowd. Returns the Figure."""
+    import shapely
+
+    vintage = config.RELEASE_VINTAGE[release]
+    la = area_set.la_code
+    lsoas = geography.lsoa_boundaries(vintage, la)
+    shapes = _area_shapes(area_set, vintage, lsoas)
+    near = town_cluster(shapes)
+    if near is None:
+        return None
+    frame = _cluster_frame(near)
+    dec = deciles(la, release, measure, lsoas["code"].tolist())
+    view = lsoas[lsoas.intersects(frame)]
+    view = view.assign(decile=view["code"].map(dec))
+    x0, y0, x1, y1 = frame.bounds
+    map_h = 0.69 * 7.5 * (y1 - y0) / (x1 - x0)  # inches, at the map's width
+    fig, ax, side = _page_layout(figsize=(7.5, min(8.6, max(5.0, map_h / 0.80))))
+    ax.set_position((0.01, 0.08, 0.69, 0.80))
+    side.set_position((0.71, 0.08, 0.28, 0.80))
+    cols = [DECILE_COLOURS[int(d) - 1] if pd.notna(d) else NO_DATA for d in view["decile"]]
+    draw_polygons(ax, view.geometry, cols, edgecolor="white", linewidth=0.4)
+    wards = geography.ward_boundaries(la)
+    wv = wards[wards.intersects(frame)]
+    draw_lines(ax, [shapely.union_all(wv.boundary.to_numpy())], color="#444444", linewidth=0.9,
+               linestyle=(0, (5, 2.5)), zorder=3)
+    draw_lines(ax, near.geometry, color="white", linewidth=3.4, zorder=4)
+    draw_lines(ax, near.geometry, color=OUTLINE, linewidth=1.8, zorder=5)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    pts = near.representative_point()
+    _place_labels(ax, [(n, p.x, p.y) for n, p in zip(near["name"], pts, strict=True)],
+                  fontsize=8.5)
+    _ward_names(ax, la, avoid=shapely.union_all(near.geometry.to_numpy()), n=6)
+    _scale_bar(ax)
+    _legend(side, set(), bool(view["decile"].isna().any()), "target area", loc="upper left")
+    la_name = _lad_name(la, lsoas)
+    fig.text(0.01, 0.985, f"{la_name}: the {len(near)} target areas near the town centre, "
+             f"enlarged\n{MEASURE_LABELS.get(measure, measure)} {release}, LSOAs ({vintage}) by "
+             "national decile; dashed lines: wards", fontsize=11, fontweight="bold", ha="left",
+             va="top", linespacing=1.3)
+    _attribution(fig, release)
+    return fig

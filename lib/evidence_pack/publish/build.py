@@ -55,6 +55,7 @@ from typing import Any
 
 from evidence_pack import config
 from evidence_pack.analysis.areas import RESERVED_SLUGS, SLUG_RE
+from evidence_pack.publish import notes
 from evidence_pack.publish.report import PUBLISHED_KEY, SUMMARY_MIME
 from evidence_pack.sources.io import DataError, atomic_path, read_yaml, write_text
 
@@ -172,6 +173,7 @@ FIGURE_LABELS: dict[str, str] = {
     "did_imd_low": "lower 95% limit",
     "district_rank_latest": "district rank of average score (latest)",
     "imd_mean_percentile": "average England percentile (0 = most deprived)",
+    "imd_median_percentile": "median neighbourhood's England percentile (0 = most deprived)",
     "imd_share_decile1": "% of LSOAs in England's most deprived 10%",
     "latest_release": "latest IoD release",
     "modelled_estimate": "modelled estimate",
@@ -572,14 +574,13 @@ def render_html(nb: Any, job: Job, settings: Settings) -> str:
         "css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
         "area_name": area_name,
         "built": dt.date.today().isoformat(),
-        "footer": (f"Deprived-areas evidence pack for {settings.la_name}. Notebook "
-                   f"{Path(job.path).name}, parameters "
-                   + ", ".join(f"{k}={v}" for k, v in job.parameters.items())
-                   + ". Every table and chart names its source; counts below "
+        "footer": (f"{job.title}: {area_name}. Deprived-areas evidence pack for "
+                   f"{settings.la_name}. Every table and chart names its source; counts below "
                    f"{config.SMALL_COUNT_THRESHOLD} are suppressed."),
     }}
     _wait_prewarm()
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    body = notes.finish(body, titles=(job.title, resources["ep"]["title"]))
     check_self_contained(body)
     return body
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 import threading
 import time
@@ -259,8 +260,14 @@ def write_indexes(plans: Sequence[DistrictPlan], specs: Sequence[build.ReportSpe
     return first
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(args: argparse.Namespace) -> int:
-    """CLI entry (``build --districts``): exit 0 when every report was built, else 1."""
+    """CLI entry (``build --districts``): exit 0 when every report was built, else 1.
+    SIGTERM stops a batch like Ctrl-C (a batch run in the background ignores SIGINT)."""
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         rep = build_national(args.districts, only=args.only, notebooks=args.notebooks,
                              pdf=not args.no_pdf, force=args.force,

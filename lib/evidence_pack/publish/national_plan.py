@@ -28,8 +28,8 @@ from typing import Any
 import pandas as pd
 
 from evidence_pack import config
-from evidence_pack.analysis import areas as areas_mod
 from evidence_pack.analysis import national as national_analysis
+from evidence_pack.findings import areas as area_text
 from evidence_pack.publish import build
 from evidence_pack.sources.io import DataError, read_yaml, write_text
 
@@ -106,7 +106,7 @@ class Drafts:
         except (OSError, ValueError):
             data = {}
         self.cache: dict[str, Any] = data if isinstance(data, dict) else {}
-        self.rules: dict[str, tuple[int, float]] | None = None
+        self.ranks: dict[int, tuple[pd.DataFrame, int]] | None = None
         self.changed = False
 
     def text(self, code: str) -> str:
@@ -116,15 +116,13 @@ class Drafts:
         hit = self.cache.get(code)
         if isinstance(hit, dict) and hit.get("key") == self.key:
             return str(hit["text"])
-        if self.rules is None:
-            best = {r: national_analysis.best_rank_by_district(r) for r in DRAFT_RELEASES}
-            self.rules = {c: rule for c in set().union(*(b[0].index for b in best.values()))
-                          if (rule := national_analysis.draft_rule(c, best, DRAFT_THRESHOLDS))}
-        rule = self.rules.get(code)
+        if self.ranks is None:  # read once for every district drafted
+            self.ranks = {r: national_analysis.release_ranks(r) for r in DRAFT_RELEASES}
+        rule = national_analysis.draft_rule(code, self.ranks, DRAFT_THRESHOLDS)
         if rule is None:
             raise DataError(f"district {code}", "no LSOAs in IMD "
                             + " or ".join(map(str, DRAFT_RELEASES)) + ": cannot draft areas")
-        text = areas_mod.draft_areas_yaml(code, release=rule[0], threshold=rule[1])
+        text = area_text.draft_areas_yaml(code, release=rule[0], threshold=rule[1])
         self.cache[code] = {"key": self.key, "text": text}
         self.changed = True
         return text

@@ -34,14 +34,22 @@ import random
 import re
 import string
 from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from evidence_pack import config
-from evidence_pack.sources import catalogue
+from evidence_pack.charts import legibility
+from evidence_pack.publish import notes
+from evidence_pack.publish.citation import (  # noqa: F401 - the notebooks' names for these
+    ALIASES,
+    CENSUS21_PUBLISHED,
+    IOD_PUBLISHED,
+    IOD_PUBLISHER,
+    describe_dataset,
+    source_line,
+)
 
 #: MIME type of the key-figures output that build turns into ``<report>.json``.
 SUMMARY_MIME = "application/vnd.evidence-pack.summary+json"
@@ -51,47 +59,6 @@ PUBLISHED_KEY = "evidence_pack_published"
 
 #: Fixed seed for every random generator a notebook may use.
 SEED = 20110
-
-#: Publication dates of each IoD release (statistical release day where there is one).
-IOD_PUBLISHED: dict[int, str] = {
-    2004: "April 2004",
-    2007: "December 2007",
-    2010: "24 March 2011",
-    2015: "30 September 2015",
-    2019: "26 September 2019",
-    2025: "30 October 2025",
-}
-#: The department that published each IoD release.
-IOD_PUBLISHER: dict[int, str] = {
-    2004: "ODPM",
-    2007: "DCLG",
-    2010: "DCLG",
-    2015: "DCLG",
-    2019: "MHCLG",
-    2025: "MHCLG",
-}
-
-#: Census 2021 topic-summary release dates (ONS release phases).
-CENSUS21_PUBLISHED: dict[str, str] = {
-    "household_deprivation": "2 November 2022",
-    "household_type": "2 November 2022",
-    "migration": "2 November 2022",
-    "ethnicity": "29 November 2022",
-    "proficiency": "29 November 2022",
-    "household_tenure": "5 January 2023",
-    "household_overcrowding": "5 January 2023",
-    "disability": "19 January 2023",
-}
-
-#: Short aliases notebooks may cite instead of a catalogue id.
-ALIASES: dict[str, str] = {
-    "iod2004": "imd2004_england_lsoa01",
-    "iod2007": "imd2007_england_lsoa01",
-    "iod2010": "imd2010_england_lsoa01",
-    "iod2015": "imd2015_england_lsoa11",
-    "iod2019": "imd2019_england_lsoa11",
-    "iod2025": "imd2025_england_lsoa21",
-}
 
 #: Column names that would mean row-level personal data; ``table`` refuses them.
 PERSONAL_COLUMNS = re.compile(
@@ -238,132 +205,6 @@ def suppress(df: pd.DataFrame, count_cols: Iterable[str],
 # --------------------------------------------------------------------------- sources
 
 
-@lru_cache(maxsize=1)
-def _catalogue() -> dict:
-    return catalogue.load_catalogue()
-
-
-def describe_dataset(dataset_id: str) -> tuple[str, str]:
-    """(name with release and publication date, licence attribution) for a catalogue id or alias."""
-    did = ALIASES.get(dataset_id, dataset_id)
-    cat = _catalogue()
-    if did not in cat:
-        catalogue.entry(did)  # raises KeyError naming similar ids
-    e = cat[did]
-    name = _dataset_name(did)
-    return name, e.attribution
-
-
-def _dataset_name(did: str) -> str:
-    m = re.match(r"^(?:imd|file_\d+_(?:imd|iod))(\d{4})", did) or re.match(r"^(\d{4})_local_authority", did)
-    if m and int(m.group(1)) in IOD_PUBLISHED:
-        year = int(m.group(1))
-        if "recast" in did:
-            return (f"English Indices of Deprivation 2015 recast to 2019 district boundaries "
-                    f"(MHCLG, published {IOD_PUBLISHED[2019]})")
-        return (f"English Indices of Deprivation {year} ({IOD_PUBLISHER[year]}, "
-                f"published {IOD_PUBLISHED[year]})")
-    if did.startswith("imd2000"):
-        return "Indices of Deprivation 2000 (DETR, published 2000)"
-    m = re.match(r"^cni(\d{4})", did)
-    if m:
-        return f"Community Needs Index {m.group(1)} (OCSI for Local Trust)"
-    if did.startswith("census11_"):
-        return "Census 2011 (ONS)"
-    if did.startswith("census21_"):
-        return f"Census 2021 (ONS, published {CENSUS21_PUBLISHED['household_deprivation']})"
-    m = re.match(r"^ruc(\d{2})_", did)
-    if m:
-        return f"ONS Rural-Urban Classification {2000 + int(m.group(1))}"
-    m = re.match(r"^([a-z_]+?)21_(?:lsoa|msoa)21", did)
-    if m and _catalogue()[did].group == "humaniverse-demographr":
-        topic = m.group(1)
-        when = CENSUS21_PUBLISHED.get(topic)
-        label = topic.replace("household_", "household ").replace("_", " ")
-        return f"Census 2021: {label} (ONS" + (f", published {when})" if when else ")")
-    m = re.match(r"^population(\d{2})_lsoa11", did)
-    if m:
-        return f"ONS mid-{2000 + int(m.group(1))} small area population estimates (LSOA 2011)"
-    m = re.match(r"^r([sa])(\d{4})_(\d{2})", did)
-    if m:
-        kind = "Revenue Outturn (RS)" if m.group(1) == "s" else "Revenue Account budget (RA)"
-        return f"Local authority {kind} {m.group(2)}-{m.group(3)} (MHCLG)"
-    if did.startswith("boundaries_"):
-        return f"ONS {_geo_label(did.removeprefix('boundaries_'))} boundaries"
-    if did.startswith("lookup_"):
-        parts = did.removeprefix("lookup_").split("_")
-        return "ONS lookup: " + " to ".join(_geo_label(p) for p in parts)
-    if did.startswith("oi_"):
-        return "ONS boundaries (split by Open Innovations)"
-    return did.replace("_", " ")
-
-
-_GEO = {"lsoa": "LSOA", "msoa": "MSOA", "ltla": "local authority district",
-        "utla": "upper-tier local authority", "lad": "local authority district", "ward": "ward",
-        "wards": "ward", "region": "region", "itl": "ITL"}
-
-
-def _geo_label(code: str) -> str:
-    """``lsoa21`` -> ``LSOA 2021``; ``ltla24`` -> ``local authority district 2024``."""
-    m = re.fullmatch(r"([a-z]+?)(\d{2})", code)
-    if not m or m.group(1) not in _GEO:
-        return code
-    return f"{_GEO[m.group(1)]} {2000 + int(m.group(2))}"
-
-
-def _collapse_years(names: list[str]) -> list[str]:
-    """``X 2007-08 (P); X 2008-09 (P); X 2009-10 (P)`` -> ``X 2007-08 to 2009-10 (P)``."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    order: list[tuple[str, str] | str] = []
-    for n in names:
-        m = re.fullmatch(r"(.+) (\d{4}-\d{2}) (\(.+\))", n)
-        if not m:
-            order.append(n)
-            continue
-        key = (m.group(1), m.group(3))
-        if key not in groups:
-            groups[key] = []
-            order.append(key)
-        groups[key].append(m.group(2))
-    out = []
-    for item in order:
-        if isinstance(item, str):
-            out.append(item)
-            continue
-        years = sorted(groups[item])
-        starts = [int(y[:4]) for y in years]
-        contiguous = starts == list(range(starts[0], starts[0] + len(starts)))
-        span = (f"{years[0]} to {years[-1]}" if len(years) > 2 and contiguous
-                else ", ".join(years))
-        out.append(f"{item[0]} {span} {item[1]}")
-    return out
-
-
-def source_line(dataset_ids: str | Sequence[str], note: str | None = None) -> str:
-    """``"Source: <dataset, release, publication date>; ... <attributions>. <note>"`` (plain text).
-
-    ``dataset_ids`` are catalogue ids (see ``catalogue.csv``) or the aliases ``iod2004`` ...
-    ``iod2025``. Raises KeyError for an unknown id, ValueError for none.
-    """
-    ids = [dataset_ids] if isinstance(dataset_ids, str) else list(dataset_ids)
-    if not ids:
-        raise ValueError("a source line needs at least one dataset id")
-    names: list[str] = []
-    attributions: list[str] = []
-    for did in ids:
-        name, attribution = describe_dataset(did)
-        if name not in names:
-            names.append(name)
-        attribution = re.sub(r"^source:\s*", "", attribution.strip(), flags=re.IGNORECASE)
-        if attribution and attribution not in attributions:
-            attributions.append(attribution)
-    text = ("Source: " + "; ".join(_collapse_years(names)) + ". "
-            + " ".join(a.rstrip(".") + "." for a in attributions))
-    if note:
-        text += " " + note.strip()
-    return text.strip()
-
-
 def _source_text(source: str | Sequence[str]) -> str:
     if isinstance(source, str):
         if not source.strip():
@@ -445,7 +286,10 @@ def figure_html(fig: Any, alt: str, source: str | Sequence[str], caption: str | 
     fig.savefig(buf, format="png", dpi=150, bbox_inches="tight", facecolor="white")
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f'<span class="ep-caption">{html.escape(caption)}</span> ' if caption else ""
-    return (f'<figure class="ep-figure"><img src="data:image/png;base64,{data}" '
+    # text too small or too faint in print, for the tests of built reports (never shown)
+    unreadable = html.escape("; ".join(legibility.problems(fig)), quote=True)
+    return (f'<figure class="ep-figure" data-unreadable="{unreadable}">'
+            f'<img src="data:image/png;base64,{data}" '
             f'alt="{html.escape(str(alt).strip(), quote=True)}">'
             f'<figcaption>{cap}<span class="ep-source">{html.escape(_source_text(source))}</span>'
             f"</figcaption></figure>")
@@ -478,40 +322,21 @@ def key_findings(findings: Sequence[str], title: str = "Key findings") -> None:
     _emit_summary()
 
 
-_CAVEAT = re.compile(r"^\s*[-*]\s+\*\*([A-Z][A-Z0-9]*-\d+)\*\*\s*(.+?)\s*$")
-
-
-def load_caveats(caveats_dir: Path | None = None) -> dict[str, str]:
-    """Every caveat in ``docs/caveats/*.md`` (bullets ``- **ID-n** text``) by ID."""
-    found: dict[str, str] = {}
-    folder = caveats_dir or (config.DOCS_DIR / "caveats")
-    for path in sorted(folder.glob("*.md")):
-        current: str | None = None
-        for line in path.read_text(encoding="utf-8").splitlines():
-            m = _CAVEAT.match(line)
-            if m:
-                current = m.group(1)
-                found[current] = m.group(2)
-            elif current and line.startswith("  ") and line.strip():
-                found[current] += " " + line.strip()
-            else:
-                current = None
-    return found
+load_caveats = notes.load_caveats
 
 
 def caveats(ids: Sequence[str], title: str = "Caveats", caveats_dir: Path | None = None) -> None:
-    """Display the caveats with these IDs (KeyError naming any unknown ID)."""
-    known = load_caveats(caveats_dir)
-    missing = [i for i in ids if i not in known]
-    if missing:
-        raise KeyError(f"unknown caveat id(s) {missing}; add them to docs/caveats/*.md")
-    import mistune
+    """Display the caveats with these IDs (KeyError naming any unknown ID).
 
-    md = mistune.create_markdown(escape=True)
-    lis = "".join(
-        f'<li><strong>{html.escape(i)}</strong> {md(known[i]).strip().removeprefix("<p>").removesuffix("</p>")}</li>'
-        for i in ids)
-    _display_html(f'<section class="ep-caveats"><h2>{html.escape(title)}</h2><ul>{lis}</ul></section>')
+    In a built report they become numbered notes in the closing "Notes" section, with a
+    pointer here ("Notes 3 and 4 at the end of this report ..."); see ``publish.notes``."""
+    _display_html(notes.caveats_html(ids, load_caveats(caveats_dir), title))
+
+
+def glossary(terms: Sequence[str]) -> None:
+    """Add glossary terms (``findings.glossary.TERMS``) to the report's closing "Terms used"
+    section, beyond those found in its text (KeyError naming an unknown term)."""
+    _display_html(notes.terms_html(list(terms)))
 
 
 # --------------------------------------------------------------------------- key figures

@@ -1,4 +1,5 @@
-"""LSOA crosswalks 2001 <-> 2011 <-> 2021, ``carry()`` across vintages, LSOA geography.
+"""LSOA crosswalks 2001 <-> 2011 <-> 2021 and ``carry()`` across vintages; the prepare stage
+that also writes the LSOA geography (read and built in ``stores.lsoa_geography``).
 
 Outputs in ``data/processed/`` (built by ``prepare``, called from ``iod.prepare``):
 
@@ -37,30 +38,29 @@ from evidence_pack import config
 from evidence_pack.sources import catalogue
 from evidence_pack.sources.freshness import is_fresh
 from evidence_pack.sources.io import DataError, read_rda_frame, write_parquet
-from evidence_pack.stores import iod
+from evidence_pack.stores import iod, lsoa_geography
 from evidence_pack.stores.iod import derive_decile
+from evidence_pack.stores.lsoa_geography import (  # noqa: F401  (re-exported: lookups.geography)
+    GEOGRAPHY_COLUMNS,
+    GEOGRAPHY_FILE,
+    VINTAGES,
+    _path,
+    _rda,
+    build_geography,
+    district_lsoas,
+    geography,
+    lsoa_districts,
+)
 
 LOOKUP_01_11 = config.PROCESSED_DIR / "lookup_lsoa01_lsoa11.parquet"
 LOOKUP_11_21 = config.PROCESSED_DIR / "lookup_lsoa11_lsoa21.parquet"
-GEOGRAPHY_FILE = config.PROCESSED_DIR / "lsoa_geography.parquet"
-
-VINTAGES: tuple[int, ...] = (2001, 2011, 2021)
 LOOKUP_COLUMNS = ["from_code", "to_code", "change", "weight", "population", "source"]
-GEOGRAPHY_COLUMNS = ["lsoa_code", "lsoa_vintage", "msoa_code", "msoa_name", "ward_code",
-                     "ward_name", "lad_code", "lad_name", "region_code", "region_name", "ruc",
-                     "ruc_code"]
 
 #: LSOA 2011 codes of England absent from the ONS LSOA 2001 -> 2011 lookup (220.csv and the
 #: geographr copy list one 2011 LSOA per 2001 LSOA in complex changes). Each is added as a
 #: child of the 2001 LSOAs in the same split/complex cluster (2001 LSOAs whose listed 2011
 #: child has the same 2011 MSOA-level name, flag S or X), found by ``_missing_children``.
 KNOWN_MISSING_LSOA11: tuple[str, ...] = ("E01032522", "E01032540", "E01032608", "E01033730")
-
-
-def _path(dataset_id: str, paths: Mapping[str, Path] | None) -> Path:
-    if paths is not None and dataset_id in paths:
-        return Path(paths[dataset_id])
-    return catalogue.path_for(dataset_id)
 
 
 # --------------------------------------------------------------------------- lookups
@@ -371,109 +371,6 @@ def rank_change(release_a: int, release_b: int, measure: str = "imd",
     return out
 
 
-# --------------------------------------------------------------------------- geography
-
-
-def _rda(dataset_id: str, cols: list[str], paths: Mapping[str, Path] | None) -> pd.DataFrame:
-    df = read_rda_frame(_path(dataset_id, paths), cols)
-    return df[cols].astype(str).replace({"nan": np.nan, "None": np.nan})
-
-
-def _names_csv(dataset_id: str, paths: Mapping[str, Path] | None) -> pd.DataFrame:
-    path = _path(dataset_id, paths)
-    try:
-        return pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    except Exception as exc:
-        raise DataError(path, f"cannot be read as CSV ({exc})") from exc
-
-
-def build_geography(paths: Mapping[str, Path] | None = None,
-                    l0111: pd.DataFrame | None = None,
-                    lsoa11: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``lsoa_geography.parquet``: one row per LSOA x vintage (2001, 2011, 2021).
-
-    2011: MSOA 2011 + House of Commons Library name, ward 2017 (names where the Community
-    Needs Index ward table has them), district 2021, region 2021, RUC 2011. 2021: MSOA 2021
-    (from the LSOA name) + HCL name, ward 2024, district 2024, region 2024, RUC 2021. 2001:
-    the geography of the 2011 LSOA taking the largest share of its population.
-    """
-    # 2011
-    msoa = _rda("lookup_lsoa11_msoa11", ["lsoa11_code", "msoa11_code"], paths)
-    n11 = _names_csv("msoa_names_2011", paths)
-    need = ["msoa11cd", "msoa11hclnm"]
-    if any(c not in n11.columns for c in need):
-        raise DataError(_path("msoa_names_2011", paths), f"missing column(s) {need}")
-    ward = _rda("lookup_lsoa11_ward17", ["lsoa11_code", "ward17_code"], paths)
-    wnames = _rda("cni2019_england_ward17", ["ward17_code", "ward17_name"], paths)
-    lad = (england_lsoa11(paths) if lsoa11 is None else lsoa11).rename(
-        columns={"lsoa_code": "lsoa11_code"})[["lsoa11_code", "ltla21_code", "ltla21_name"]]
-    reg = _rda("lookup_ltla21_region21", ["ltla21_code", "region21_code", "region21_name"],
-               paths)
-    ruc = _rda("ruc11_lsoa11", ["lsoa11_code", "ruc11_code", "classification"], paths)
-    g11 = (lad[lad["lsoa11_code"].str.startswith("E")]
-           .merge(msoa, on="lsoa11_code", how="left")
-           .merge(n11[need], left_on="msoa11_code", right_on="msoa11cd", how="left")
-           .merge(ward, on="lsoa11_code", how="left")
-           .merge(wnames.drop_duplicates("ward17_code"), on="ward17_code", how="left")
-           .merge(reg, on="ltla21_code", how="left")
-           .merge(ruc, on="lsoa11_code", how="left"))
-    g11 = pd.DataFrame({
-        "lsoa_code": g11["lsoa11_code"], "lsoa_vintage": 2011,
-        "msoa_code": g11["msoa11_code"], "msoa_name": g11["msoa11hclnm"],
-        "ward_code": g11["ward17_code"], "ward_name": g11["ward17_name"],
-        "lad_code": g11["ltla21_code"], "lad_name": g11["ltla21_name"],
-        "region_code": g11["region21_code"], "region_name": g11["region21_name"],
-        "ruc": g11["classification"], "ruc_code": g11["ruc11_code"]})
-    # 2021
-    w24 = _rda("lookup_lsoa21_ward24_ltla24", ["lsoa21_code", "lsoa21_name", "ward24_code",
-                                               "ward24_name", "ltla24_code", "ltla24_name"],
-               paths)
-    w24 = w24[w24["lsoa21_code"].str.startswith("E")]
-    n21 = _names_csv("msoa_names_2021csv", paths)
-    need21 = ["msoa21cd", "msoa21nm", "msoa21hclnm"]
-    if any(c not in n21.columns for c in need21):
-        raise DataError(_path("msoa_names_2021csv", paths), f"missing column(s) {need21}")
-    reg24 = _rda("lookup_ltla24_region24", ["ltla24_code", "region24_code", "region24_name"],
-                 paths)
-    ruc21 = _rda("ruc21_lsoa21", ["lsoa21_code", "ruc21_code", "classification"], paths)
-    w24 = w24.assign(msoa21nm=w24["lsoa21_name"].str[:-1])
-    g21 = (w24.merge(n21[need21], on="msoa21nm", how="left")
-           .merge(reg24, on="ltla24_code", how="left")
-           .merge(ruc21, on="lsoa21_code", how="left"))
-    g21 = pd.DataFrame({
-        "lsoa_code": g21["lsoa21_code"], "lsoa_vintage": 2021,
-        "msoa_code": g21["msoa21cd"], "msoa_name": g21["msoa21hclnm"],
-        "ward_code": g21["ward24_code"], "ward_name": g21["ward24_name"],
-        "lad_code": g21["ltla24_code"], "lad_name": g21["ltla24_name"],
-        "region_code": g21["region24_code"], "region_name": g21["region24_name"],
-        "ruc": g21["classification"], "ruc_code": g21["ruc21_code"]})
-    # 2001 via the best-fit 2011 LSOA
-    l0111 = lookup(2001, 2011) if l0111 is None else l0111
-    best = (l0111.sort_values(["from_code", "weight", "to_code"], ascending=[True, False, True])
-            .drop_duplicates("from_code"))
-    g01 = best[["from_code", "to_code"]].merge(g11.drop(columns="lsoa_vintage"),
-                                               left_on="to_code", right_on="lsoa_code")
-    g01 = g01.drop(columns=["lsoa_code", "to_code"]).rename(columns={"from_code": "lsoa_code"})
-    g01["lsoa_vintage"] = 2001
-    out = pd.concat([g01, g11, g21], ignore_index=True)[GEOGRAPHY_COLUMNS]
-    out["lsoa_vintage"] = out["lsoa_vintage"].astype("int16")
-    counts = out.groupby("lsoa_vintage")["lsoa_code"].nunique().to_dict()
-    sizes = out.groupby("lsoa_vintage").size().to_dict()
-    for v in VINTAGES:
-        if counts.get(v) != config.ENGLAND_LSOAS[v] or sizes.get(v) != config.ENGLAND_LSOAS[v]:
-            raise DataError(GEOGRAPHY_FILE, f"LSOA {v} geography has {sizes.get(v)} rows for "
-                                            f"{counts.get(v)} LSOAs, expected "
-                                            f"{config.ENGLAND_LSOAS[v]}")
-    return out.sort_values(["lsoa_vintage", "lsoa_code"]).reset_index(drop=True)
-
-
-def geography(vintage: int = 2021) -> pd.DataFrame:
-    """Rows of ``lsoa_geography.parquet`` for one LSOA vintage."""
-    if vintage not in VINTAGES:
-        raise DataError(GEOGRAPHY_FILE, f"unknown LSOA vintage {vintage!r}")
-    return pd.read_parquet(GEOGRAPHY_FILE, filters=[("lsoa_vintage", "==", vintage)])
-
-
 # --------------------------------------------------------------------------- prepare
 
 
@@ -507,7 +404,8 @@ def prepare(force: bool = False, population: pd.DataFrame | None = None) -> list
     """Build the two crosswalks and the LSOA geography (skipped when newer than inputs).
     Nothing is written unless all three build."""
     outputs = [LOOKUP_01_11, LOOKUP_11_21, GEOGRAPHY_FILE]
-    inputs = [catalogue.entry(i).raw_path() for i in INPUT_IDS] + [Path(__file__)]
+    inputs = ([catalogue.entry(i).raw_path() for i in INPUT_IDS]
+              + [Path(__file__), Path(lsoa_geography.__file__)])
     if not force and is_fresh(outputs, inputs):
         return outputs
     t0 = time.perf_counter()
@@ -520,16 +418,6 @@ def prepare(force: bool = False, population: pd.DataFrame | None = None) -> list
 
 
 # --------------------------------------------------------------------------- LSOA -> district, crosswalk mass
-
-
-@lru_cache(maxsize=4)
-def lsoa_districts(vintage: int) -> dict[str, str]:
-    """LSOA code -> district code for every English LSOA of ``vintage`` (2001, 2011, 2021),
-    from ``lookups.geography`` (the lookups store)."""
-    if vintage not in VINTAGES:
-        raise ValueError(f"vintage must be one of {VINTAGES}, not {vintage!r}")
-    geo = geography(vintage)
-    return dict(zip(geo["lsoa_code"], geo["lad_code"], strict=True))
 
 
 def crosswalk_mass(from_vintage: int, to_vintage: int) -> pd.DataFrame:

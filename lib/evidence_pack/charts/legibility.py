@@ -1,0 +1,97 @@
+"""Is a chart's text readable when printed? Size and contrast of every piece of text in a
+matplotlib figure, measured where the text is drawn (an accessibility checker sees only
+the finished image).
+
+Printed size: reports embed figures as PNG saved at ``SAVE_DPI`` with a tight bounding box;
+the print stylesheet shows an image at 96 pixels an inch, no wider than the A4 text width
+(``PRINT_WIDTH_MM``) and no taller than ``PRINT_HEIGHT_MM``. A font size in points is
+scaled by the same factor as the image.
+
+Contrast: the text colour against the colour most of the text's box is painted in (the
+axes, a heat-map cell, a label's box), by the WCAG 2 formula; 4.5:1 is the minimum.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.colors import to_rgba
+from matplotlib.text import Text
+
+SAVE_DPI = 150
+CSS_DPI = 96
+PRINT_WIDTH_MM = 182.0  # A4 (210 mm) less 14 mm margins each side
+PRINT_HEIGHT_MM = 225.0
+MIN_PRINTED_PT = 7.0
+MIN_CONTRAST = 4.5
+
+
+def luminance(rgb: Any) -> float:
+    """WCAG relative luminance of an RGB(A) colour (0-1 channels)."""
+    def chan(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (chan(float(c)) for c in to_rgba(rgb)[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(fg: Any, bg: Any) -> float:
+    """WCAG contrast ratio of two colours (1 to 21)."""
+    a, b = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def print_scale(fig: Any) -> float:
+    """Printed size / drawn size of the figure's text (1.0 = a 10 pt font prints at 10 pt)."""
+    fig.canvas.draw()
+    box = fig.get_tightbbox(fig.canvas.get_renderer())
+    w_in, h_in = max(box.width, 1e-6), max(box.height, 1e-6)
+    shown_w = w_in * SAVE_DPI / CSS_DPI  # inches on paper before the page limits
+    shown_h = h_in * SAVE_DPI / CSS_DPI
+    limit = min(1.0, PRINT_WIDTH_MM / 25.4 / shown_w, PRINT_HEIGHT_MM / 25.4 / shown_h)
+    return shown_w * limit / w_in
+
+
+def _texts(fig: Any) -> list[Text]:
+    return [t for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip() and t.get_figure() is fig
+            and not (t.get_text().startswith("$") and t.get_text().endswith("$"))]
+
+
+def _background(pixels: np.ndarray, box: Any, height: int,
+                fg: tuple[float, ...]) -> tuple[float, ...] | None:
+    """The commonest colour in the text's box, ignoring pixels of the text's own colour."""
+    x0, x1 = int(max(box.x0, 0)), int(min(box.x1, pixels.shape[1]))
+    y0, y1 = int(max(height - box.y1, 0)), int(min(height - box.y0, pixels.shape[0]))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    region = pixels[y0:y1, x0:x1, :3].reshape(-1, 3)
+    colours, counts = np.unique(region, axis=0, return_counts=True)
+    own = np.abs(colours / 255 - np.asarray(fg[:3])).max(axis=1) < 0.08
+    if (~own).any():
+        colours, counts = colours[~own], counts[~own]
+    return tuple(c / 255 for c in colours[int(np.argmax(counts))])
+
+
+def problems(fig: Any) -> list[str]:
+    """Every piece of text that would print below 7 pt or with contrast below 4.5:1."""
+    fig = getattr(fig, "figure", fig)
+    scale = print_scale(fig)
+    renderer = fig.canvas.get_renderer()
+    pixels = np.asarray(fig.canvas.buffer_rgba())
+    height = pixels.shape[0]
+    out = []
+    for t in _texts(fig):
+        label = t.get_text().strip().replace("\n", " ")[:40]
+        size = t.get_fontsize() * scale
+        if size < MIN_PRINTED_PT - 0.05:
+            out.append(f'"{label}" prints at {size:.1f} pt (minimum {MIN_PRINTED_PT:g})')
+        fg = to_rgba(t.get_color())
+        bg = _background(pixels, t.get_window_extent(renderer), height, fg)
+        if bg is None:
+            continue
+        fg_rgb = tuple(fg[3] * c + (1 - fg[3]) * b for c, b in zip(fg[:3], bg, strict=True))
+        ratio = contrast(fg_rgb, bg)
+        if ratio < MIN_CONTRAST:
+            out.append(f'"{label}" has contrast {ratio:.1f}:1 (minimum {MIN_CONTRAST:g}:1)')
+    return out
