@@ -13,18 +13,30 @@ JOBS ?= 2
 # The Jupyter kernel every notebook runs on (registered by the install step; config.KERNEL_NAME).
 KERNEL := evidence-pack
 
-.PHONY: install data pack test lint bench clean browser
+.PHONY: install lock data pack test lint bench clean browser
 
-$(BIN)/.installed: pyproject.toml
-	@echo "== installing into $(VENV)"
+# Installs exactly what requirements.lock pins (versions and sha256 hashes), then the package
+# itself without dependencies. After editing dependencies in pyproject.toml, run `make lock`
+# (tests/test_packaging.py fails while the two disagree).
+LOCK_CMD := uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -o requirements.lock
+
+$(BIN)/.installed: pyproject.toml requirements.lock
+	@echo "== installing into $(VENV) from requirements.lock"
 	@if $(PY) -m pip install -q --disable-pip-version-check uv 2>/dev/null && $(PY) -m uv --version >/dev/null 2>&1; then \
 	  $(PY) -m uv venv -q --allow-existing --python $(PY) $(VENV) && \
-	  $(PY) -m uv pip install -q --python $(BIN)/python --compile-bytecode -e ".[dev]"; \
+	  $(PY) -m uv pip install -q --python $(BIN)/python --compile-bytecode --require-hashes -r requirements.lock && \
+	  $(PY) -m uv pip install -q --python $(BIN)/python --no-deps -e .; \
 	else \
-	  $(PY) -m venv $(VENV) && $(BIN)/pip install -q -e ".[dev]"; \
+	  $(PY) -m venv $(VENV) && $(BIN)/pip install -q --require-hashes -r requirements.lock && \
+	  $(BIN)/pip install -q --no-deps -e .; \
 	fi
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Evidence pack (Python 3)" >/dev/null
 	@touch $@
+
+# Re-pin requirements.lock from pyproject.toml (needs the package index).
+lock:
+	$(PY) -m pip install -q --disable-pip-version-check uv
+	$(PY) -m $(LOCK_CMD)
 
 install: $(BIN)/.installed
 

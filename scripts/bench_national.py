@@ -44,7 +44,7 @@ def load() -> str:
 
 
 def run(codes: list[str], workers: int, notebooks: list[str] | None, out: Path) -> dict:
-    from distributed import Client, LocalCluster
+    from dask.distributed import Client, LocalCluster
 
     t0 = time.perf_counter()
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,

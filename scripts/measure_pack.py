@@ -15,6 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from evidence_pack import config
+from evidence_pack.analysis.areas import load_areas
 from evidence_pack.publish import build, measure
 
 
@@ -25,7 +26,7 @@ def main() -> int:
     args = ap.parse_args()
     reports: Path = args.reports_dir
     borough = build.BOROUGH
-    _, areas, _ = build.load_areas(args.areas_file)
+    areas = load_areas(args.areas_file).areas
 
     pages: dict[str, dict[str, int]] = defaultdict(dict)
     for pdf in sorted(reports.glob("*/*.pdf")):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from evidence_pack import config
+from evidence_pack.analysis.areas import load_areas
 from evidence_pack.publish import build, measure, reader_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.mirror]
@@ -35,10 +36,10 @@ def _name(path: Path) -> str:
 
 
 def _area_name(slug: str) -> str:
-    la_name, areas, _ = build.load_areas(config.DEFAULT_AREAS_FILE)
+    aset = load_areas(config.DEFAULT_AREAS_FILE)
     if slug == build.BOROUGH:
-        return la_name
-    return next(a.name for a in areas if a.slug == slug)
+        return aset.la_name
+    return aset.get(slug).name
 
 
 def _titles() -> dict[str, str]:
@@ -148,7 +149,7 @@ def _attribute(tag: str, name: str) -> str | None:
 def test_pack_pages_and_shared_text(small_pack):
     """Projected whole pack under 350 PDF pages; no area report sharing 60% or more of its
     text blocks with the borough report of the same notebook."""
-    _, areas, _ = build.load_areas(config.DEFAULT_AREAS_FILE)
+    areas = load_areas(config.DEFAULT_AREAS_FILE).areas
     pages = {_name(p): measure.pdf_pages(p) for p in small_pack.pdf()}
     borough = sum(n for k, n in pages.items() if k.startswith(f"{build.BOROUGH}/"))
     area = sum(n for k, n in pages.items() if not k.startswith(f"{build.BOROUGH}/"))

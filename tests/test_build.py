@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from evidence_pack import config
-from evidence_pack.publish import build
+from evidence_pack.publish import build, plan
 from evidence_pack.sources.io import DataError
 
 AREAS = """la_code: E08000018
@@ -19,10 +19,12 @@ la_name: Rotherham
 areas:
   - slug: a-one
     name: "Area <One> & Co"
+    area_type: unclassified
     lsoa_vintage: 2001
     lsoas: [E01007723, E01007735]
   - slug: b-two
     name: B Two
+    area_type: unclassified
     lsoa_vintage: 2001
     lsoas: [E01007677]
 """
@@ -191,22 +193,24 @@ def test_parameters_checked_against_notebook(tmp_path):
 
 def test_bad_areas_file(tmp_path):
     bad = tmp_path / "a.yml"
-    bad.write_text("areas:\n  - slug: borough\n    name: x\n")
+    bad.write_text(AREAS.replace("slug: a-one", "slug: borough"))
     with pytest.raises(DataError, match="slug"):
-        build.load_areas(bad)
+        plan.load_area_defs(bad)
     bad.write_text("areas: 3\n")
     with pytest.raises(DataError):
-        build.load_areas(bad)
+        plan.load_area_defs(bad)
 
 
 def test_area_fingerprints_are_per_area(tmp_path):
     f = tmp_path / "a.yml"
     f.write_text(AREAS)
-    _, before, whole1 = build.load_areas(f)
+    before = plan.load_area_defs(f)
     f.write_text(AREAS.replace("[E01007677]", "[E01007678]"))
-    _, after, whole2 = build.load_areas(f)
-    assert before[0].fingerprint == after[0].fingerprint
-    assert before[1].fingerprint != after[1].fingerprint and whole1 != whole2
+    after = plan.load_area_defs(f)
+    assert before.areas[0].fingerprint == after.areas[0].fingerprint
+    assert before.areas[1].fingerprint != after.areas[1].fingerprint
+    assert before.whole_hash != after.whole_hash and before.members_hash != after.members_hash
+    assert before.district_hash == after.district_hash
 
 
 def test_published_keeps_only_report_outputs():
@@ -260,5 +264,100 @@ def test_main_exit_status_names_failures(monkeypatch, capsys):
 def test_index_figure_labels_are_plain_words():
     from evidence_pack.publish.build import figure_label
 
-    assert figure_label("imd_share_decile1") == "% of LSOAs in England's most deprived 10%"
+    assert figure_label("imd_share_decile1") == "% of neighbourhoods in England's most deprived 10%"
     assert figure_label("some_new_key") == "some new key"
+
+
+# --------------------------------------------------------------------------- cache rule
+
+
+def _keys(tmp_path: Path, areas_text: str) -> dict[str, str]:
+    from evidence_pack.sources.hashing import FileHasher
+
+    nbdir = tmp_path / "notebooks"
+    if not nbdir.exists():
+        nbdir.mkdir()
+        write_notebook(nbdir / "own.ipynb", GOOD)
+        write_notebook(nbdir / "lists.ipynb", GOOD)
+        (nbdir / "reports.yml").write_text("notebooks:\n  own:\n    data: []\n"
+                                           "  lists:\n    all_areas: true\n    data: []\n")
+    f = tmp_path / "areas.yml"
+    f.write_text(areas_text)
+    jobs = plan.plan(plan.load_specs(nbdir), plan.load_area_defs(f), f,
+                     FileHasher(tmp_path), tmp_path, code_globs=())
+    return {j.id: j.key for j in jobs}
+
+
+def test_an_area_report_depends_on_its_own_area_and_the_district(tmp_path):
+    base = _keys(tmp_path, AREAS)
+    described = _keys(tmp_path, AREAS.replace("name: B Two\n", "name: B Two\n    slt_lead: X\n"))
+    changed = {k for k in base if base[k] != described[k]}
+    # a descriptive edit of one area: that area's reports and the borough's, nothing else
+    assert changed == {"b-two/own", "b-two/lists", "borough/own", "borough/lists"}
+    moved = _keys(tmp_path, AREAS.replace("[E01007677]", "[E01007677, E01007678]"))
+    changed = {k for k in base if base[k] != moved[k]}
+    # its members changed: also the reports that show every area's members
+    assert changed == {"b-two/own", "b-two/lists", "borough/own", "borough/lists", "a-one/lists"}
+    renamed = _keys(tmp_path, AREAS.replace("la_name: Rotherham", "la_name: Rotherham MBC"))
+    assert all(base[k] != renamed[k] for k in base)  # the district's header: everything
+
+
+# --------------------------------------------------------------------------- index
+
+
+def _fake_report(reports: Path, slug: str, name: str, summary: dict, pdf: bool = True) -> None:
+    d = reports / slug
+    d.mkdir(parents=True, exist_ok=True)
+    (d / f"{name}.html").write_text("<html></html>")
+    (d / f"{name}.json").write_text(json.dumps(summary))
+    if pdf:
+        (d / f"{name}.pdf").write_bytes(b"%PDF-1.7")
+
+
+def test_index_leads_with_the_briefing_and_notes_inferred_codes_and_ranks(tmp_path):
+    from evidence_pack.publish.index import write_index
+
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    write_notebook(nbdir / "good.ipynb", GOOD)
+    write_notebook(nbdir / "briefing.ipynb", GOOD)
+    (nbdir / "reports.yml").write_text("notebooks:\n  good:\n    title: Good\n"
+                                       "  briefing:\n    title: Briefing\n    scope: borough\n")
+    f = tmp_path / "areas.yml"
+    f.write_text(AREAS + "reference:\n  title: A report\n  body: Cabinet\n  date: 2011-11-09\n"
+                         "  district_ranks: {2007: 68, 2010: 53}\n  districts_of: {2010: 326}\n")
+    reports = tmp_path / "reports"
+    _fake_report(reports, "borough", "briefing",
+                 {"key_findings": ["First <headline>.", "Second headline."], "target_areas": 2,
+                  "areas": [{"name": "Area <One>", "residents": 1500, "position_2010": 3.2,
+                             "change_vs_comparators": 1.5, "change_low": -0.5,
+                             "change_high": 3.5}]})
+    _fake_report(reports, "borough", "good", {"district_rank_latest": 70})
+    _fake_report(reports, "a-one", "good", {"lsoas": 2}, pdf=False)
+    page = write_index(reports, build.load_specs(nbdir), plan.load_area_defs(f), {}).read_text()
+    build.check_self_contained(page)
+    brief = page.index("First &lt;headline&gt;.")
+    assert brief < page.index("Second headline.") < page.index("Reports by area")
+    assert 'href="borough/briefing.html"' in page[brief: page.index("Reports by area")]
+    assert "inferred from public data" in page[: page.index("Reports by area")]
+    glance = page[page.index("Target areas at a glance"): page.index("Reports by area")]
+    assert "Area &lt;One&gt;" in glance and "1.5 (-0.5 to 3.5)" in glance
+    assert "Average England percentile 2010 (0 = most deprived)" in glance
+    assert "position_2010" not in page and "[{" not in page
+    assert ("the report to Cabinet of 9 November 2011 gave the district's rank as 68th "
+            "(IoD 2007) and 53rd of 326 (IoD 2010)") in page
+    assert 'href="a-one/good.html"' in page and 'href="a-one/good.pdf"' not in page
+    assert 'href="b-two/good.html"' not in page and "not built" in page
+
+
+def test_index_without_briefing_or_reference_has_neither(tmp_path):
+    from evidence_pack.publish.index import write_index
+
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    write_notebook(nbdir / "good.ipynb", GOOD)
+    f = tmp_path / "areas.yml"
+    f.write_text(AREAS)
+    page = write_index(tmp_path / "reports", build.load_specs(nbdir), plan.load_area_defs(f),
+                       {}).read_text()
+    assert "In brief" not in page and "District ranks" not in page

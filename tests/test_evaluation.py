@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from evidence_pack import config
 from evidence_pack.analysis import evaluation as ev
+from evidence_pack.analysis import evaluation_did as dd
+from evidence_pack.analysis import evaluation_match as mt
+from evidence_pack.analysis import evaluation_monitoring as mon
+from evidence_pack.analysis import evaluation_panel as pnl
 from evidence_pack.sources.io import DataError
 
-SPEC = ev.MatchSpec(k=5, caliper=0.5)
+SPEC = mt.MatchSpec(k=5, caliper=0.5)
 
 
 def _synthetic(effect: float, n: int = 4000, n_treated: int = 24, seed: int = 1):
@@ -23,21 +28,21 @@ def _synthetic(effect: float, n: int = 4000, n_treated: int = 24, seed: int = 1)
     units["lad_code"] = [f"L{i % 50:02d}" for i in range(n)]
     units["ruc"] = np.where(rng.random(n) < 0.8, "urban", "rural")
     panel = pd.DataFrame(index=units.index)
-    for d in ev.MEASURES:
-        panel[ev.col(d, 2010)] = np.clip(latent + rng.normal(0, 6, n), 0.1, 100)
+    for d in pnl.MEASURES:
+        panel[pnl.col(d, 2010)] = np.clip(latent + rng.normal(0, 6, n), 0.1, 100)
     trend = 0.08 * (50 - latent) + rng.normal(0, 2, n)
-    panel[ev.col("imd", 2004)] = panel[ev.col("imd", 2010)] - trend
-    panel[ev.col("imd", 2007)] = panel[ev.col("imd", 2010)] - trend / 2
+    panel[pnl.col("imd", 2004)] = panel[pnl.col("imd", 2010)] - trend
+    panel[pnl.col("imd", 2007)] = panel[pnl.col("imd", 2010)] - trend / 2
     deprived = np.flatnonzero(latent < 12)
     treated_idx = rng.choice(deprived, n_treated, replace=False)
     units.iloc[treated_idx, units.columns.get_loc("lad_code")] = "T"
     treated = units.index[treated_idx]
-    for i, rel in enumerate(ev.POST, start=1):
-        for d in ev.MEASURES:
+    for i, rel in enumerate(pnl.POST, start=1):
+        for d in pnl.MEASURES:
             change = 0.1 * i * (50 - latent) + rng.normal(0, 3, n)
-            panel[ev.col(d, rel)] = panel[ev.col(d, 2010)] + change
-            panel.loc[treated, ev.col(d, rel)] += effect
-    units = units.join(panel).join(ev.covariates(panel)[["imd_trend_2004_2010"]])
+            panel[pnl.col(d, rel)] = panel[pnl.col(d, 2010)] + change
+            panel.loc[treated, pnl.col(d, rel)] += effect
+    units = units.join(panel).join(pnl.covariates(panel)[["imd_trend_2004_2010"]])
     groups = pd.Series([f"area{i % 4}" for i in range(n_treated)], index=treated)
     return units, panel, groups
 
@@ -45,12 +50,12 @@ def _synthetic(effect: float, n: int = 4000, n_treated: int = 24, seed: int = 1)
 @pytest.mark.parametrize("effect", [6.0, 0.0])
 def test_did_recovers_built_in_effect(effect):
     units, panel, groups = _synthetic(effect)
-    matches = ev.match(units, list(groups.index), "T", SPEC)
-    est = ev.did(panel, matches, groups, n_boot=499, cluster="lsoa")
-    post = est[est["release"].isin(ev.POST)]
-    assert len(post) == len(ev.MEASURES) * len(ev.POST)
+    matches = mt.match(units, list(groups.index), "T", SPEC)
+    est = dd.did(panel, matches, groups, n_boot=499, cluster="lsoa")
+    post = est[est["release"].isin(pnl.POST)]
+    assert len(post) == len(pnl.MEASURES) * len(pnl.POST)
     imd = post[post["measure"] == "imd"].set_index("release")
-    for rel in ev.POST:
+    for rel in pnl.POST:
         row = imd.loc[rel]
         assert row["ci_low"] <= effect <= row["ci_high"], row
         assert abs(row["estimate"] - effect) < 2.5
@@ -62,18 +67,18 @@ def test_did_recovers_built_in_effect(effect):
 
 def test_naive_comparison_is_biased_but_matching_is_not():
     units, panel, groups = _synthetic(0.0)
-    change = panel[ev.col("imd", 2025)] - panel[ev.col("imd", 2010)]
+    change = panel[pnl.col("imd", 2025)] - panel[pnl.col("imd", 2010)]
     naive = change[groups.index].mean() - change[units["lad_code"] != "T"].mean()
     assert abs(naive) > 5  # regression to the mean makes the deprived look better
-    matches = ev.match(units, list(groups.index), "T", SPEC)
-    est = ev.did(panel, matches, groups, n_boot=199, measures=["imd"], releases=[2025])
+    matches = mt.match(units, list(groups.index), "T", SPEC)
+    est = dd.did(panel, matches, groups, n_boot=199, measures=["imd"], releases=[2025])
     assert abs(est.loc[0, "estimate"]) < 2.5
 
 
 def test_balance_improves_after_matching():
     units, _, groups = _synthetic(0.0)
-    matches = ev.match(units, list(groups.index), "T", SPEC)
-    bal = ev.balance(units, matches, list(SPEC.weights), "T")
+    matches = mt.match(units, list(groups.index), "T", SPEC)
+    bal = mt.balance(units, matches, list(SPEC.weights), "T")
     assert set(bal["variable"]) == set(SPEC.weights)
     assert (bal["smd_after"].abs() < bal["smd_before"].abs()).all()
     assert (bal["smd_before"].abs() > 1).all() and (bal["smd_after"].abs() < 0.25).all()
@@ -81,7 +86,7 @@ def test_balance_improves_after_matching():
 
 def test_matching_rules():
     units, _, groups = _synthetic(0.0)
-    matches = ev.match(units, list(groups.index), "T", SPEC)
+    matches = mt.match(units, list(groups.index), "T", SPEC)
     assert set(matches["treated"]) == set(groups.index)  # every treated LSOA is matched
     assert not units.loc[matches["control"], "lad_code"].eq("T").any()  # outside the district
     assert (units.loc[matches["treated"], "ruc"].to_numpy()
@@ -89,7 +94,7 @@ def test_matching_rules():
     inside = matches[~matches["outside_caliper"]]
     assert (inside["distance"] <= SPEC.caliper).all()
     assert matches.groupby("treated").size().max() <= SPEC.k
-    tight = ev.match(units, list(groups.index), "T", ev.MatchSpec(k=5, caliper=1e-9))
+    tight = mt.match(units, list(groups.index), "T", mt.MatchSpec(k=5, caliper=1e-9))
     assert tight.groupby("treated").size().eq(1).all() and tight["outside_caliper"].all()
 
 
@@ -97,12 +102,12 @@ def test_area_cluster_bootstrap_is_wider_with_area_shocks():
     units, panel, groups = _synthetic(0.0, n_treated=40)
     # a shock shared by all LSOAs of one area: clustering by area must widen the interval
     shock = groups.map({"area0": 8.0, "area1": -8.0, "area2": 4.0, "area3": -4.0})
-    for rel in ev.POST:
-        panel.loc[groups.index, ev.col("imd", rel)] += shock.to_numpy()
-    matches = ev.match(units, list(groups.index), "T", SPEC)
+    for rel in pnl.POST:
+        panel.loc[groups.index, pnl.col("imd", rel)] += shock.to_numpy()
+    matches = mt.match(units, list(groups.index), "T", SPEC)
     kw = dict(n_boot=499, measures=["imd"], releases=[2025])
-    by_lsoa = ev.did(panel, matches, groups, cluster="lsoa", **kw).iloc[0]
-    by_area = ev.did(panel, matches, groups, cluster="area", **kw).iloc[0]
+    by_lsoa = dd.did(panel, matches, groups, cluster="lsoa", **kw).iloc[0]
+    by_area = dd.did(panel, matches, groups, cluster="area", **kw).iloc[0]
     assert (by_area["ci_high"] - by_area["ci_low"]) > (by_lsoa["ci_high"] - by_lsoa["ci_low"])
     assert by_area["n_clusters"] == 4
 
@@ -136,7 +141,7 @@ def _tiny_store():
 
 def test_no_lsoa_lost_across_geography_changes():
     iod, pairs = _tiny_store()
-    panel = ev.build_panel(iod, pairs, measures=["imd"])
+    panel = pnl.build_panel(iod, pairs, measures=["imd"])
     assert len(panel) == 4 and list(panel.index) == ["a", "b", "c", "d"]  # count asserted
     assert panel.notna().all().all()  # every 2001 LSOA has every release
     # 2015: b = 0.6*Y1 + 0.4*Y2 (England percentiles among 4 LSOAs: 50 and 75)
@@ -151,7 +156,7 @@ def test_lost_lsoa_raises():
     iod, pairs = _tiny_store()
     iod = iod[~((iod["release"] == 2015) & (iod["lsoa_code"] == "X"))]
     with pytest.raises(DataError, match="lost"):
-        ev.build_panel(iod, pairs, measures=["imd"])
+        pnl.build_panel(iod, pairs, measures=["imd"])
 
 
 def test_monitoring_flags_red_red_and_keeps_like_with_like():
@@ -182,7 +187,7 @@ def test_monitoring_flags_red_red_and_keeps_like_with_like():
                                "lsoa_code": ["A80", "A20"], "weight": [1.0, 1.0]}),
            2025: pd.DataFrame({"slug": ["worse", "better"], "name": ["W", "B"],
                                "lsoa_code": ["B20", "B60"], "weight": [1.0, 1.0]})}
-    out = ev.monitoring(ind, mem, {2019: rank19, 2025: rank25})
+    out = mon.monitoring(ind, mem, {2019: rank19, 2025: rank25})
     assert "income_domain_numerator" not in set(out["indicator"])  # counts left out
     bad = out[out["indicator"] == "bad_thing"].set_index("slug")
     assert bad.loc["worse", "direction"] == "worsening" and bad.loc["worse", "red_red"]
@@ -200,19 +205,19 @@ def test_monitoring_flags_red_red_and_keeps_like_with_like():
 def test_rotherham_evaluation_on_the_mirror(processed):
     for name in ("lookup_lsoa01_lsoa11.parquet", "lsoa_geography.parquet",
                  "iod_indicators.parquet"):
-        if not (ev.config.PROCESSED_DIR / name).exists():
+        if not (config.PROCESSED_DIR / name).exists():
             pytest.skip(f"{name} not built")
     res = ev.load()
     units = res["units"]
     treated = units[units["area_slug"].notna()]
-    assert treated["lad_code"].eq(ev.config.DEFAULT_LA_CODE).all()
+    assert treated["lad_code"].eq(config.DEFAULT_LA_CODE).all()
     m = res["matches"]
     assert set(m["treated"]) == set(treated["lsoa_code"])
     assert not units.set_index("lsoa_code").loc[m["control"], "lad_code"].eq(
-        ev.config.DEFAULT_LA_CODE).any()
+        config.DEFAULT_LA_CODE).any()
     bal = res["balance"]
     bal = bal[bal["group"] == "all"]
-    assert len(bal) == len(ev.MatchSpec().weights)
+    assert len(bal) == len(mt.MatchSpec().weights)
     assert (bal["smd_after"].abs() < bal["smd_before"].abs()).all()
     assert (bal["smd_after"].abs() < 0.25).all()
     d = res["did"]
@@ -220,6 +225,6 @@ def test_rotherham_evaluation_on_the_mirror(processed):
     assert d[["estimate", "ci_low", "ci_high"]].notna().all().all()
     assert (d["ci_low"] <= d["estimate"]).all() and (d["estimate"] <= d["ci_high"]).all()
     # every target LSOA has every release 2004-2025 on the 2001 geography (no LSOA lost)
-    for rel in ev.RELEASES:
-        assert treated[ev.col("imd", rel)].notna().all()
+    for rel in pnl.RELEASES:
+        assert treated[pnl.col("imd", rel)].notna().all()
     assert set(res["monitoring"]["slug"]) == set(treated["area_slug"])

@@ -10,6 +10,7 @@ import re
 
 import pytest
 from evidence_pack import config
+from evidence_pack.analysis.areas import load_areas
 from evidence_pack.publish import build
 
 #: The issue-4 notebooks checked here (others are checked by nbval and the full build).
@@ -21,8 +22,7 @@ def rendered(processed, tmp_path_factory):
     have = [n for n in RENDERED if (config.NOTEBOOKS_DIR / f"{n}.ipynb").exists()]
     if not have:
         pytest.skip("no notebooks to render yet")
-    _, areas, _ = build.load_areas(config.DEFAULT_AREAS_FILE)
-    area = areas[0]
+    area = load_areas(config.DEFAULT_AREAS_FILE).areas[0]
     out = tmp_path_factory.mktemp("render")
     rep = build.build(notebooks=have, only=[area.slug], jobs=1, pdf=False, progress=False,
                       reports_dir=out / "reports", build_dir=out / "build")

@@ -148,6 +148,10 @@ def test_summary_records_scalars(monkeypatch):
     report._summary.clear()
     report.summary(lsoas=21, share=0.5, label="x")
     assert report.current_summary() == {"lsoas": 21, "share": 0.5, "label": "x"}
+    report.summary(areas=[{"name": "A", "residents": 1200}])
+    assert report.current_summary()["areas"] == [{"name": "A", "residents": 1200}]
+    with pytest.raises(TypeError):
+        report.summary(areas=[{"name": ["nested"]}])
     with pytest.raises(TypeError):
         report.summary(bad=[1, 2])
 

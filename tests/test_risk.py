@@ -6,6 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from evidence_pack.analysis import risk
+from evidence_pack.analysis import risk_areas as ra
+from evidence_pack.analysis import risk_inputs as inputs
+from evidence_pack.analysis import risk_model as model
+from evidence_pack.analysis import risk_spec as spec
+from evidence_pack.findings import risk as frisk
 from evidence_pack.sources.io import DataError
 
 # ----------------------------------------------------------------------------- outcomes
@@ -19,7 +24,7 @@ def _frames():
 
 
 def test_outcomes_most_deprived_decile():
-    out = risk.outcomes(*_frames(), n_base=20, n_later=20).set_index("lsoa_code")
+    out = model.outcomes(*_frames(), n_base=20, n_later=20).set_index("lsoa_code")
     assert list(out.index) == ["A", "B"]  # deciles 1 at baseline only
     assert list(out["decile_base"]) == [1, 1]
     assert out.loc["A", "improved"] == 0 and out.loc["B", "improved"] == 1
@@ -27,7 +32,7 @@ def test_outcomes_most_deprived_decile():
 
 
 def test_outcomes_20pc_sensitivity_and_release_sizes():
-    out = risk.outcomes(*_frames(), n_base=20, n_later=40, max_decile=2).set_index("lsoa_code")
+    out = model.outcomes(*_frames(), n_base=20, n_later=40, max_decile=2).set_index("lsoa_code")
     assert list(out.index) == ["A", "B", "C", "D"] and out.index.is_unique
     # later n = 40: ranks 2, 9, 1, 4 are deciles 1, 3, 1, 1 -> only B left the 20%
     assert list(out["decile_later"]) == [1, 3, 1, 1]
@@ -38,22 +43,22 @@ def test_outcomes_20pc_sensitivity_and_release_sizes():
 def test_outcomes_errors():
     base, later = _frames()
     with pytest.raises(DataError, match="missing from the later"):
-        risk.outcomes(base, later.iloc[1:], 20, 20)
+        model.outcomes(base, later.iloc[1:], 20, 20)
     with pytest.raises(DataError, match="duplicate"):
-        risk.outcomes(pd.concat([base, base.iloc[:1]]), later, 20, 20)
+        model.outcomes(pd.concat([base, base.iloc[:1]]), later, 20, 20)
 
 
 def test_rank_decile_edges():
-    assert list(risk.rank_decile([1, 10, 11, 100], 100)) == [1, 1, 2, 10]
+    assert list(model.rank_decile([1, 10, 11, 100], 100)) == [1, 1, 2, 10]
 
 
 def test_post_baseline_flags():
-    assert risk.post_baseline("social_rented") and risk.post_baseline("churn")
-    assert risk.post_baseline("gva_growth")  # 2010-2019
-    assert not risk.post_baseline("adult_skills")
-    assert not risk.post_baseline("geographical_barriers")
+    assert spec.post_baseline("social_rented") and spec.post_baseline("churn")
+    assert spec.post_baseline("gva_growth")  # 2010-2019
+    assert not spec.post_baseline("adult_skills")
+    assert not spec.post_baseline("geographical_barriers")
     with pytest.raises(KeyError):
-        risk.post_baseline("nonsense")
+        spec.post_baseline("nonsense")
 
 
 # ----------------------------------------------------------------------------- joins
@@ -63,24 +68,24 @@ def test_join_factors_keeps_every_lsoa_once():
     base = pd.DataFrame({"lsoa_code": ["a", "b", "c", "d"]})
     tenure = pd.DataFrame({"lsoa_code": ["a", "b", "c", "d", "e"], "social_rented": range(5)})
     road = pd.DataFrame({"lsoa_code": ["a", "c"], "road_distance": [1.0, 2.0]})
-    out = risk.join_factors(base, {"tenure": tenure, "road": road})
+    out = model.join_factors(base, {"tenure": tenure, "road": road})
     assert len(out) == 4 and out["lsoa_code"].tolist() == ["a", "b", "c", "d"]
     assert out["road_distance"].isna().sum() == 2  # missing stays missing, not dropped
     with pytest.raises(DataError, match="duplicate"):
-        risk.join_factors(base, {"t": pd.concat([tenure, tenure.iloc[:1]])})
+        model.join_factors(base, {"t": pd.concat([tenure, tenure.iloc[:1]])})
     with pytest.raises(DataError, match="repeats columns"):
-        risk.join_factors(base, {"t": tenure, "t2": tenure})
+        model.join_factors(base, {"t": tenure, "t2": tenure})
 
 
 def test_via_lookup_msoa_to_lsoa_counts():
     lookup = pd.DataFrame({"lsoa_code": ["a", "b", "c", "d"], "msoa_code": ["M1", "M1", "M2", "M3"]})
     churn = pd.DataFrame({"msoa_code": ["M1", "M2"], "churn": [10.0, 20.0]})
-    out = risk.via_lookup(churn, lookup, "msoa_code")
+    out = model.via_lookup(churn, lookup, "msoa_code")
     assert len(out) == 4 and out["lsoa_code"].is_unique
     assert out.set_index("lsoa_code")["churn"].to_dict() == pytest.approx(
         {"a": 10.0, "b": 10.0, "c": 20.0, "d": np.nan}, nan_ok=True)
     with pytest.raises(DataError):
-        risk.via_lookup(churn, pd.concat([lookup, lookup.iloc[:1]]), "msoa_code")
+        model.via_lookup(churn, pd.concat([lookup, lookup.iloc[:1]]), "msoa_code")
 
 
 def _synthetic_inputs(n: int = 200, seed: int = 1):
@@ -96,7 +101,7 @@ def _synthetic_inputs(n: int = 200, seed: int = 1):
     districts = pd.DataFrame({"lsoa_code": codes, "lad_code": [f"D{i % 7}" for i in range(n)],
                               "lad_name": [f"District {i % 7}" for i in range(n)]})
     tenure = pd.DataFrame({"lsoa_code": codes, "social_rented": rng.uniform(0, 80, n)})
-    churn = risk.via_lookup(pd.DataFrame({"msoa_code": ["M0", "M1", "M2"],
+    churn = model.via_lookup(pd.DataFrame({"msoa_code": ["M0", "M1", "M2"],
                                           "churn": [5.0, 10.0, 15.0]}),
                             pd.DataFrame({"lsoa_code": codes,
                                           "msoa_code": [f"M{i % 3}" for i in range(n)]}),
@@ -106,7 +111,7 @@ def _synthetic_inputs(n: int = 200, seed: int = 1):
 
 def test_build_table_counts_and_columns():
     base, later, districts, frames = _synthetic_inputs()
-    t = risk.build_table(base, later, districts, frames, n=200)
+    t = inputs.build_table(base, later, districts, frames, n=200)
     assert len(t) == 40 and t["lsoa_code"].is_unique  # most deprived 20% of 200
     assert int(t["cohort10"].sum()) == 20
     assert set(t.loc[t["cohort10"], "imd_rank"]) == set(range(1, 21))
@@ -125,7 +130,7 @@ def test_build_table_rejects_unmapped_district():
     base, later, districts, frames = _synthetic_inputs()
     worst = base.sort_values("imd_rank")["lsoa_code"].iloc[0]
     with pytest.raises(DataError, match="no district"):
-        risk.build_table(base, later, districts[districts["lsoa_code"] != worst], frames, n=200)
+        inputs.build_table(base, later, districts[districts["lsoa_code"] != worst], frames, n=200)
 
 
 # ----------------------------------------------------------------------------- model
@@ -142,7 +147,7 @@ def _logit_data(n=4000, beta=0.8, seed=0, n_groups=80):
 
 def test_logit_recovers_known_effect():
     df = _logit_data()
-    _, table = risk.fit_logit(df, "y", ["x", "noise"])
+    _, table = model.fit_logit(df, "y", ["x", "noise"])
     t = table.set_index("factor")
     assert abs(np.log(t.loc["x", "odds_ratio"]) - 0.8) < 0.12
     assert t.loc["x", "ci_low"] < np.exp(0.8) < t.loc["x", "ci_high"]
@@ -153,22 +158,22 @@ def test_logit_recovers_known_effect():
 def test_standardised_odds_ratio_is_per_sd():
     df = _logit_data(beta=0.8)
     df["x10"] = df["x"] * 10 + 3  # same effect on a scale with SD 10
-    z, scaling = risk.standardise(df, ["x10"])
+    z, scaling = model.standardise(df, ["x10"])
     assert z["x10"].std() == pytest.approx(1.0)
-    _, table = risk.fit_logit(z, "y", ["x10"])
+    _, table = model.fit_logit(z, "y", ["x10"])
     assert abs(np.log(table.loc[0, "odds_ratio"]) - 0.8) < 0.12
     assert scaling.loc[0, "sd"] == pytest.approx(df["x10"].std())
 
 
 def test_grouped_cv_holds_out_whole_districts():
     df = _logit_data()
-    cv = risk.grouped_cv(df, "y", ["x"], n_splits=5)
+    cv = model.grouped_cv(df, "y", ["x"], n_splits=5)
     assert len(cv) == len(df)
     assert (cv.groupby("lad_code")["fold"].nunique() == 1).all()
     # theoretical AUC of a logit with slope 0.8 on N(0,1) is about 0.71
-    a = risk.auc(cv["y"], cv["p_oof"])
+    a = model.auc(cv["y"], cv["p_oof"])
     assert 0.66 < a < 0.76
-    cal = risk.calibration(cv["y"], cv["p_oof"])
+    cal = model.calibration(cv["y"], cv["p_oof"])
     assert cal["n"].sum() == len(df) and len(cal) == 10
     assert (cal["observed"] - cal["predicted"]).abs().max() < 0.08
 
@@ -180,7 +185,7 @@ def test_verdicts():
         ("full", "gva_growth", 1.1, 0.9, 1.4), ("each", "gva_growth", 1.9, 1.4, 2.5),
         ("full", "adult_skills", 0.9, 0.7, 1.1), ("each", "adult_skills", 1.0, 0.8, 1.2),
     ], columns=["model", "factor", "odds_ratio", "ci_low", "ci_high"])
-    v = risk.verdicts(odds, ["social_rented", "churn", "gva_growth", "adult_skills"])
+    v = model.verdicts(odds, ["social_rented", "churn", "gva_growth", "adult_skills"])
     got = v.set_index("factor")["verdict"].to_dict()
     assert got == {"social_rented": "holds", "churn": "opposite",
                    "gva_growth": "holds only on its own", "adult_skills": "not supported"}
@@ -188,35 +193,17 @@ def test_verdicts():
 
 
 def test_explain_verdicts_written_from_numbers():
-    v = pd.DataFrame([{"theme": "churn", "report_factor": risk.THEMES["churn"],
+    v = pd.DataFrame([{"theme": "churn", "report_factor": spec.THEMES["churn"],
                        "factor": "churn", "verdict": "opposite", "or_full": 1.8,
                        "ci_low_full": 1.5, "ci_high_full": 2.2, "or_each": 1.7,
                        "ci_low_each": 1.4, "ci_high_each": 2.1, "release": 2025, "cohort": 10}])
     scaling = pd.DataFrame({"factor": ["churn"], "mean": [10.0], "sd": [5.1], "binary": [False],
                             "cohort": [10]})
-    e = risk.explain_verdicts(v, scaling)
+    e = frisk.explain_verdicts(v, scaling)
     text = e.loc[0, "sentence"]
-    assert "goes the other way" in text and "x1.80" in text and "5.1 percentage points" in text
-    assert "after the 2010 baseline" in text
-    assert risk.explain_verdicts(v, scaling, release=2019).empty
-
-
-def test_read_jts0501_layout(tmp_path):
-    p = tmp_path / "jts0501.xlsx"
-    with pd.ExcelWriter(p) as xw:
-        pd.DataFrame([["Notes"]]).to_excel(xw, sheet_name="Notes", header=False, index=False)
-        rows = [["JTS0501 2019", None, None, None], [None] * 4,
-                ["LSOA_code", "LA_Code", "100EmpPTt", "500EmpPTt"],
-                ["E01000001", "E09000001", 5.0, 9.5], ["E01000002", "E09000001", 6.0, 12.0],
-                ["W01000001", "W06000001", 7.0, 20.0]]
-        pd.DataFrame(rows).to_excel(xw, sheet_name="2019", header=False, index=False)
-    out = risk.read_jts0501(p)
-    assert out["lsoa_code"].tolist() == ["E01000001", "E01000002"]
-    assert out["jobs_access"].tolist() == [9.5, 12.0]
-    bad = tmp_path / "bad.xlsx"
-    pd.DataFrame([["x"]]).to_excel(bad, header=False, index=False)
-    with pytest.raises(DataError):
-        risk.read_jts0501(bad)
+    assert "goes the other way" in text and "multiplied by 1.80" in text and "5.1 percentage points" in text
+    assert "after the 2010 starting point" in text
+    assert frisk.explain_verdicts(v, scaling, release=2019).empty
 
 
 def test_vulnerability_percentiles():
@@ -225,7 +212,7 @@ def test_vulnerability_percentiles():
     vals = pd.DataFrame({"lsoa_code": [f"L{i}" for i in range(1, 11)],
                          "key": "housing_in_poor_condition_indicator", "kind": "indicator",
                          "value": [0.9, 0.7, 0.1, 0.2, 0.3, 0.4, 0.5, 0.05, 0.15, 0.25]})
-    v = risk.vulnerability({2019: members}, values={2019: vals})
+    v = ra.vulnerability({2019: members}, values={2019: vals})
     row = v[v["key"] == "housing_in_poor_condition_indicator"].iloc[0]
     assert row["value"] == pytest.approx(0.8)  # mean of 0.9 and 0.7
     assert row["percentile"] == pytest.approx(90.0)  # 9 of 10 LSOAs lower
@@ -253,7 +240,7 @@ def test_england_cohort(built):
     # 10% and 20% of England's 32,844 LSOA 2011 on the carried IMD 2010 rank
     assert int(t["cohort10"].sum()) == 3284 and len(t) == 6568
     assert t["imd_rank"].max() == 6568 and set(t["imd_decile"]) == {1, 2}
-    for r in risk.OUTCOME_RELEASES:
+    for r in spec.OUTCOME_RELEASES:
         share = t.loc[t["cohort10"], f"improved10_{r}"].mean()
         assert 0.1 < share < 0.4, (r, share)
     preds = built["predictions"]
@@ -271,12 +258,12 @@ def test_rotherham_areas_scored(built):
     from evidence_pack.analysis import areas
 
     a = areas.load_areas()
-    s = risk.score_areas(areas.members(a, 2011), release=2025, outputs=built)
+    s = ra.score_areas(areas.members(a, 2011), release=2025, outputs=built)
     assert len(s["areas"]) == len(a.areas) == 11
     assert s["lsoas"]["lsoa_code"].nunique() == 24
     assert s["areas"]["predicted"].between(0, 1).all()
     assert (s["areas"]["observed_improving"] <= s["areas"]["in_cohort"]).all()
     assert set(s["factors"]["slug"]) == {x.slug for x in a.areas}
-    v = risk.vulnerability({2019: areas.members(a, 2011), 2025: areas.members(a, 2021)})
-    assert set(v["theme"]) == set(risk.VULNERABILITY)
+    v = ra.vulnerability({2019: areas.members(a, 2011), 2025: areas.members(a, 2021)})
+    assert set(v["theme"]) == set(ra.VULNERABILITY)
     assert v["percentile"].between(0, 100).all()

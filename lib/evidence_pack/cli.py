@@ -1,6 +1,9 @@
 """Command line: ``evidence-pack fetch | prepare | areas draft | build | clean | verify``.
 
 Each subcommand calls one function of the package (prepare, analysis.areas, publish.build).
+Errors are one line on stderr naming the file, row or id and what to do; exit status 2 for
+bad input (a bad file, id or setting), 1 for a failed build or any other failure, 130 when
+interrupted. ``--debug`` prints the traceback as well.
 """
 
 from __future__ import annotations
@@ -9,11 +12,13 @@ import argparse
 import shutil
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from evidence_pack import config, prepare
 from evidence_pack.findings import areas as area_text
 from evidence_pack.publish import build, national
+from evidence_pack.publish.lock import BuildLocked
 from evidence_pack.sources import catalogue
 from evidence_pack.sources.io import DataError, write_text
 
@@ -21,12 +26,8 @@ from evidence_pack.sources.io import DataError, write_text
 def _cmd_fetch(args: argparse.Namespace) -> int:
     entries = catalogue.select(args.ids or None, args.group or None)
     mirror = Path(args.mirror).resolve() if args.mirror else None
-    try:
-        result = catalogue.fetch(entries, mirror=mirror, allow_network=not args.offline,
-                                 progress=not args.quiet)
-    except catalogue.FetchError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    result = catalogue.fetch(entries, mirror=mirror, allow_network=not args.offline,
+                             progress=not args.quiet)
     counts: dict[str, int] = {}
     for how in result.values():
         counts[how] = counts.get(how, 0) + 1
@@ -53,8 +54,10 @@ def _cmd_areas_draft(args: argparse.Namespace) -> int:
         text = area_text.draft_areas_yaml(args.la, release=args.release,
                                           threshold=args.threshold, max_lsoas=args.max_lsoas)
     except DataError as exc:
-        print(f"areas draft: {str(exc).removeprefix('<input>: ')}", file=sys.stderr)
-        return 2
+        if exc.path is not None:
+            raise
+        raise DataError(f"--la {args.la}", f"{exc.problem}; give the ONS code of an English "
+                                           f"district, e.g. {config.DEFAULT_LA_CODE}") from exc
     if args.out:
         write_text(text, args.out)
         print(f"wrote {args.out}")
@@ -84,8 +87,18 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="evidence-pack", description=__doc__.splitlines()[0])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="print the traceback of an error")
+    p = argparse.ArgumentParser(prog="evidence-pack", description=__doc__.splitlines()[0],
+                                parents=[common])
     sub = p.add_subparsers(dest="command", required=True)
+    _add = sub.add_parser
+
+    def add_parser(*a: object, **kw: object) -> argparse.ArgumentParser:
+        return _add(*a, parents=[common], **kw)
+
+    sub.add_parser = add_parser  # type: ignore[method-assign]
 
     f = sub.add_parser("fetch", help="download (or copy from a mirror) and verify the raw data")
     f.add_argument("ids", nargs="*", help="catalogue ids (default: all)")
@@ -105,6 +118,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("areas", help="target-area definitions")
     asub = a.add_subparsers(dest="areas_command", required=True)
+    _add_a = asub.add_parser
+    asub.add_parser = lambda *x, **kw: _add_a(*x, parents=[common], **kw)  # type: ignore[method-assign]
     d = asub.add_parser("draft", help="draft an area YAML for any English district")
     d.add_argument("--la", required=True, help="district code, e.g. E08000018")
     d.add_argument("--release", type=int, default=2010, choices=config.RELEASES)
@@ -121,6 +136,7 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=2)
     b.add_argument("--no-pdf", action="store_true")
     b.add_argument("--force", action="store_true", help="ignore the cache")
+    b.add_argument("--reports-dir", help="write the reports here (default: reports/)")
     b.add_argument("--districts", help="many districts on Dask: comma-separated district "
                    "codes, region names or codes, or 'all' (reports/<code>/ each)")
     b.add_argument("--scheduler", default="local", help="with --districts: 'local' (a Dask "
@@ -133,10 +149,40 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Errors that are the user's input (exit 2); anything else that escapes is exit 1.
+BAD_INPUT = (DataError, catalogue.FetchError)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return lines[0] if len(lines) <= 1 else text  # FetchError is short and multi-line by design
+
+
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    debug = getattr(args, "debug", False)
+    name = args.command + (f" {args.areas_command}" if args.command == "areas" else "")
     t0 = time.perf_counter()
-    code = args.func(args)
+    try:
+        code = args.func(args)
+    except KeyboardInterrupt:
+        print(f"evidence-pack {name}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # every error ends in one line (the traceback with --debug)
+        if debug:
+            traceback.print_exc()
+        bad = isinstance(exc, BAD_INPUT)
+        if isinstance(exc, BuildLocked | DataError | catalogue.FetchError):
+            msg = _one_line(exc)
+        elif isinstance(exc, OSError) and exc.filename:
+            msg = (f"{exc.filename}: {exc.strerror or exc}: check that it exists and can be "
+                   "read and written")
+        else:
+            msg = (f"unexpected error {type(exc).__name__}: {_one_line(exc)} "
+                   "(run again with --debug for the traceback)")
+        print(f"evidence-pack {name}: {msg}", file=sys.stderr)
+        return 2 if bad else 1
     if code == 0 and args.command in {"prepare", "build"}:
         print(f"{args.command}: done in {time.perf_counter() - t0:.1f} s")
     return code

@@ -33,6 +33,9 @@ DEFAULT_LA_CODE = "E08000018"
 DEFAULT_LA_NAME = "Rotherham"
 DEFAULT_AREAS_FILE = AREAS_DIR / "rotherham.yml"
 
+#: The ``area`` parameter (and the reports folder) of the whole-district reports.
+BOROUGH = "borough"
+
 #: Kernel name registered by the install step (python -m ipykernel install --sys-prefix).
 KERNEL_NAME = "evidence-pack"
 

@@ -36,11 +36,11 @@ from typing import Any
 from evidence_pack import config
 from evidence_pack.analysis import national as national_analysis
 from evidence_pack.publish import build, national_index
+from evidence_pack.publish.index import write_index
 from evidence_pack.publish.national_plan import (
     NATIONAL_DIR,
     DistrictPlan,
     Task,
-    district_manifest,
     districts_from,
     is_current,
     plan_districts,
@@ -48,6 +48,7 @@ from evidence_pack.publish.national_plan import (
     write_manifest,
 )
 from evidence_pack.publish.national_worker import run_task, stop_kernel
+from evidence_pack.sources.hashing import FileHasher
 from evidence_pack.sources.io import DataError, atomic_path
 
 #: Memory limit of one Dask worker (the worker process; its kernel is measured per task).
@@ -80,7 +81,7 @@ def local_workers(memory_per_worker: float = WORKER_MEMORY) -> int:
 def dask_client(scheduler: str = "local", n_workers: int | None = None,
                 dashboard_address: str | None = ":8787"):
     """A ``distributed.Client`` on a new LocalCluster (``local``) or a running scheduler."""
-    from distributed import Client, LocalCluster
+    from dask.distributed import Client, LocalCluster
 
     if scheduler == "local":
         with LocalCluster(n_workers=n_workers or local_workers(), threads_per_worker=1,
@@ -115,7 +116,7 @@ def remove_outputs(task: Task, reports_dir: Path) -> None:
 
 
 def _progress(futures: list[Any]) -> None:
-    from distributed import progress
+    from dask.distributed import progress
 
     with contextlib.suppress(Exception):
         progress(futures)
@@ -125,7 +126,7 @@ def run_tasks(client: Any, todo: Sequence[Task], on_result: Callable[[Task, dict
               kernel_name: str = config.KERNEL_NAME, progress: bool = True) -> None:
     """Submit every task (first ones first), hand each result to ``on_result`` as it comes;
     a task lost with its worker too often comes back as a failure."""
-    from distributed import as_completed
+    from dask.distributed import as_completed
 
     by_key: dict[str, Task] = {}
     futures = []
@@ -177,7 +178,7 @@ def build_national(selection: str | Sequence[str], only: Sequence[str] | None = 
         raise DataError(config.NOTEBOOKS_DIR, "no notebooks to build")
     districts = districts_from(national_analysis.select_districts(selection))
     manifest = read_manifest(manifest_path)
-    hasher = build.FileHasher(root, manifest["files"])
+    hasher = FileHasher(root, manifest["files"])
     plans = plan_districts(districts, specs, only, pdf, reports_dir, root, hasher)
     tasks = [t for p in plans for t in p.tasks]
     todo = [t for t in tasks if force or not is_current(t, manifest, reports_dir)]
@@ -228,12 +229,12 @@ def build_national(selection: str | Sequence[str], only: Sequence[str] | None = 
             try:
                 run_tasks(client, todo, record, kernel_name, progress)
             except KeyboardInterrupt:  # the indexes show what was built before the interrupt
-                write_indexes(plans, specs, manifest, failures, reports_dir, pdf, len(plans) > 1)
+                write_indexes(plans, specs, manifest, failures, reports_dir, len(plans) > 1)
                 raise
             finally:
                 with contextlib.suppress(Exception):  # kernels go before their workers
                     client.run(stop_kernel)
-    index = write_indexes(plans, specs, manifest, failures, reports_dir, pdf, len(plans) > 1)
+    index = write_indexes(plans, specs, manifest, failures, reports_dir, len(plans) > 1)
     return NationalReport(districts=len(plans), planned=len(tasks), skipped=len(tasks) - len(todo),
                           ran=len(todo), failures=dict(sorted(failures.items())),
                           seconds=time.perf_counter() - t0, index=index, results=results,
@@ -242,18 +243,13 @@ def build_national(selection: str | Sequence[str], only: Sequence[str] | None = 
 
 def write_indexes(plans: Sequence[DistrictPlan], specs: Sequence[build.ReportSpec],
                   manifest: dict[str, Any], failures: dict[str, str], reports_dir: Path,
-                  pdf: bool, national: bool) -> Path | None:
+                  national: bool) -> Path | None:
     """Each district's ``reports/<code>/index.html``; the national index when asked."""
     first = None
     for p in plans:
-        dm = district_manifest(manifest, p.district.code)
-        wanted = {t.job.id for t in p.tasks} | set(dm["jobs"])
-        jobs = [j for j in p.jobs if j.id in wanted]
         prefix = f"{p.district.code}/"
         fails = {k[len(prefix):]: v for k, v in failures.items() if k.startswith(prefix)}
-        la_name = build.load_areas(p.areas_file)[0]
-        idx = build.write_index(reports_dir / p.district.code, specs, p.areas, jobs, dm,
-                                la_name, pdf, fails)
+        idx = write_index(reports_dir / p.district.code, specs, p.areas, fails)
         first = first or idx
     if national:
         return national_index.write_national_index(reports_dir, manifest, failures)
@@ -271,7 +267,9 @@ def main(args: argparse.Namespace) -> int:
     try:
         rep = build_national(args.districts, only=args.only, notebooks=args.notebooks,
                              pdf=not args.no_pdf, force=args.force,
-                             scheduler=args.scheduler or "local")
+                             scheduler=args.scheduler or "local",
+                             reports_dir=Path(args.reports_dir) if getattr(args, "reports_dir", None)
+                             else None)
     except DataError as exc:
         print(f"build: {exc}", file=sys.stderr)
         return 2

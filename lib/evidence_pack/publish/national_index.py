@@ -24,7 +24,8 @@ from evidence_pack.analysis import trends
 from evidence_pack.charts import national as national_chart
 from evidence_pack.findings import format as fmt
 from evidence_pack.findings.national import rank_change_findings
-from evidence_pack.publish.build import TEMPLATES, check_self_contained
+from evidence_pack.publish.render import check_self_contained
+from evidence_pack.publish.render import css as report_css
 from evidence_pack.sources.io import atomic_path
 
 FIRST, LAST = 2010, 2025
@@ -153,7 +154,7 @@ def write_national_index(reports_dir: Path, manifest: dict[str, Any],
         fail_html = ('<h2>Reports that failed</h2><ul class="fail">'
                      + "".join(f"<li>{e(k)}: {e(v)}</li>" for k, v in sorted(failures.items()))
                      + "</ul>")
-    css = (TEMPLATES / "report.css").read_text(encoding="utf-8") + _CSS
+    css = report_css() + _CSS
     page = f"""<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">

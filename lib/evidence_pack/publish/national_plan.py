@@ -1,7 +1,7 @@
 """Planning the national batch: each district's areas file, its tasks and the manifest.
 
 A task is one (district, area, notebook) run. Its cache key is the single-district build's
-key (:func:`evidence_pack.publish.build.plan`: notebook, parameters, the area's definition,
+key (:func:`evidence_pack.publish.plan.plan`: notebook, parameters, the area's definition,
 package code, processed data), so a district's report is rebuilt when, and only when, the
 same report of ``evidence-pack build`` would be.
 
@@ -30,7 +30,9 @@ import pandas as pd
 from evidence_pack import config
 from evidence_pack.analysis import national as national_analysis
 from evidence_pack.findings import areas as area_text
-from evidence_pack.publish import build
+from evidence_pack.publish import plan as build_plan
+from evidence_pack.publish.plan import CODE_GLOBS, DEFAULT_DATA, Areas, Job, ReportSpec
+from evidence_pack.sources.hashing import FileHasher
 from evidence_pack.sources.io import DataError, read_yaml, write_text
 
 #: Where the client keeps the national manifest and the areas files runs read.
@@ -55,7 +57,7 @@ class Task:
 
     district: str
     district_name: str
-    job: build.Job
+    job: Job
     areas_text: str
     areas_rel: str  # where runs read it, relative to the project root
     notebook_text: str
@@ -66,7 +68,8 @@ class Task:
         return f"{self.district}/{self.job.id}"
 
     def outputs(self, reports_dir: Path) -> dict[str, Path]:
-        return self.job.outputs(reports_dir / self.district, self.pdf)
+        outs = self.job.outputs(reports_dir / self.district)
+        return {k: p for k, p in outs.items() if self.pdf or k != "pdf"}
 
 
 @dataclass
@@ -74,8 +77,8 @@ class DistrictPlan:
     district: District
     areas_file: Path  # the file runs read: data/areas/x.yml or build/national/areas/<code>.yml
     origin: str  # "data/areas/x.yml" or "drafted"
-    areas: list[build.AreaDef]
-    jobs: list[build.Job]
+    areas: Areas
+    jobs: list[Job]
     tasks: list[Task] = field(default_factory=list)
 
 
@@ -168,15 +171,15 @@ def place_areas_file(rel: str, text: str, root: Path) -> Path:
     return target
 
 
-def plan_districts(districts: Sequence[District], specs: Sequence[build.ReportSpec],
+def plan_districts(districts: Sequence[District], specs: Sequence[ReportSpec],
                    only: Sequence[str] | None, pdf: bool, reports_dir: Path, root: Path,
-                   hasher: build.FileHasher,
-                   code_globs: Sequence[str] = build.CODE_GLOBS) -> list[DistrictPlan]:
+                   hasher: FileHasher,
+                   code_globs: Sequence[str] = CODE_GLOBS) -> list[DistrictPlan]:
     """Every district's areas and tasks (``only``: area slugs or ``borough`` to keep)."""
     own = own_areas_files()
     nb_text = {s.name: s.path.read_text(encoding="utf-8") for s in specs}
     drafts = Drafts(root / NATIONAL_DIR / "drafts.json",
-                    hasher.globs([*build.DEFAULT_DATA, *code_globs]))
+                    hasher.globs([*DEFAULT_DATA, *code_globs]))
     plans = []
     for d in districts:
         try:
@@ -185,8 +188,8 @@ def plan_districts(districts: Sequence[District], specs: Sequence[build.ReportSp
             drafts.save()
         rel = areas_rel(d.code, origin)
         path = place_areas_file(rel, text, root)
-        _, area_defs, areas_hash = build.load_areas(path)
-        jobs = build.plan(specs, area_defs, path, areas_hash, hasher, root, code_globs)
+        area_defs = build_plan.load_area_defs(path)
+        jobs = build_plan.plan(specs, area_defs, path, hasher, root, code_globs)
         dp = DistrictPlan(d, path, origin, area_defs, jobs)
         dp.tasks = [Task(d.code, d.name, j, text, rel, nb_text[j.notebook], pdf)
                     for j in jobs if not only or j.area in only]
@@ -216,11 +219,3 @@ def is_current(task: Task, manifest: dict[str, Any], reports_dir: Path) -> bool:
     entry = manifest["tasks"].get(task.id)
     return bool(entry and entry.get("ok") and entry.get("key") == task.job.key
                 and all(p.exists() for p in task.outputs(reports_dir).values()))
-
-
-def district_manifest(manifest: dict[str, Any], code: str) -> dict[str, Any]:
-    """The national manifest's entries of one district, keyed like a single-district build
-    (``<area>/<notebook>``), for :func:`evidence_pack.publish.build.write_index`."""
-    prefix = f"{code}/"
-    return {"jobs": {k[len(prefix):]: v for k, v in manifest["tasks"].items()
-                     if k.startswith(prefix)}, "files": {}}

@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import fcntl
 import hashlib
+import multiprocessing.util
 import os
 import tempfile
 import time
@@ -25,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from evidence_pack import config
-from evidence_pack.publish import build
+from evidence_pack.analysis.areas import load_areas
+from evidence_pack.publish import runner
 from evidence_pack.publish.national_plan import Task, place_areas_file
+from evidence_pack.publish.plan import Settings
 from evidence_pack.sources.io import write_text
 
 #: Kernel starts on one machine are serialised (papermill issues 239/511: port races).
@@ -62,13 +65,19 @@ def scratch_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"evidence-pack-worker-{os.getpid()}"
 
 
-def _settings(kernel_name: str) -> build.Settings:
-    """The worker's build settings; its warm kernel is started on the first run."""
+def _settings(kernel_name: str) -> Settings:
+    """The worker's run settings, handed once to the build's runner (its warm kernel starts
+    on the first run). The runner keeps this very object: :func:`run_task` sets its
+    per-task fields (reports folder, district name, PDF) before each run."""
     if _STATE.get("pid") != os.getpid() or _STATE.get("kernel") != kernel_name:
+        if _STATE.get("pid") == os.getpid():
+            runner.stop_kernel()
         wd = scratch_dir()
-        s = build.Settings(root=str(config.ROOT), reports_dir=str(wd / "reports"),
-                           build_dir=str(wd / "build"), pdf=False, kernel_name=kernel_name)
-        build._init_worker(MachineLock(), s)  # noqa: SLF001 - the build's worker set-up
+        s = Settings(root=str(config.ROOT), reports_dir=str(wd / "reports"),
+                     build_dir=str(wd / "build"), pdf=False, kernel_name=kernel_name)
+        # Not a pool worker: Dask runs tasks in a thread, where signal handlers cannot be set.
+        runner.init_worker(MachineLock(), s, in_pool=False)
+        multiprocessing.util.Finalize(None, runner.stop_kernel, exitpriority=10)
         _STATE.update(pid=os.getpid(), kernel=kernel_name, settings=s)
     return _STATE["settings"]
 
@@ -104,24 +113,23 @@ def run_task(task: Task, kernel_name: str = config.KERNEL_NAME) -> dict[str, Any
         s = _settings(kernel_name)
         root = Path(s.root)
         areas_path = place_areas_file(task.areas_rel, task.areas_text, root)
-        la_name = build.load_areas(areas_path)[0]
         job = dataclasses.replace(task.job, path=str(_notebook_file(task.job.notebook,
                                                                      task.notebook_text)))
-        local = dataclasses.replace(s, reports_dir=str(scratch_dir() / "reports" / task.district),
-                                    la_name=la_name, pdf=task.pdf)
-        res = build.execute_job(job)
-        if res.ok:
-            res = build.publish_job(job, local, res)
+        s.reports_dir = str(scratch_dir() / "reports" / task.district)
+        s.la_name = load_areas(areas_path).la_name
+        s.pdf = task.pdf
+        res = runner.run_job(job)
         out.update(ok=res.ok, error=res.error, summary=res.summary,
                    dropped_outputs=res.dropped_outputs)
-        for kind, path in job.outputs(Path(local.reports_dir), task.pdf).items():
+        wanted = {k for k in job.outputs(Path(".")) if task.pdf or k != "pdf"}
+        for kind, path in job.outputs(Path(s.reports_dir)).items():
             if path.exists():
-                if res.ok:
+                if res.ok and kind in wanted:
                     out["files"][kind] = path.read_bytes()
                 path.unlink()
         with contextlib.suppress(OSError):
-            (Path(s.build_dir) / "executed" / job.area / f"{job.notebook}.ipynb").unlink()
-        if res.ok and set(out["files"]) != set(job.outputs(Path("."), task.pdf)):
+            runner.executed_path(job, s).unlink()
+        if res.ok and set(out["files"]) != wanted:
             out.update(ok=False, error=f"rendered files missing: {sorted(out['files'])}",
                        files={})
     except Exception as exc:  # noqa: BLE001 - every failure is reported, none is fatal
@@ -136,7 +144,7 @@ def run_task(task: Task, kernel_name: str = config.KERNEL_NAME) -> dict[str, Any
 def stop_kernel() -> None:
     """Stop this worker's warm kernel (at the end of a batch; the worker stays up)."""
     if _STATE.get("pid") == os.getpid():
-        build._stop_kernel()  # noqa: SLF001 - the build's worker clean-up
+        runner.stop_kernel()
         _STATE.clear()
 
 

@@ -345,16 +345,25 @@ def glossary(terms: Sequence[str]) -> None:
 def summary(**figures: Any) -> None:
     """Record key figures for the published index (e.g. ``lsoas=21, imd2025_decile1=9``).
 
-    Values must be JSON-serialisable scalars; counts of people should be passed through
+    Values must be JSON-serialisable scalars, or a list of flat records of scalars (a small
+    table for the index, e.g. the briefing's areas); counts of people should be passed through
     ``count`` first. ``build`` writes them to ``<report>.json`` beside the HTML.
     """
     for k, v in figures.items():
-        if hasattr(v, "item"):
-            v = v.item()
-        if not isinstance(v, (str, int, float, bool, type(None))):
-            raise TypeError(f"summary figure {k!r} must be a scalar, not {type(v).__name__}")
+        if isinstance(v, list):
+            v = [{c: _scalar(k, x) for c, x in dict(row).items()} for row in v]
+        else:
+            v = _scalar(k, v)
         _summary[k] = v
     _emit_summary()
+
+
+def _scalar(name: str, v: Any) -> str | int | float | bool | None:
+    if hasattr(v, "item"):
+        v = v.item()
+    if not isinstance(v, (str, int, float, bool, type(None))):
+        raise TypeError(f"summary figure {name!r} must be a scalar, not {type(v).__name__}")
+    return v
 
 
 def _emit_summary() -> None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,10 +22,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from evidence_pack import config
+from evidence_pack.sources.hashing import CHUNK, sha256_file
 from evidence_pack.sources.io import DataError, atomic_path
 
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.csv")
-CHUNK = 1 << 20
+#: Seconds to wait for the first connection before concluding there is no network.
+PROBE_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,13 @@ class FetchError(RuntimeError):
     """Files could not be supplied. The message lists them and how to supply them."""
 
 
+class UnknownId(DataError, KeyError):
+    """A dataset id or group that is not in the catalogue (the message names the closest)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return DataError.__str__(self)
+
+
 @lru_cache(maxsize=1)
 def load_catalogue(path: str | None = None) -> dict[str, Entry]:
     """All catalogue entries by id. Raises DataError on a malformed catalogue row."""
@@ -88,7 +99,9 @@ def entry(dataset_id: str) -> Entry:
         return cat[dataset_id]
     except KeyError:
         close = [k for k in cat if dataset_id.split("_")[0] in k][:5]
-        raise KeyError(f"no dataset {dataset_id!r} in the catalogue (similar: {close})") from None
+        hint = f"similar: {', '.join(close)}" if close else "see the id column of the catalogue"
+        raise UnknownId(CATALOGUE_FILE, f"no dataset {dataset_id!r} in the catalogue ({hint})",
+                        row=None) from None
 
 
 def select(ids: Iterable[str] | None = None, groups: Iterable[str] | None = None) -> list[Entry]:
@@ -102,17 +115,11 @@ def select(ids: Iterable[str] | None = None, groups: Iterable[str] | None = None
     for g in groups or []:
         members = [e for e in cat.values() if e.group == g]
         if not members:
-            raise KeyError(f"no group {g!r} in the catalogue")
+            groups_known = sorted({e.group for e in cat.values()})
+            raise UnknownId(CATALOGUE_FILE, f"no group {g!r} in the catalogue; groups: "
+                                            f"{', '.join(groups_known)}")
         chosen.update({e.id: e for e in members})
     return list(chosen.values())
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 _verified: dict[tuple[str, int, int], bool] = {}
@@ -163,6 +170,14 @@ def _copy_verified(src_open, e: Entry, dest: Path, progress=None) -> None:
                                   f"expected {e.sha256[:12]}...; file discarded")
 
 
+def _offline(exc: BaseException) -> bool:
+    """True when a download failed for want of a network (not an HTTP error from a server)."""
+    if isinstance(exc, urllib.error.HTTPError):
+        return False
+    reason = getattr(exc, "reason", exc)
+    return isinstance(reason, OSError | TimeoutError | socket.timeout) or isinstance(exc, OSError)
+
+
 def fetch(
     entries: list[Entry] | None = None,
     raw_dir: Path | None = None,
@@ -175,8 +190,10 @@ def fetch(
 
     Order of sources for each file: already valid locally -> the mirror directory (if
     given) -> the public URL (if ``allow_network``). Returns {id: how} where how is
-    'present', 'mirror' or 'download'. Raises FetchError listing every file that could
-    not be supplied, with how to supply it; valid files already fetched are kept.
+    'present', 'mirror' or 'download'. The first download that fails for want of a network
+    (the first try waits at most ``PROBE_TIMEOUT_S``) stops every further download. Raises
+    FetchError (at most 9 lines: what failed, the first few files, how to use a mirror);
+    valid files already fetched are kept.
     """
     from tqdm.auto import tqdm
 
@@ -186,6 +203,8 @@ def fetch(
     todo = [e for e in entries if not is_valid(e, raw_dir)]
     result = {e.id: "present" for e in entries if e not in todo}
     failures: list[tuple[Entry, str]] = []
+    no_network = "" if allow_network else "network not allowed (--offline)"
+    tried = False
     bar = tqdm(total=sum(e.bytes for e in todo), unit="B", unit_scale=True,
                desc="fetch", disable=not progress or not todo)
     for e in todo:
@@ -202,32 +221,46 @@ def fetch(
                     reasons.append(f"mirror copy rejected ({exc.problem})")
             else:
                 reasons.append(f"not in mirror {mirror}")
-        if allow_network:
+        if not no_network:
+            wait = timeout if tried else min(timeout, PROBE_TIMEOUT_S)
+            tried = True
             try:
-                _copy_verified(lambda e=e: urllib.request.urlopen(e.url, timeout=timeout), e, dest, bar)
+                _copy_verified(lambda e=e, wait=wait: urllib.request.urlopen(e.url, timeout=wait),
+                               e, dest, bar)
                 result[e.id] = "download"
                 continue
             except DataError as exc:
                 reasons.append(f"download rejected ({exc.problem})")
             except (urllib.error.URLError, OSError, TimeoutError) as exc:
-                reasons.append(f"download failed ({exc})")
-        else:
-            reasons.append("network not allowed")
-        failures.append((e, "; ".join(reasons)))
+                if _offline(exc):
+                    host = urllib.parse.urlsplit(e.url).hostname or e.url
+                    no_network = (f"no network: could not reach {host} "
+                                  f"({getattr(exc, 'reason', exc)})")
+                reasons.append(f"download failed ({getattr(exc, 'reason', exc)})")
+        skipped = "not downloaded (--offline)" if not allow_network else "not downloaded (no network)"
+        failures.append((e, "; ".join(reasons) or skipped))
     bar.close()
     if failures:
-        lines = [f"{len(failures)} of {len(entries)} data file(s) could not be supplied:"]
-        for e, why in failures[:50]:
-            lines.append(f"  - {e.path}  <- {e.url}  [{why}]")
-        if len(failures) > 50:
-            lines.append(f"  ... and {len(failures) - 50} more")
-        lines.append(
-            "Supply them by any one of: running with internet access; `evidence-pack fetch --mirror DIR` "
-            f"or setting {config.MIRROR_ENV}=DIR, where DIR holds the files at the paths above "
-            "(e.g. ../shared/mirror); or downloading each URL to data/raw/<path>."
-        )
-        raise FetchError("\n".join(lines))
+        raise FetchError(_failure_message(failures, len(entries), no_network, raw_dir))
     return result
+
+
+def _failure_message(failures: list[tuple[Entry, str]], n_entries: int, no_network: str,
+                     raw_dir: Path) -> str:
+    """At most 8 lines: the cause and what to do first, then a few of the files."""
+    lines = []
+    if no_network:
+        lines.append(f"{no_network[0].upper()}{no_network[1:]}.")
+    lines.append(
+        f"To use a mirror: `evidence-pack fetch --mirror DIR` or set {config.MIRROR_ENV}=DIR, "
+        "where DIR holds the files at the catalogue's paths (e.g. ../shared/mirror); "
+        "or download each URL in the catalogue to data/raw/<path>.")
+    lines.append(f"{len(failures)} of {n_entries} data file(s) could not be supplied to {raw_dir}:")
+    for e, why in failures[:4]:
+        lines.append(f"  - {e.id} ({e.path}): {why}")
+    if len(failures) > 4:
+        lines.append(f"  ... and {len(failures) - 4} more")
+    return "\n".join(lines)
 
 
 def verify(raw_dir: Path | None = None) -> list[str]:

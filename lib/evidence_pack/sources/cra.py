@@ -75,6 +75,14 @@ LAYOUTS: dict[int, CraLayout] = {lay.publication: lay for lay in (
 
 COMBINED = "parsedcombinedpesa_zip"
 
+
+def dataset_for_year(year: str) -> str:
+    """The catalogue id of the latest CRA publication covering financial ``year`` ("2011-12")."""
+    covering = [lay for lay in LAYOUTS.values() if year in lay.years]
+    if not covering:
+        raise ValueError(f"no Country and Regional Analysis in the pack covers {year!r}")
+    return max(covering, key=lambda lay: lay.publication).dataset
+
 #: Region keys of England's nine regions (NUTS 1 / ITL 1).
 ENGLISH_REGIONS = ("north east", "north west", "yorkshire and the humber", "east midlands",
                    "west midlands", "east", "london", "south east", "south west")

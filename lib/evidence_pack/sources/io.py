@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 
 class DataError(ValueError):
@@ -60,18 +61,47 @@ def write_text(text: str, target: str | os.PathLike) -> Path:
     return Path(target)
 
 
-def read_yaml(path: str | os.PathLike, what: str = "YAML file") -> object:
-    """Parse a YAML file. DataError naming the file (and the line, for a syntax error) when it
-    cannot be read or parsed; ``what`` says which file it is in the message."""
-    import yaml
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key repeated in one mapping (PyYAML keeps the last)."""
 
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise DataError(self.name, f"key {key!r} repeated (first at line {seen[key]}): "
+                                           "keep one", row=f"line {line}")
+            if isinstance(key, str | int | float | bool):
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: str | os.PathLike, what: str = "YAML file") -> object:
+    """Parse a YAML file strictly. DataError naming the file and the line when it cannot be
+    read, is not UTF-8, holds a tab character, repeats a key in one mapping, or is not valid
+    YAML; ``what`` says which file it is in the message."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = p.read_bytes()
     except OSError as exc:
         raise DataError(p, f"cannot read the {what} ({exc.strerror or exc})") from exc
     try:
-        return yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise DataError(p, f"the {what} is not UTF-8 text (byte {raw[exc.start]:#04x}): save "
+                           "it as UTF-8", row=f"line {line}") from None
+    for i, line_text in enumerate(text.splitlines(), start=1):
+        if "\t" in line_text:
+            raise DataError(p, f"tab character in the {what}: use spaces", row=f"line {i}")
+    try:
+        loader = _StrictLoader(text)
+        loader.name = str(p)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None

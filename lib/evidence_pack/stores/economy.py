@@ -26,12 +26,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from evidence_pack import config
 from evidence_pack.sources import catalogue
 from evidence_pack.sources.io import DataError, write_parquet
+from evidence_pack.sources.rda import read_sf
 
 GDP_ID = "regionalgrossdomesticproductgdpallitlregions"
 PRODUCTIVITY_ID = "itlproductivity"
@@ -227,35 +227,9 @@ def _lsoa_boundaries(vintage: int):
 
 
 def _geographr_lsoa(vintage: int):
-    """Read geographr's sf boundaries (WGS84) with ``rdata`` (slow: ~30 s for LSOA 2011)."""
-    import warnings
-
-    import geopandas as gpd
-    import rdata
-    from shapely.geometry import MultiPolygon, Polygon
-
-    path = catalogue.path_for(f"boundaries_lsoa{vintage % 100:02d}")
-    parsed = rdata.parser.parse_file(path)
-    with warnings.catch_warnings():  # "missing constructor for R class sf": expected
-        warnings.simplefilter("ignore", UserWarning)
-        conv = rdata.conversion.convert(parsed, default_encoding="utf8")
-    df = next(iter(conv.values()))
-    code_col = next(c for c in df.columns if c.lower().startswith("lsoa") and "code" in c.lower())
-
-    def to_shape(obj):
-        arr = obj
-        polys = []
-        if isinstance(arr, list) and arr and isinstance(arr[0], list):  # MULTIPOLYGON
-            for part in arr:
-                rings = [np.asarray(r) for r in part]
-                polys.append(Polygon(rings[0], rings[1:]))
-            return MultiPolygon(polys)
-        rings = [np.asarray(r) for r in arr]
-        return Polygon(rings[0], rings[1:])
-
-    geoms = [to_shape(g) for g in df["geometry"]]
-    g = gpd.GeoDataFrame({"lsoa_code": df[code_col].astype(str)}, geometry=geoms, crs=4326)
-    return g.to_crs(27700)
+    """geographr's LSOA boundaries (sf, read by ``sources.rda``; slow: ~30 s for LSOA 2011)."""
+    g = read_sf(catalogue.path_for(f"boundaries_lsoa{vintage % 100:02d}"))
+    return g.rename(columns={"code": "lsoa_code"})[["lsoa_code", "geometry"]]
 
 
 def assign_points_itl3(points, itl3) -> pd.DataFrame:

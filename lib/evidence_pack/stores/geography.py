@@ -23,21 +23,22 @@ from __future__ import annotations
 
 import json
 import time
-import warnings
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import shape
 
 from evidence_pack import config
 from evidence_pack.sources import catalogue
 from evidence_pack.sources.freshness import is_fresh
 from evidence_pack.sources.io import DataError, atomic_path, read_rda_frame
+from evidence_pack.sources.rda import read_sf as read_sf_rda
+from evidence_pack.sources.rda import rings_to_geom as _rings_to_geom  # noqa: F401 (tests)
+from evidence_pack.sources.rda import valid_polygons as _valid
 from evidence_pack.stores import lookups
 from evidence_pack.stores.lookups import crosswalk_mass, lsoa_districts
 
@@ -70,67 +71,6 @@ def detail_path(lad_code: str) -> Path:
 
 
 # --------------------------------------------------------------------------- readers
-
-
-def _rings_to_geom(obj: list) -> Polygon | MultiPolygon:
-    """An sf POLYGON (list of rings) or MULTIPOLYGON (list of lists of rings) -> shapely."""
-    if not isinstance(obj, list) or not obj:
-        raise ValueError("empty geometry")
-    if isinstance(obj[0], np.ndarray):  # POLYGON
-        return Polygon(obj[0][:, :2], [r[:, :2] for r in obj[1:]])
-    polys = [Polygon(p[0][:, :2], [r[:, :2] for r in p[1:]]) for p in obj]
-    return polys[0] if len(polys) == 1 else MultiPolygon(polys)
-
-
-def read_sf_rda(path: str | Path, code_col: str, name_col: str) -> gpd.GeoDataFrame:
-    """Read a geographr ``sf`` object (.rda, WGS84) into GeoDataFrame[code, name, geometry]
-    in EPSG:27700. Invalid rings are repaired with ``make_valid``.
-
-    Raises DataError naming the file on unreadable data, missing columns or coordinates
-    that are not longitude/latitude in Great Britain.
-    """
-    import rdata
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Missing constructor for R class sf"
-            parsed = rdata.parser.parse_file(path)
-            converted = rdata.conversion.convert(parsed)
-    except Exception as exc:
-        raise DataError(path, f"cannot be read as an R sf object ({exc})") from exc
-    if len(converted) != 1:
-        raise DataError(path, f"expected one R object, found {list(converted)}")
-    df = next(iter(converted.values()))
-    missing = [c for c in (code_col, name_col, "geometry") if c not in df.columns]
-    if missing:
-        raise DataError(path, f"missing column(s) {missing}")
-    geoms = []
-    for i, g in enumerate(df["geometry"]):
-        try:
-            geoms.append(_rings_to_geom(g))
-        except (ValueError, IndexError, TypeError) as exc:
-            raise DataError(path, f"bad geometry ({exc})", row=i + 1) from exc
-    gdf = gpd.GeoDataFrame({"code": df[code_col].astype(str).to_numpy(),
-                            "name": df[name_col].astype(str).to_numpy()},
-                           geometry=geoms, crs=WGS84)
-    minx, miny, maxx, maxy = gdf.total_bounds
-    if not (-9 < minx and maxx < 3 and 49 < miny and maxy < 61):
-        raise DataError(path, f"coordinates {gdf.total_bounds.round(2).tolist()} are not "
-                              "longitude/latitude in Great Britain (expected WGS84)")
-    return _valid(gdf.to_crs(CRS))
-
-
-def _valid(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    bad = ~gdf.geometry.is_valid
-    if bad.any():
-        gdf = gdf.copy()
-        gdf.loc[bad, "geometry"] = shapely.make_valid(gdf.geometry[bad].to_numpy())
-        # make_valid can return collections holding lines: keep the polygonal part
-        gdf["geometry"] = [g if g.geom_type in ("Polygon", "MultiPolygon")
-                           else shapely.union_all([p for p in getattr(g, "geoms", [g])
-                                                   if p.geom_type in ("Polygon", "MultiPolygon")])
-                           for g in gdf.geometry]
-    return gdf
 
 
 def read_geojson_features(paths: Iterable[Path], key: str) -> gpd.GeoDataFrame:

@@ -1,0 +1,170 @@
+"""Render an executed notebook into its report: keep only outputs made by
+``publish.report``, HTML via nbconvert (code hidden, no scripts, CSS inline, images as data
+URIs, checked self-contained), PDF via WeasyPrint from the same HTML (A4), key figures as JSON.
+
+A report's HTML, JSON and PDF are one unit: written to temporary files, then renamed into
+place together (PDF and JSON first, HTML last); a report without a PDF loses any older PDF;
+a failed report loses all three (:func:`remove_unit`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from evidence_pack import config
+from evidence_pack.publish import notes
+from evidence_pack.publish.plan import Job, Settings
+from evidence_pack.publish.report import PUBLISHED_KEY, SUMMARY_MIME
+from evidence_pack.sources.io import atomic_path
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+_EXTERNAL = re.compile(
+    r"<(?:script|link|iframe|img|source|video|audio|embed|object)\b[^>]*\b(?:src|href|data)\s*=\s*"
+    r"[\"']?(?:https?:)?//|@import\s+(?:url\()?[\"']?(?:https?:)?//|url\(\s*[\"']?(?:https?:)?//",
+    re.IGNORECASE)
+
+_CACHE: dict[str, Any] = {}
+
+
+def published(nb: Any) -> tuple[Any, dict[str, Any], int]:
+    """(notebook with only report outputs, key figures, number of outputs dropped)."""
+    summary: dict[str, Any] = {}
+    dropped = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        keep = []
+        for out in cell.get("outputs", []):
+            data = out.get("data") or {}
+            if SUMMARY_MIME in data:
+                summary = dict(data[SUMMARY_MIME])
+            elif out.get("output_type") == "display_data" and out.get("metadata", {}).get(PUBLISHED_KEY):
+                keep.append(out)
+            else:
+                dropped += 1
+        cell.outputs = keep
+    return nb, summary, dropped
+
+
+def check_self_contained(text: str) -> None:
+    """ValueError if the HTML would fetch anything from the network (scripts, CSS, images)."""
+    m = _EXTERNAL.search(text)
+    if m:
+        raise ValueError(f"report is not self-contained: {text[m.start():m.start() + 120]!r}")
+    if re.search(r"<script\b", text, re.IGNORECASE):
+        raise ValueError("report contains a <script>: reports must not need JavaScript")
+
+
+def exporter() -> Any:
+    """The HTML exporter (made once per process: loading templates takes about a second)."""
+    if "exporter" not in _CACHE:
+        from nbconvert import HTMLExporter
+
+        _CACHE["exporter"] = HTMLExporter(
+            template_name="lab", extra_template_paths=[str(TEMPLATES)],
+            template_file="report.html.j2", exclude_input=True, exclude_input_prompt=True,
+            exclude_output_prompt=True, anchor_link_text="")
+    return _CACHE["exporter"]
+
+
+def css() -> str:
+    if "css" not in _CACHE:
+        _CACHE["css"] = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    return _CACHE["css"]
+
+
+def prewarm() -> None:
+    """Load nbconvert and WeasyPrint ahead of the first report (errors surface later)."""
+    with contextlib.suppress(Exception):
+        import weasyprint  # noqa: F401
+
+        exporter()
+
+
+def render_html(nb: Any, job: Job, settings: Settings) -> str:
+    """The self-contained report page for an executed, filtered notebook."""
+    area_name = job.area_name or f"{settings.la_name} (whole borough)"
+    resources = {"ep": {
+        "title": f"{job.title}: {area_name}",
+        "css": css(),
+        "area_name": area_name,
+        "built": dt.date.today().isoformat(),
+        "footer": (f"{job.title}: {area_name}. Deprived-areas evidence pack for "
+                   f"{settings.la_name}. Every table and chart names its source; counts below "
+                   f"{config.SMALL_COUNT_THRESHOLD} are suppressed."),
+    }}
+    body, _ = exporter().from_notebook_node(nb, resources=resources)
+    body = notes.finish(body, titles=(job.title, resources["ep"]["title"]))
+    check_self_contained(body)
+    return body
+
+
+def render_pdf(html_text: str, target: Path, base_dir: Path) -> None:
+    """A4 PDF of a report page (WeasyPrint; its CSS warnings are silenced)."""
+    import weasyprint
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    if "fonts" not in _CACHE:  # one font configuration per process: fonts are loaded once
+        from weasyprint.text.fonts import FontConfiguration
+
+        _CACHE["fonts"] = FontConfiguration()
+    weasyprint.HTML(string=html_text, base_url=str(base_dir)).write_pdf(
+        str(target), font_config=_CACHE["fonts"])
+
+
+def write_unit(job: Job, nb: Any, settings: Settings,
+               guard: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+               ) -> tuple[dict[str, Any], int, dict[str, float]]:
+    """Render and publish one report as a unit; (key figures, outputs dropped, seconds by
+    phase: html, pdf). ``guard()`` wraps the renames (a worker defers SIGTERM there)."""
+    outs = job.outputs(Path(settings.reports_dir))
+    nb, summary, dropped = published(nb)
+    summary = {**summary, "slug": job.area, "notebook": job.notebook, "title": job.title}
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    page = render_html(nb, job, settings)
+    timings["html"] = time.perf_counter() - t0
+    with contextlib.ExitStack() as stack:  # renamed in reverse order of entry: HTML last
+        html_tmp = stack.enter_context(atomic_path(outs["html"]))
+        json_tmp = stack.enter_context(atomic_path(outs["json"]))
+        html_tmp.write_text(page, encoding="utf-8")
+        json_tmp.write_text(json.dumps(summary, indent=1, default=str), encoding="utf-8")
+        if settings.pdf:
+            t1 = time.perf_counter()
+            pdf_tmp = stack.enter_context(atomic_path(outs["pdf"]))
+            render_pdf(page, pdf_tmp, outs["html"].parent)
+            timings["pdf"] = time.perf_counter() - t1
+        with guard():
+            stack.close()  # the renames: PDF, JSON, then HTML
+            if not settings.pdf:
+                with contextlib.suppress(FileNotFoundError):
+                    outs["pdf"].unlink()  # an older PDF would not match the new HTML
+    return summary, dropped, timings
+
+
+def remove_unit(job: Job, reports_dir: Path) -> None:
+    """Remove a report's HTML, JSON and PDF (after a failed run: nothing stale looks built)."""
+    for p in job.outputs(reports_dir).values():
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
+def sweep_partials(reports_dir: Path) -> int:
+    """Remove temporary ``*.part`` files left by a killed build; the number removed."""
+    n = 0
+    if reports_dir.is_dir():
+        for p in reports_dir.rglob(".*.part"):
+            with contextlib.suppress(OSError):
+                p.unlink()
+                n += 1
+    return n

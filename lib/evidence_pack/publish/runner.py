@@ -1,0 +1,352 @@
+"""Run jobs: execute each notebook with papermill on a warm kernel and publish its report,
+in ``--jobs`` worker processes (or in this process for one job).
+
+Each worker keeps one warm kernel (heavy imports done once) and clears its namespace
+(``%reset -f``) between runs; kernel starts are serialised across workers with a lock
+(papermill issues 239/511: port races). ``EVIDENCE_PACK_RUNS_PER_KERNEL=1`` gives a fresh
+kernel every run. Workers render HTML and PDF themselves, so both cores render.
+
+Interruption: workers ignore SIGINT; the driver, on Ctrl-C or SIGTERM, cancels queued runs and
+sends SIGTERM to the workers, each of which kills its kernel's process group and exits at once
+(a worker renaming a report's files finishes that first). Reports published before are kept.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import multiprocessing as mp
+import multiprocessing.util
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from evidence_pack.publish import render
+from evidence_pack.publish.plan import Job, Result, Settings
+from evidence_pack.sources.io import atomic_path, write_text
+
+CELL_TIMEOUT_S = 1800
+#: Seconds a worker gets to exit after SIGTERM before it is killed.
+STOP_GRACE_S = 3.0
+
+# Code run once in each new kernel. Nothing is pre-imported: whatever the first notebook
+# imports stays loaded for the next runs in that kernel, which is where reuse saves time.
+_WARMUP = """
+import matplotlib
+matplotlib.use("Agg")
+"""
+# Run before each notebook in a reused kernel: a clean namespace and default state.
+_RESET = r"""
+%reset -f
+import os as _os, sys as _sys
+_os.chdir({root!r})
+if "matplotlib.pyplot" in _sys.modules:
+    _sys.modules["matplotlib.pyplot"].close("all")
+    _sys.modules["matplotlib"].rcdefaults()
+if "evidence_pack.publish.report" in _sys.modules:
+    _sys.modules["evidence_pack.publish.report"]._summary.clear()
+del _os, _sys
+"""
+
+_W: dict[str, Any] = {}
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+def init_worker(lock: Any, settings: Settings, in_pool: bool = True) -> None:
+    """Set up this process to run jobs (a pool worker, or the driver itself for one job)."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    _W.clear()
+    _W.update(lock=lock, settings=settings, km=None, kc=None, runs=0, clients=[],
+              committing=False, term=False)
+    if in_pool:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides
+        signal.signal(signal.SIGTERM, _on_term)
+        multiprocessing.util.Finalize(None, stop_kernel, exitpriority=10)
+    # Import papermill and the renderers while the first kernel starts (another process).
+    _W["prewarm"] = threading.Thread(target=_prewarm, daemon=True)
+    _W["prewarm"].start()
+
+
+def _prewarm() -> None:
+    with contextlib.suppress(Exception):
+        import papermill  # noqa: F401
+    render.prewarm()
+
+
+def _wait_prewarm() -> None:
+    t = _W.pop("prewarm", None)
+    if t is not None:
+        t.join()
+
+
+def _on_term(signum: int, frame: Any) -> None:
+    if _W.get("committing"):
+        _W["term"] = True  # exit once the report's files are renamed
+        return
+    _kill_kernel()
+    os._exit(128 + signum)
+
+
+@contextlib.contextmanager
+def _committing() -> Iterator[None]:
+    _W["committing"] = True
+    try:
+        yield
+    finally:
+        _W["committing"] = False
+        if _W.get("term"):
+            _kill_kernel()
+            os._exit(128 + signal.SIGTERM)
+
+
+def _kill_kernel() -> None:
+    """Kill the kernel's whole process group now (it runs in a session of its own)."""
+    km = _W.get("km")
+    proc = getattr(getattr(km, "provisioner", None), "process", None)
+    pid = getattr(proc, "pid", None)
+    if pid:
+        with contextlib.suppress(OSError):
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        km.cleanup_resources()
+
+
+def stop_kernel() -> None:
+    km, kc = _W.get("km"), _W.get("kc")
+    for c in [kc, *_W.get("clients", [])]:
+        with contextlib.suppress(Exception):
+            c.stop_channels()
+    if km is not None:
+        with contextlib.suppress(Exception):
+            km.shutdown_kernel(now=True)
+    _W.update(km=None, kc=None, runs=0, clients=[])
+
+
+def _fresh_session(km: Any) -> Any:
+    from jupyter_client.session import Session
+
+    return Session(key=km.session.key, signature_scheme=km.session.signature_scheme,
+                   username="evidence-pack")
+
+
+def _start_kernel() -> None:
+    from jupyter_client.manager import KernelManager
+
+    s: Settings = _W["settings"]
+    lock = _W.get("lock") or contextlib.nullcontext()
+    last: Exception | None = None
+    for _attempt in range(3):
+        with lock:  # one kernel start at a time across workers (port races)
+            km = KernelManager(kernel_name=s.kernel_name)
+            try:
+                log_dir = Path(s.build_dir) / "logs"
+                log_dir.mkdir(parents=True, exist_ok=True)
+                err = open(log_dir / f"kernel-{os.getpid()}.log", "ab")  # noqa: SIM115
+                km.start_kernel(cwd=s.root, stdout=err, stderr=err,
+                                env={**os.environ, "MPLBACKEND": "Agg",
+                                     "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+                _W["km"] = km  # known at once, so that SIGTERM can kill it
+                kc = km.client(session=_fresh_session(km))
+                kc.start_channels()
+                kc.wait_for_ready(timeout=s.start_timeout)
+            except Exception as exc:  # port clash or slow start: retry with a new kernel
+                last = exc
+                with contextlib.suppress(Exception):
+                    km.shutdown_kernel(now=True)
+                _W["km"] = None
+                continue
+        reply = kc.execute_interactive(_WARMUP, timeout=s.start_timeout, store_history=False,
+                                       output_hook=lambda msg: None)
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
+        orig_client = km.client
+
+        def client(orig_client: Any = orig_client, km: Any = km, **kw: Any) -> Any:
+            # A session of its own (a zmq identity of its own: replies never go astray),
+            # remembered so that it is closed after the run.
+            c = orig_client(**{"session": _fresh_session(km), **kw})
+            _W["clients"].append(c)
+            return c
+
+        km.client = client  # type: ignore[method-assign]
+        _W.update(km=km, kc=kc, runs=0, clients=[])
+        return
+    raise RuntimeError(f"could not start kernel {s.kernel_name!r}: {last}")
+
+
+def _kernel_for_run() -> Any:
+    s: Settings = _W["settings"]
+    km = _W.get("km")
+    if km is not None and (not km.is_alive() or (s.runs_per_kernel and _W["runs"] >= s.runs_per_kernel)):
+        stop_kernel()
+    if _W.get("km") is None:
+        _start_kernel()
+    else:
+        reply = _W["kc"].execute_interactive(_RESET.format(root=s.root), timeout=60,
+                                             store_history=False, output_hook=lambda msg: None)
+        if reply["content"].get("status") != "ok":
+            stop_kernel()
+            _start_kernel()
+    _W["runs"] += 1
+    return _W["km"]
+
+
+def _execute(job: Job) -> Any:
+    import nbformat
+    import papermill
+
+    s: Settings = _W["settings"]
+    nb = nbformat.read(job.path, as_version=4)
+    nb.metadata["kernelspec"] = {"name": s.kernel_name, "language": "python",
+                                 "display_name": s.kernel_name}
+    nb.metadata.setdefault("language_info", {"name": "python"})
+    km = _kernel_for_run()
+    try:
+        return papermill.execute_notebook(
+            nb, None, parameters=job.parameters, kernel_name=s.kernel_name, km=km,
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            start_timeout=s.start_timeout, execution_timeout=CELL_TIMEOUT_S, cwd=s.root)
+    finally:
+        for c in _W["clients"]:
+            with contextlib.suppress(Exception):
+                c.stop_channels()
+        _W["clients"] = []
+
+
+def describe_error(exc: BaseException) -> str:
+    ename = getattr(exc, "ename", None)
+    if ename:  # papermill.PapermillExecutionError
+        return f"cell {getattr(exc, 'exec_count', '?')}: {ename}: {getattr(exc, 'evalue', '')}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def executed_path(job: Job, settings: Settings) -> Path:
+    return Path(settings.build_dir) / "executed" / job.area / f"{job.notebook}.ipynb"
+
+
+def _log_path(job: Job, settings: Settings) -> Path:
+    return Path(settings.build_dir) / "logs" / f"{job.area}__{job.notebook}.log"
+
+
+def run_job(job: Job) -> Result:
+    """Execute one notebook and publish its report in this process; never raises for a failed
+    run (the report's old files are removed and the failure logged), only for an interrupt."""
+    import nbformat
+
+    s: Settings = _W["settings"]
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    try:
+        _wait_prewarm()
+        try:
+            nb = _execute(job)
+        except Exception:
+            stop_kernel()  # a failed run may leave the kernel in any state
+            raise
+        timings["execute"] = time.perf_counter() - t0
+        with atomic_path(executed_path(job, s)) as tmp:
+            nbformat.write(nb, str(tmp))
+        summary, dropped, phases = render.write_unit(job, nb, s, guard=_committing)
+        timings.update(phases)
+        with contextlib.suppress(OSError):
+            _log_path(job, s).unlink()
+        return Result(job.id, True, time.perf_counter() - t0, summary=summary,
+                      dropped_outputs=dropped, timings=timings)
+    except Exception as exc:  # every failure is reported, none is fatal
+        render.remove_unit(job, Path(s.reports_dir))
+        with contextlib.suppress(OSError):
+            write_text("".join(traceback.format_exception(exc)), _log_path(job, s))
+        return Result(job.id, False, time.perf_counter() - t0, error=describe_error(exc),
+                      timings=timings)
+
+
+# --------------------------------------------------------------------------- driver side
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """In the main thread, SIGTERM raises KeyboardInterrupt (like Ctrl-C) while inside."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Cancel queued runs, SIGTERM every worker (it kills its kernel), kill stragglers."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.terminate()
+    deadline = time.monotonic() + STOP_GRACE_S
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            with contextlib.suppress(Exception):
+                p.kill()
+                p.join(1.0)
+
+
+def run_all(todo: Sequence[Job], settings: Settings, jobs: int, progress: bool,
+            record: Callable[[Result, Job], None]) -> None:
+    """Run every job, calling ``record`` as each finishes. KeyboardInterrupt (Ctrl-C, or
+    SIGTERM inside :func:`sigterm_as_interrupt`) stops the workers and propagates."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo), desc="reports", unit="report", disable=not progress,
+               file=sys.stderr, dynamic_ncols=True)
+    try:
+        if jobs <= 1 or len(todo) == 1:
+            init_worker(None, settings, in_pool=False)
+            try:
+                for job in todo:
+                    bar.set_postfix_str(job.id)
+                    record(run_job(job), job)
+                    bar.update()
+            finally:
+                stop_kernel()
+            return
+        ctx = mp.get_context("spawn")
+        pool = cf.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx,
+                                      initializer=init_worker,
+                                      initargs=(ctx.Lock(), settings))
+        try:
+            running = {pool.submit(run_job, job): job for job in todo}
+            while running:
+                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                for fut in done:
+                    job = running.pop(fut)
+                    try:
+                        res = fut.result()
+                    except Exception as exc:  # the worker process died
+                        res = Result(job.id, False, 0.0,
+                                     error=f"worker crashed: {describe_error(exc)}")
+                    record(res, job)
+                    bar.set_postfix_str(job.id)
+                    bar.update()
+        except BaseException:
+            _stop_workers(pool)
+            raise
+        pool.shutdown(wait=True)
+    finally:
+        bar.close()

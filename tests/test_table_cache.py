@@ -1,0 +1,78 @@
+"""Caches: tables read once per kernel, and per-areas-file frames written once, atomically."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+from evidence_pack.sources import table_cache
+
+
+def test_read_parquet_reads_once_and_again_after_a_rewrite(tmp_path):
+    p = tmp_path / "t.parquet"
+    pd.DataFrame({"a": [1, 2]}).to_parquet(p)
+    table_cache.clear()
+    first = table_cache.read_parquet(p)
+    assert table_cache.read_parquet(p) is first
+    assert table_cache.read_parquet(p, columns=["a"]) is not first  # other columns, other key
+    time.sleep(0.01)
+    pd.DataFrame({"a": [3]}).to_parquet(p)
+    os.utime(p, ns=(time.time_ns(), time.time_ns()))
+    assert table_cache.read_parquet(p)["a"].tolist() == [3]
+
+
+def _compute(calls: Path):
+    def run():
+        with open(calls, "a") as fh:
+            fh.write("x")
+        return {"x": pd.DataFrame({"v": [1.0, 2.0]}), "y": pd.DataFrame({"w": ["a"]})}
+    return run
+
+
+def test_frames_for_computes_once_per_content(tmp_path):
+    src = tmp_path / "areas.yml"
+    src.write_text("la_code: E08000018\n")
+    calls = tmp_path / "calls"
+    root = tmp_path / "cache"
+    a = table_cache.frames_for(root, src, ["x", "y"], _compute(calls))
+    b = table_cache.frames_for(root, src, ["x", "y"], _compute(calls))
+    assert calls.read_text() == "x"
+    assert a["x"].equals(b["x"]) and list(b) == ["x", "y"]
+    folders = [p for p in root.iterdir() if not p.name.startswith(".")]
+    assert [p.name for p in folders] == [table_cache.content_key(src)]
+    src.write_text("la_code: E08000019\n")  # other content, other folder
+    table_cache.frames_for(root, src, ["x", "y"], _compute(calls))
+    assert calls.read_text() == "xx"
+    assert not [p for p in root.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+def test_frames_for_recomputes_when_an_input_is_newer(tmp_path):
+    src, dep, calls = tmp_path / "a.yml", tmp_path / "dep.parquet", tmp_path / "calls"
+    src.write_text("x")
+    dep.write_text("v1")
+    table_cache.frames_for(tmp_path / "c", src, ["x"], _compute(calls), [dep])
+    later = time.time_ns() + 10**9
+    os.utime(dep, ns=(later, later))
+    table_cache.frames_for(tmp_path / "c", src, ["x"], _compute(calls), [dep])
+    assert calls.read_text() == "xx"
+
+
+def _worker(args):
+    root, src, calls = args
+    out = table_cache.frames_for(Path(root), Path(src), ["x", "y"], _compute(Path(calls)))
+    return out["x"]["v"].tolist()
+
+
+def test_two_processes_at_once(tmp_path):
+    src = tmp_path / "areas.yml"
+    src.write_text("content")
+    args = (str(tmp_path / "cache"), str(src), str(tmp_path / "calls"))
+    with mp.get_context("spawn").Pool(2) as pool:
+        results = pool.map(_worker, [args, args])
+    assert results == [[1.0, 2.0], [1.0, 2.0]]
+    folder = tmp_path / "cache" / table_cache.content_key(src)
+    assert sorted(p.name for p in folder.iterdir()) == ["source.json", "x.parquet", "y.parquet"]
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".")]
