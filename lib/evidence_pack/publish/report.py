@@ -40,8 +40,8 @@ from typing import Any
 import pandas as pd
 
 from evidence_pack import config
-from evidence_pack.findings.format import number
 from evidence_pack.charts import legibility
+from evidence_pack.findings.format import number
 from evidence_pack.publish import notes
 from evidence_pack.publish.citation import (  # noqa: F401 - the notebooks' names for these
     ALIASES,
