@@ -419,7 +419,8 @@ def test_briefing_renders_six_sections_from_results(rendered):
     rule_text = html.unescape(rule.group(1))
     assert numbers(rule_text) <= allowed, numbers(rule_text) - allowed
     assert "not yet assigned" in page
-    assert "partner spend is not yet modelled" in page.lower()
+    assert "modelled public spend" in page.lower()  # partners' money is modelled in the pack
+    assert "partner spend is not yet modelled" not in page.lower()
     assert page.count("<img") == 1 and 'alt="Heat map' in page
 
 

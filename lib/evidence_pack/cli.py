@@ -17,7 +17,7 @@ from pathlib import Path
 
 from evidence_pack import config, prepare
 from evidence_pack.findings import areas as area_text
-from evidence_pack.publish import build
+from evidence_pack.publish import build, national
 from evidence_pack.publish.lock import BuildLocked
 from evidence_pack.sources import catalogue
 from evidence_pack.sources.io import DataError, write_text
@@ -67,6 +67,8 @@ def _cmd_areas_draft(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    if args.districts:
+        return national.main(args)
     return build.main(args)
 
 
@@ -135,6 +137,10 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-pdf", action="store_true")
     b.add_argument("--force", action="store_true", help="ignore the cache")
     b.add_argument("--reports-dir", help="write the reports here (default: reports/)")
+    b.add_argument("--districts", help="many districts on Dask: comma-separated district "
+                   "codes, region names or codes, or 'all' (reports/<code>/ each)")
+    b.add_argument("--scheduler", default="local", help="with --districts: 'local' (a Dask "
+                   "LocalCluster on this machine) or a scheduler address, tcp://HOST:8786")
     b.set_defaults(func=_cmd_build)
 
     c = sub.add_parser("clean", help="remove reports (and with --all, processed data)")

@@ -41,6 +41,7 @@ import pandas as pd
 
 from evidence_pack import config
 from evidence_pack.charts import legibility
+from evidence_pack.findings.format import number
 from evidence_pack.publish import notes
 from evidence_pack.publish.citation import (  # noqa: F401 - the notebooks' names for these
     ALIASES,
@@ -224,7 +225,7 @@ def _format_cell(v: Any, decimals: int) -> str:
     if isinstance(v, int) or (hasattr(v, "dtype") and getattr(v.dtype, "kind", "") in "iu"):
         return f"{int(v):,}"
     if isinstance(v, float) or (hasattr(v, "dtype") and getattr(v.dtype, "kind", "") == "f"):
-        return f"{float(v):,.{decimals}f}"
+        return number(float(v), decimals)  # house style: separators, never "-0.0"
     return str(v)
 
 

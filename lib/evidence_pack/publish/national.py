@@ -1,0 +1,287 @@
+"""``evidence-pack build --districts CODES|REGION|all``: many districts' packs on Dask.
+
+1. **Plan** (client). Districts from the selection (:mod:`evidence_pack.analysis.national`);
+   each district's areas file, own or drafted, and its tasks, one per (district, area,
+   notebook) with the single-district build's cache key (:mod:`national_plan`). Tasks whose
+   key is unchanged and whose files exist are skipped (``--force`` runs them all).
+2. **Run** (Dask). ``--scheduler local`` (default) starts a ``LocalCluster`` sized to the
+   machine: one single-threaded worker process per core, no more than memory allows at
+   :data:`WORKER_MEMORY` each; ``--scheduler tcp://HOST:8786`` uses a running scheduler and its
+   workers. Each worker keeps a warm kernel (:mod:`national_worker`). Longest tasks first
+   (borough reports, then by the last run's time). Dask's progress bar on the terminal, the
+   dashboard address printed.
+3. **Collect** (client). Each result's files are written under ``reports/<code>/`` to
+   temporary names and renamed together (HTML last); the manifest is updated after every
+   result, so an interrupted batch resumes. A worker that dies mid-task has written nothing
+   here; Dask runs the task again on another worker (up to ``allowed-failures`` times, then
+   it is listed as failed). Failed reports are listed; the exit status is then 1.
+4. **Index**. ``reports/<code>/index.html`` per district and, when more than one district is
+   in the batch, the national index ``reports/index.html`` (:mod:`national_index`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evidence_pack import config
+from evidence_pack.analysis import national as national_analysis
+from evidence_pack.publish import build, national_index
+from evidence_pack.publish.index import write_index
+from evidence_pack.publish.national_plan import (
+    NATIONAL_DIR,
+    DistrictPlan,
+    Task,
+    districts_from,
+    is_current,
+    plan_districts,
+    read_manifest,
+    write_manifest,
+)
+from evidence_pack.publish.national_worker import run_task, stop_kernel
+from evidence_pack.sources.hashing import FileHasher
+from evidence_pack.sources.io import DataError, atomic_path
+
+#: Memory limit of one Dask worker (the worker process; its kernel is measured per task).
+WORKER_MEMORY = 3e9
+
+
+@dataclass
+class NationalReport:
+    districts: int
+    planned: int
+    skipped: int
+    ran: int
+    failures: dict[str, str]
+    seconds: float
+    index: Path | None
+    results: list[dict[str, Any]] = field(default_factory=list)
+    dashboard: str = ""
+    workers: int = 0
+
+
+def local_workers(memory_per_worker: float = WORKER_MEMORY) -> int:
+    """Workers a LocalCluster gets here: one per core, fewer when memory is short."""
+    import psutil
+
+    by_memory = int(psutil.virtual_memory().total // memory_per_worker)
+    return max(1, min(os.cpu_count() or 1, by_memory))
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str = "local", n_workers: int | None = None,
+                dashboard_address: str | None = ":8787"):
+    """A ``distributed.Client`` on a new LocalCluster (``local``) or a running scheduler."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler == "local":
+        with LocalCluster(n_workers=n_workers or local_workers(), threads_per_worker=1,
+                          processes=True, memory_limit=WORKER_MEMORY,
+                          dashboard_address=dashboard_address) as cluster, \
+                Client(cluster) as client:
+            yield client
+    else:
+        with Client(scheduler) as client:
+            yield client
+
+
+def write_outputs(task: Task, files: dict[str, bytes], reports_dir: Path) -> None:
+    """Write a report's files together: temporary names, renamed only when all are written,
+    HTML last (the file that makes a report look complete)."""
+    outs = task.outputs(reports_dir)
+    order = [k for k in ("pdf", "json", "html") if k in outs]
+    with contextlib.ExitStack() as stack:
+        tmps = {k: stack.enter_context(atomic_path(outs[k])) for k in reversed(order)}
+        for k in order:
+            tmps[k].write_bytes(files[k])
+    if not task.pdf:  # an older PDF would not match the new HTML
+        with contextlib.suppress(FileNotFoundError):
+            (reports_dir / task.district / task.job.area / f"{task.job.notebook}.pdf").unlink()
+
+
+def remove_outputs(task: Task, reports_dir: Path) -> None:
+    """A failed report's old files go, so that nothing stale looks current."""
+    for p in task.outputs(reports_dir).values():
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
+def _progress(futures: list[Any]) -> None:
+    from dask.distributed import progress
+
+    with contextlib.suppress(Exception):
+        progress(futures)
+
+
+def run_tasks(client: Any, todo: Sequence[Task], on_result: Callable[[Task, dict], None],
+              kernel_name: str = config.KERNEL_NAME, progress: bool = True) -> None:
+    """Submit every task (first ones first), hand each result to ``on_result`` as it comes;
+    a task lost with its worker too often comes back as a failure."""
+    from dask.distributed import as_completed
+
+    by_key: dict[str, Task] = {}
+    futures = []
+    for i, task in enumerate(todo):
+        fut = client.submit(run_task, task, kernel_name, key=f"report-{task.id}-{task.job.key[:12]}",
+                            priority=len(todo) - i, pure=False)
+        by_key[fut.key] = task
+        futures.append(fut)
+    bar = None
+    if progress:
+        bar = threading.Thread(target=_progress, args=(futures,), daemon=True)
+        bar.start()
+    try:
+        for fut in as_completed(futures):
+            task = by_key[fut.key]
+            try:
+                res = fut.result()
+            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker after repeated deaths
+                res = {"id": task.id, "ok": False, "seconds": 0.0, "files": {},
+                       "error": f"worker lost: {type(exc).__name__}: {exc}"}
+            on_result(task, res)
+            fut.release()
+    except BaseException:
+        client.cancel(futures)
+        raise
+    finally:
+        if bar is not None:
+            bar.join(timeout=5)
+            print(file=sys.stderr)
+
+
+def build_national(selection: str | Sequence[str], only: Sequence[str] | None = None,
+                   notebooks: Sequence[str] | None = None, pdf: bool = True,
+                   force: bool = False, scheduler: str = "local",
+                   n_workers: int | None = None, client: Any = None,
+                   reports_dir: Path | None = None, root: Path | None = None,
+                   progress: bool = True, kernel_name: str = config.KERNEL_NAME,
+                   dashboard_address: str | None = ":8787",
+                   manifest_path: Path | None = None) -> NationalReport:
+    """Plan, run what changed on Dask, write the files, the district and national indexes.
+    Never raises for a failed report. ``client``: an existing ``distributed.Client``;
+    ``manifest_path``: default ``build/national/manifest.json``."""
+    t0 = time.perf_counter()
+    root = (root or config.ROOT).resolve()
+    reports_dir = (reports_dir or config.REPORTS_DIR).resolve()
+    manifest_path = manifest_path or root / NATIONAL_DIR / "manifest.json"
+    specs = build.load_specs(config.NOTEBOOKS_DIR, notebooks)
+    if not specs:
+        raise DataError(config.NOTEBOOKS_DIR, "no notebooks to build")
+    districts = districts_from(national_analysis.select_districts(selection))
+    manifest = read_manifest(manifest_path)
+    hasher = FileHasher(root, manifest["files"])
+    plans = plan_districts(districts, specs, only, pdf, reports_dir, root, hasher)
+    tasks = [t for p in plans for t in p.tasks]
+    todo = [t for t in tasks if force or not is_current(t, manifest, reports_dir)]
+    for spec in {s.name: s for s in specs if any(t.job.notebook == s.name for t in todo)}.values():
+        build.check_parameters(spec)
+    last = {t.id: (manifest["tasks"].get(t.id) or {}).get("seconds") for t in todo}
+    todo.sort(key=lambda t: -(last[t.id] or (2.0 if t.job.area == build.BOROUGH else 1.0)))
+    for t in todo:  # a run in progress or interrupted is never listed as built
+        manifest["tasks"].pop(t.id, None)
+    manifest["files"] = hasher.pruned_cache()
+    write_manifest(manifest_path, manifest)
+
+    failures = {t.id: (manifest["tasks"].get(t.id) or {}).get("error", "") for t in tasks
+                if (manifest["tasks"].get(t.id) or {}).get("ok") is False}
+    results: list[dict[str, Any]] = []
+
+    def record(task: Task, res: dict[str, Any]) -> None:
+        if res.get("ok"):
+            try:
+                write_outputs(task, res["files"], reports_dir)
+            except (OSError, KeyError) as exc:
+                res = {**res, "ok": False, "error": f"writing the report: {exc}"}
+        if not res.get("ok"):
+            remove_outputs(task, reports_dir)
+        res = {k: v for k, v in res.items() if k != "files"}
+        results.append(res)
+        entry = {"ok": bool(res["ok"]), "key": task.job.key, "seconds": round(res["seconds"], 2),
+                 "summary": res.get("summary") or {},
+                 "dropped_outputs": res.get("dropped_outputs", 0)}
+        if res["ok"]:
+            failures.pop(task.id, None)
+        else:
+            entry["error"] = res["error"]
+            failures[task.id] = res["error"]
+        manifest["tasks"][task.id] = entry
+        write_manifest(manifest_path, manifest)
+
+    dashboard, workers = "", 0
+    if todo:
+        with contextlib.ExitStack() as stack:
+            if client is None:
+                client = stack.enter_context(dask_client(scheduler, n_workers, dashboard_address))
+            dashboard = str(client.dashboard_link or "")
+            workers = len(client.scheduler_info()["workers"])
+            if progress:
+                print(f"build: {len(todo)} report(s) of {len(plans)} district(s) on {workers} "
+                      f"Dask worker(s); dashboard {dashboard or 'off'}", file=sys.stderr)
+            try:
+                run_tasks(client, todo, record, kernel_name, progress)
+            except KeyboardInterrupt:  # the indexes show what was built before the interrupt
+                write_indexes(plans, specs, manifest, failures, reports_dir, len(plans) > 1)
+                raise
+            finally:
+                with contextlib.suppress(Exception):  # kernels go before their workers
+                    client.run(stop_kernel)
+    index = write_indexes(plans, specs, manifest, failures, reports_dir, len(plans) > 1)
+    return NationalReport(districts=len(plans), planned=len(tasks), skipped=len(tasks) - len(todo),
+                          ran=len(todo), failures=dict(sorted(failures.items())),
+                          seconds=time.perf_counter() - t0, index=index, results=results,
+                          dashboard=dashboard, workers=workers)
+
+
+def write_indexes(plans: Sequence[DistrictPlan], specs: Sequence[build.ReportSpec],
+                  manifest: dict[str, Any], failures: dict[str, str], reports_dir: Path,
+                  national: bool) -> Path | None:
+    """Each district's ``reports/<code>/index.html``; the national index when asked."""
+    first = None
+    for p in plans:
+        prefix = f"{p.district.code}/"
+        fails = {k[len(prefix):]: v for k, v in failures.items() if k.startswith(prefix)}
+        idx = write_index(reports_dir / p.district.code, specs, p.areas, fails)
+        first = first or idx
+    if national:
+        return national_index.write_national_index(reports_dir, manifest, failures)
+    return first
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main(args: argparse.Namespace) -> int:
+    """CLI entry (``build --districts``): exit 0 when every report was built, else 1.
+    SIGTERM stops a batch like Ctrl-C (a batch run in the background ignores SIGINT)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        rep = build_national(args.districts, only=args.only, notebooks=args.notebooks,
+                             pdf=not args.no_pdf, force=args.force,
+                             scheduler=args.scheduler or "local",
+                             reports_dir=Path(args.reports_dir) if getattr(args, "reports_dir", None)
+                             else None)
+    except DataError as exc:
+        print(f"build: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("build: interrupted; finished reports are recorded in build/national/manifest.json"
+              ": run the same command again to resume", file=sys.stderr)
+        return 130
+    print(f"build: {rep.districts} district(s), {rep.planned} report(s), {rep.ran} run, "
+          f"{rep.skipped} up to date; index {rep.index or '-'}")
+    if rep.failures:
+        print(f"build: {len(rep.failures)} report(s) failed:", file=sys.stderr)
+        for tid, err in rep.failures.items():
+            print(f"  {tid}: {err}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,221 @@
+"""Planning the national batch: each district's areas file, its tasks and the manifest.
+
+A task is one (district, area, notebook) run. Its cache key is the single-district build's
+key (:func:`evidence_pack.publish.plan.plan`: notebook, parameters, the area's definition,
+package code, processed data), so a district's report is rebuilt when, and only when, the
+same report of ``evidence-pack build`` would be.
+
+Areas files: ``data/areas/*.yml`` whose ``la_code`` is the district's, else a draft made with
+the default draft rules (``areas draft``: IMD 2010, England's most deprived 10%; the latest
+release for districts created since 2010) and saved as ``reports/<code>/areas.yml`` for review.
+A draft is read from ``build/national/areas/<code>.yml``, an own file from its own path; the
+text travels with each task and is written at that path on a worker that lacks it or holds
+another version, so workers need no shared disk.
+
+Manifest: ``build/national/manifest.json``, one entry per task id ``<code>/<area>/<notebook>``
+(ok, key, seconds, key figures, error), written after every result: an interrupted batch
+resumes, skipping each task whose key is unchanged and whose report files exist.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evidence_pack import config
+from evidence_pack.analysis import national as national_analysis
+from evidence_pack.findings import areas as area_text
+from evidence_pack.publish import plan as build_plan
+from evidence_pack.publish.plan import CODE_GLOBS, DEFAULT_DATA, Areas, Job, ReportSpec
+from evidence_pack.sources.hashing import FileHasher
+from evidence_pack.sources.io import DataError, read_yaml, write_text
+
+#: Where the client keeps the national manifest and the areas files runs read.
+NATIONAL_DIR = Path("build") / "national"
+#: Releases tried in turn to draft a district's areas (new districts have no 2010 LSOAs).
+DRAFT_RELEASES = (2010, 2025)
+#: National most-deprived percentages, smallest first: a district with no neighbourhood in
+#: England's most deprived 10% gets its areas from the most deprived 20%, 50%, or all.
+DRAFT_THRESHOLDS = (10.0, 20.0, 50.0, 100.0)
+
+
+@dataclass(frozen=True)
+class District:
+    code: str
+    name: str
+    region: str
+
+
+@dataclass
+class Task:
+    """One report: a notebook for one area of one district, with what a worker needs."""
+
+    district: str
+    district_name: str
+    job: Job
+    areas_text: str
+    areas_rel: str  # where runs read it, relative to the project root
+    notebook_text: str
+    pdf: bool
+
+    @property
+    def id(self) -> str:
+        return f"{self.district}/{self.job.id}"
+
+    def outputs(self, reports_dir: Path) -> dict[str, Path]:
+        outs = self.job.outputs(reports_dir / self.district)
+        return {k: p for k, p in outs.items() if self.pdf or k != "pdf"}
+
+
+@dataclass
+class DistrictPlan:
+    district: District
+    areas_file: Path  # the file runs read: data/areas/x.yml or build/national/areas/<code>.yml
+    origin: str  # "data/areas/x.yml" or "drafted"
+    areas: Areas
+    jobs: list[Job]
+    tasks: list[Task] = field(default_factory=list)
+
+
+def districts_from(frame: pd.DataFrame) -> list[District]:
+    return [District(str(r.lad_code), str(r.lad_name), str(r.region_name))
+            for r in frame.itertuples(index=False)]
+
+
+def own_areas_files(areas_dir: Path = config.AREAS_DIR) -> dict[str, Path]:
+    """District code -> hand-made areas file in ``data/areas`` (by its ``la_code``)."""
+    found: dict[str, Path] = {}
+    for p in sorted(areas_dir.glob("*.yml")):
+        doc = read_yaml(p, "areas file")
+        code = doc.get("la_code") if isinstance(doc, dict) else None
+        if code and str(code) not in found:
+            found[str(code)] = p
+    return found
+
+
+class Drafts:
+    """Drafted areas files, cached in ``build/national/drafts.json`` under a key of the
+    processed data and the package code (drafting England takes minutes; a rerun none)."""
+
+    def __init__(self, path: Path, key: str):
+        self.path, self.key = path, key
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        self.cache: dict[str, Any] = data if isinstance(data, dict) else {}
+        self.ranks: dict[int, tuple[pd.DataFrame, int]] | None = None
+        self.changed = False
+
+    def text(self, code: str) -> str:
+        """The district's draft: the default rules (IMD 2010, England's most deprived 10%),
+        else the smallest wider threshold or the latest release that gives it an area (the
+        file's header says which). DataError when no release has the district's LSOAs."""
+        hit = self.cache.get(code)
+        if isinstance(hit, dict) and hit.get("key") == self.key:
+            return str(hit["text"])
+        if self.ranks is None:  # read once for every district drafted
+            self.ranks = {r: national_analysis.release_ranks(r) for r in DRAFT_RELEASES}
+        rule = national_analysis.draft_rule(code, self.ranks, DRAFT_THRESHOLDS)
+        if rule is None:
+            raise DataError(f"district {code}", "no LSOAs in IMD "
+                            + " or ".join(map(str, DRAFT_RELEASES)) + ": cannot draft areas")
+        text = area_text.draft_areas_yaml(code, release=rule[0], threshold=rule[1])
+        self.cache[code] = {"key": self.key, "text": text}
+        self.changed = True
+        return text
+
+    def save(self) -> None:
+        if self.changed:
+            write_text(json.dumps(self.cache, indent=0, sort_keys=True), self.path)
+            self.changed = False
+
+
+def areas_for(district: District, own: dict[str, Path], drafts: Drafts, reports_dir: Path,
+              root: Path) -> tuple[str, str]:
+    """(areas YAML text, origin) for a district: its own file, else a draft that is also
+    saved as ``reports/<code>/areas.yml`` for review."""
+    if district.code in own:
+        p = own[district.code]
+        try:
+            origin = str(p.resolve().relative_to(root))
+        except ValueError:
+            origin = str(p)
+        return p.read_text(encoding="utf-8"), origin
+    text = drafts.text(district.code)
+    review = reports_dir / district.code / "areas.yml"
+    if not review.exists() or review.read_text(encoding="utf-8") != text:
+        write_text(text, review)
+    return text, "drafted"
+
+
+def areas_rel(code: str, origin: str) -> str:
+    """Where runs read a district's areas: its own file's path inside the project, else
+    ``build/national/areas/<code>.yml``."""
+    if origin != "drafted" and not Path(origin).is_absolute():
+        return origin
+    return str(NATIONAL_DIR / "areas" / f"{code}.yml")
+
+
+def place_areas_file(rel: str, text: str, root: Path) -> Path:
+    """Make sure ``root/rel`` holds the areas text (an unchanged file is not rewritten, so its
+    hash stays cached)."""
+    target = root / rel
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        write_text(text, target)
+    return target
+
+
+def plan_districts(districts: Sequence[District], specs: Sequence[ReportSpec],
+                   only: Sequence[str] | None, pdf: bool, reports_dir: Path, root: Path,
+                   hasher: FileHasher,
+                   code_globs: Sequence[str] = CODE_GLOBS) -> list[DistrictPlan]:
+    """Every district's areas and tasks (``only``: area slugs or ``borough`` to keep)."""
+    own = own_areas_files()
+    nb_text = {s.name: s.path.read_text(encoding="utf-8") for s in specs}
+    drafts = Drafts(root / NATIONAL_DIR / "drafts.json",
+                    hasher.globs([*DEFAULT_DATA, *code_globs]))
+    plans = []
+    for d in districts:
+        try:
+            text, origin = areas_for(d, own, drafts, reports_dir, root)
+        finally:
+            drafts.save()
+        rel = areas_rel(d.code, origin)
+        path = place_areas_file(rel, text, root)
+        area_defs = build_plan.load_area_defs(path)
+        jobs = build_plan.plan(specs, area_defs, path, hasher, root, code_globs)
+        dp = DistrictPlan(d, path, origin, area_defs, jobs)
+        dp.tasks = [Task(d.code, d.name, j, text, rel, nb_text[j.notebook], pdf)
+                    for j in jobs if not only or j.area in only]
+        plans.append(dp)
+    return plans
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict):
+            return {"tasks": data.get("tasks") or {}, "files": data.get("files") or {}}
+    except (OSError, ValueError):
+        pass
+    return {"tasks": {}, "files": {}}
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    write_text(json.dumps(manifest, indent=0, sort_keys=True), path)
+
+
+def is_current(task: Task, manifest: dict[str, Any], reports_dir: Path) -> bool:
+    """True when the task's last run succeeded with the same key and its files exist."""
+    entry = manifest["tasks"].get(task.id)
+    return bool(entry and entry.get("ok") and entry.get("key") == task.job.key
+                and all(p.exists() for p in task.outputs(reports_dir).values()))

@@ -1,0 +1,155 @@
+"""Worker side of the national batch: run one (district, area, notebook) task and return the
+rendered report files to the client.
+
+Each Dask worker process keeps one warm Jupyter kernel (the single-district build's kernel
+machinery: heavy imports and the package's cached national tables stay loaded between runs,
+the namespace is cleared before each run). A task brings its notebook and areas file as text;
+the worker writes the notebook to its own scratch folder and the areas file at its path
+under the worker's project root (when missing or different), executes the notebook, renders HTML (and PDF) there, reads the files back and
+deletes them. Nothing goes to the client's ``reports/``: the client writes what it receives.
+
+What a worker needs: this package installed with the ``evidence-pack`` kernel registered, and
+``data/processed`` under its project root (``EVIDENCE_PACK_ROOT`` or the source checkout).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import multiprocessing.util
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from evidence_pack import config
+from evidence_pack.analysis.areas import load_areas
+from evidence_pack.publish import runner
+from evidence_pack.publish.national_plan import Task, place_areas_file
+from evidence_pack.publish.plan import Settings
+from evidence_pack.sources.io import write_text
+
+#: Kernel starts on one machine are serialised (papermill issues 239/511: port races).
+LOCK_FILE = Path(tempfile.gettempdir()) / "evidence-pack-kernel-start.lock"
+
+#: A worker's budget (process + kernel, MB): past this share of it, the kernel is restarted.
+MEMORY_BUDGET_MB = 3000
+RESTART_SHARE = 0.8
+
+_STATE: dict[str, Any] = {}
+
+
+class MachineLock:
+    """A lock shared by every process on this machine (an flock on a file in /tmp)."""
+
+    def __init__(self, path: Path = LOCK_FILE):
+        self.path = path
+        self._fh: Any = None
+
+    def __enter__(self) -> MachineLock:
+        self._fh = open(self.path, "a")  # noqa: SIM115 - closed in __exit__
+        fcntl.flock(self._fh, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self._fh, fcntl.LOCK_UN)
+        self._fh.close()
+        self._fh = None
+
+
+def scratch_dir() -> Path:
+    """This worker process's own scratch folder."""
+    return Path(tempfile.gettempdir()) / f"evidence-pack-worker-{os.getpid()}"
+
+
+def _settings(kernel_name: str) -> Settings:
+    """The worker's run settings, handed once to the build's runner (its warm kernel starts
+    on the first run). The runner keeps this very object: :func:`run_task` sets its
+    per-task fields (reports folder, district name, PDF) before each run."""
+    if _STATE.get("pid") != os.getpid() or _STATE.get("kernel") != kernel_name:
+        if _STATE.get("pid") == os.getpid():
+            runner.stop_kernel()
+        wd = scratch_dir()
+        s = Settings(root=str(config.ROOT), reports_dir=str(wd / "reports"),
+                     build_dir=str(wd / "build"), pdf=False, kernel_name=kernel_name)
+        # Not a pool worker: Dask runs tasks in a thread, where signal handlers cannot be set.
+        runner.init_worker(MachineLock(), s, in_pool=False)
+        multiprocessing.util.Finalize(None, runner.stop_kernel, exitpriority=10)
+        _STATE.update(pid=os.getpid(), kernel=kernel_name, settings=s)
+    return _STATE["settings"]
+
+
+def _notebook_file(name: str, text: str) -> Path:
+    """The task's notebook, written once per content into the scratch folder."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    path = scratch_dir() / "notebooks" / digest / f"{name}.ipynb"
+    if not path.exists():
+        write_text(text, path)
+    return path
+
+
+def memory_mb() -> float:
+    """Resident memory of this worker process and its children (the kernel), MB."""
+    import psutil
+
+    me = psutil.Process()
+    total = me.memory_info().rss
+    for child in me.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            total += child.memory_info().rss
+    return total / 1e6
+
+
+def run_task(task: Task, kernel_name: str = config.KERNEL_NAME) -> dict[str, Any]:
+    """Execute and render one report; never raises. Returns ``ok``, ``seconds``, ``error``,
+    ``summary`` (key figures), ``files`` (suffix -> bytes: html, json, pdf), ``worker_mb``."""
+    t0 = time.perf_counter()
+    out: dict[str, Any] = {"id": task.id, "ok": False, "error": "", "summary": {},
+                           "files": {}, "dropped_outputs": 0, "pid": os.getpid()}
+    try:
+        s = _settings(kernel_name)
+        root = Path(s.root)
+        areas_path = place_areas_file(task.areas_rel, task.areas_text, root)
+        job = dataclasses.replace(task.job, path=str(_notebook_file(task.job.notebook,
+                                                                     task.notebook_text)))
+        s.reports_dir = str(scratch_dir() / "reports" / task.district)
+        s.la_name = load_areas(areas_path).la_name
+        s.pdf = task.pdf
+        res = runner.run_job(job)
+        out.update(ok=res.ok, error=res.error, summary=res.summary,
+                   dropped_outputs=res.dropped_outputs)
+        wanted = {k for k in job.outputs(Path(".")) if task.pdf or k != "pdf"}
+        for kind, path in job.outputs(Path(s.reports_dir)).items():
+            if path.exists():
+                if res.ok and kind in wanted:
+                    out["files"][kind] = path.read_bytes()
+                path.unlink()
+        with contextlib.suppress(OSError):
+            runner.executed_path(job, s).unlink()
+        if res.ok and set(out["files"]) != wanted:
+            out.update(ok=False, error=f"rendered files missing: {sorted(out['files'])}",
+                       files={})
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, none is fatal
+        out.update(ok=False, error=f"{type(exc).__name__}: {exc}", files={})
+    out["seconds"] = time.perf_counter() - t0
+    out["worker_mb"] = memory_mb()
+    if out["worker_mb"] > RESTART_SHARE * MEMORY_BUDGET_MB:  # stay under budget: fresh kernel
+        stop_kernel()
+    return out
+
+
+def stop_kernel() -> None:
+    """Stop this worker's warm kernel (at the end of a batch; the worker stays up)."""
+    if _STATE.get("pid") == os.getpid():
+        runner.stop_kernel()
+        _STATE.clear()
+
+
+def kernel_pids() -> list[int]:
+    """Process ids of this worker's children (its kernel), for tests and clean-up."""
+    import psutil
+
+    return [c.pid for c in psutil.Process().children(recursive=True)]
