@@ -168,3 +168,16 @@ def test_cumberland_baseline_2011_12_and_latest(processed):
     d = p[p["area_slug"] == "district"].set_index("partner")
     assert d.loc["Council", "gbp"] + d.loc["Schools and education", "gbp"] > 350e6
     assert set(p["area_slug"]) == {"test-area", "rest", "district"}
+
+
+def test_trend_note_only_when_the_series_starts_before_the_council(fake_geography):
+    t = _table()
+    s = spend.service_series("E06999901", table=t, deflator=pd.Series(dtype=float))
+    first = spend.first_own_year("E06999901", table=t)
+    assert first == "2023-24"
+    assert words.series_note(s, "Newshire", first) == [
+        "Newshire council's first Revenue Outturn is for 2023-24: the years from 2011-12 are "
+        "the spend of the councils whose area it took over, added up as the key findings "
+        "describe."]
+    own = spend.service_series("E08999999", table=t, deflator=pd.Series(dtype=float))
+    assert words.series_note(own, "Elsewhere", spend.first_own_year("E08999999", table=t)) == []

@@ -53,6 +53,7 @@ from evidence_pack.analysis.spend_drivers import (  # noqa: F401
     residents_2021,
     ward_members,
 )
+from evidence_pack.analysis.spend_predecessors import first_own_year  # noqa: F401
 from evidence_pack.sources.io import DataError
 from evidence_pack.stores import economy, spend_returns
 

@@ -171,3 +171,13 @@ def predecessor_series(la_code: str, source: str = "RS", table: pd.DataFrame | N
     name = df.loc[df["lad_code"] == la_code, "la_name"]
     return out.assign(lad_code=la_code, ecode="", la_name=name.iloc[-1] if len(name) else la_code,
                       la_class="")[list(df.columns)]
+
+
+def first_own_year(la_code: str, source: str = "RS", table: pd.DataFrame | None = None
+                   ) -> str | None:
+    """The first year ``la_code`` has its own (non-blank) service lines, or None."""
+    df = table if table is not None else spend_returns.load()
+    own = df[(df["lad_code"] == la_code) & (df["source"] == source)
+             & (df["line"] == spend_returns.SERVICE)
+             & df["net_current_expenditure_gbp_thousands"].notna()]
+    return min(own["year"]) if len(own) else None

@@ -116,6 +116,17 @@ def basis_note(b: Basis | None, council: str) -> list[str]:
     return [lead + _and(parts) + "."]
 
 
+def series_note(series: pd.DataFrame, council: str, first_own: str | None) -> list[str]:
+    """One sentence when the trend starts before the council's first own return (a council
+    created since 2011: earlier years are its predecessors' sums, SPEND-15); else empty."""
+    years = sorted(series["year"].unique())
+    if not years or first_own is None or years[0] >= first_own:
+        return []
+    return [f"{council} council's first Revenue Outturn is for {first_own}: the years from "
+            f"{years[0]} are the spend of the councils whose area it took over, added up "
+            "as the key findings describe."]
+
+
 def academy_note(series: pd.DataFrame, first_year: str, last_year: str) -> list[str]:
     """One sentence when the council's education spend (cash, RS) falls between the years:
     schools that became academies are paid for directly by the Department for Education,
