@@ -11,6 +11,7 @@ from evidence_pack.analysis import evaluation_did as dd
 from evidence_pack.analysis import evaluation_match as mt
 from evidence_pack.analysis import evaluation_monitoring as mon
 from evidence_pack.analysis import evaluation_panel as pnl
+from evidence_pack.findings import evaluation_tables as tables
 from evidence_pack.sources.io import DataError
 
 SPEC = mt.MatchSpec(k=5, caliper=0.5)
@@ -228,3 +229,9 @@ def test_rotherham_evaluation_on_the_mirror(processed):
     for rel in pnl.RELEASES:
         assert treated[pnl.col("imd", rel)].notna().all()
     assert set(res["monitoring"]["slug"]) == set(treated["area_slug"])
+
+
+def test_excluded_indicators_counts_the_not_comparable_of_one_area():
+    mon = pd.DataFrame({"slug": ["a", "a", "a", "b"], "comparable": [True, False, False, False]})
+    assert tables.excluded_indicators({"monitoring": mon}, "a") == 2
+    assert tables.excluded_indicators({"monitoring": mon}, "b") == 1

@@ -204,6 +204,13 @@ def monitoring_table(res: Mapping[str, pd.DataFrame], slug: str,
     }).reset_index(drop=True)
 
 
+def excluded_indicators(res: Mapping[str, pd.DataFrame], slug: str) -> int:
+    """How many of an area's monitoring indicators are not comparable between the releases
+    (changed definition, or published in one release only)."""
+    m = res["monitoring"]
+    return int(((m["slug"] == slug) & ~m["comparable"].astype(bool)).sum())
+
+
 def red_red_summary(res: Mapping[str, pd.DataFrame], names: Mapping[str, str]) -> pd.DataFrame:
     """Per area: comparable indicators, how many worse than England, worsening, and both."""
     m = res["monitoring"]

@@ -69,9 +69,9 @@ def fmt(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     if isinstance(v, int):
-        return f"{v:,}" if abs(v) >= 10_000 else str(v)  # no separator in years
+        return number(v) if abs(v) >= 10_000 else str(v)  # no separator in years
     if isinstance(v, float):
-        return f"{v:,.1f}"
+        return number(v, 1)
     return str(v)
 
 

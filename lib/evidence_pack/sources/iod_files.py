@@ -65,16 +65,20 @@ def _sub(prefix: str, score: str = "_score", rank: str = "_rank", decile: str = 
             f"{prefix}{decile}" if decile else None)
 
 
-_SUB_0407 = {
-    "education": _sub("education_skills_and_training_domain"),
-    "barriers": _sub("barriers_to_housing_and_services_domain"),
-    "living_environment": _sub("living_environment_domain"),
+#: The six sub-domains as the IMD R package names them (2004, 2007 and 2010 tables).
+_SUBDOMAINS_RDA = {
     "children_young_people": _sub("children_young_people_sub_domain"),
     "adult_skills": _sub("skills_sub_domain"),
     "geographical_barriers": _sub("geographical_barriers_sub_domain"),
     "wider_barriers": _sub("wider_barriers_sub_domain"),
     "indoors": _sub("indoors_sub_domain"),
     "outdoors": _sub("outdoors_sub_domain"),
+}
+_SUB_0407 = {
+    "education": _sub("education_skills_and_training_domain"),
+    "barriers": _sub("barriers_to_housing_and_services_domain"),
+    "living_environment": _sub("living_environment_domain"),
+    **_SUBDOMAINS_RDA,
 }
 
 
@@ -117,14 +121,7 @@ SOURCES: dict[int, list[Source]] = {
     2010: [
         Source("imd2010_england_lsoa01", "lsoa01_code",
                {"imd": _sub("IMD"), **{m: _sub(c) for m, c in _DOM_CAP.items()}}),
-        Source("imd2010_england_lsoa01_subdomains", "lsoa01_code", {
-            "children_young_people": _sub("children_young_people_sub_domain"),
-            "adult_skills": _sub("skills_sub_domain"),
-            "geographical_barriers": _sub("geographical_barriers_sub_domain"),
-            "wider_barriers": _sub("wider_barriers_sub_domain"),
-            "indoors": _sub("indoors_sub_domain"),
-            "outdoors": _sub("outdoors_sub_domain"),
-        }),
+        Source("imd2010_england_lsoa01_subdomains", "lsoa01_code", dict(_SUBDOMAINS_RDA)),
     ],
     2015: [
         Source("imd2015_england_lsoa11", "lsoa11_code", {"imd": _sub("IMD")},

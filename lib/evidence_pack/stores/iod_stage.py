@@ -40,7 +40,7 @@ def prepare(force: bool = False) -> list[Path]:
 
     outputs = [iod.IOD_FILE, iod.INDICATORS_FILE, iod.POPULATION_FILE]
     lookup_files = [lookups.LOOKUP_01_11, lookups.LOOKUP_11_21, lookups.GEOGRAPHY_FILE]
-    if force or not _stage_fresh(outputs, iod.inputs()):
+    if force or not is_fresh(outputs, [*iod.inputs(), Path(__file__)]):
         t0 = time.perf_counter()
         config.PROCESSED_DIR.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".iod-staging-", dir=config.PROCESSED_DIR))
@@ -68,11 +68,6 @@ def prepare(force: bool = False) -> list[Path]:
     summary_inputs = [*iod.inputs(), *written,
                       *(catalogue.entry(i).raw_path() for i in
                         (*iod_files.OFFICIAL_XLSX.values(), "imd2025_england_ltla24"))]
-    if not _stage_fresh([district_summaries.LA_SUMMARY_FILE], summary_inputs):
+    if not is_fresh([district_summaries.LA_SUMMARY_FILE], [*summary_inputs, Path(__file__)]):
         write_parquet(district_summaries.build_la_summary(), district_summaries.LA_SUMMARY_FILE)
     return [*written, district_summaries.LA_SUMMARY_FILE]
-
-
-def _stage_fresh(outputs: list[Path], inputs: list[Path]) -> bool:
-    """The shared freshness rule, with this module's code counted as an input."""
-    return is_fresh(outputs, [*inputs, Path(__file__)])
