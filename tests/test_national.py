@@ -155,7 +155,8 @@ def client(processed):
 def _run(client, out: Path, force: bool = False) -> national.NationalReport:
     return national.build_national(",".join(SMALL), only=["borough"], notebooks=["imd_trends"],
                                    pdf=False, force=force, client=client, reports_dir=out,
-                                   manifest_path=out / "manifest.json", progress=False)
+                                   manifest_path=out / "manifest.json", build_dir=out / "build",
+                                   progress=False)
 
 
 def _complete(out: Path) -> None:

@@ -141,6 +141,8 @@ def make_parser() -> argparse.ArgumentParser:
                    "codes, region names or codes, or 'all' (reports/<code>/ each)")
     b.add_argument("--scheduler", default="local", help="with --districts: 'local' (a Dask "
                    "LocalCluster on this machine) or a scheduler address, tcp://HOST:8786")
+    b.add_argument("--workers", type=int, help="with --districts --scheduler local: worker "
+                   "processes (default: one per core, 3 GB each)")
     b.set_defaults(func=_cmd_build)
 
     c = sub.add_parser("clean", help="remove reports (and with --all, processed data)")

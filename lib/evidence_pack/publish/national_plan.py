@@ -12,14 +12,17 @@ A draft is read from ``build/national/areas/<code>.yml``, an own file from its o
 text travels with each task and is written at that path on a worker that lacks it or holds
 another version, so workers need no shared disk.
 
-Manifest: ``build/national/manifest.json``, one entry per task id ``<code>/<area>/<notebook>``
-(ok, key, seconds, key figures, error), written after every result: an interrupted batch
-resumes, skipping each task whose key is unchanged and whose report files exist.
+Manifest: one per reports folder (:func:`manifest_for`: ``build/national/manifest.json`` for
+the project's ``reports/``), one entry per task id ``<code>/<area>/<notebook>`` (ok, key,
+seconds, key figures, error), written after every result: an interrupted batch resumes,
+skipping each task whose key is unchanged and whose report files exist.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,6 +201,20 @@ def plan_districts(districts: Sequence[District], specs: Sequence[ReportSpec],
 
 
 # --------------------------------------------------------------------------- manifest
+
+
+def manifest_for(reports_dir: Path, root: Path, build_dir: Path) -> Path:
+    """The manifest of a batch into ``reports_dir``: ``<build>/national/manifest.json`` for the
+    project's ``reports/``, else ``<build>/national/manifests/<folder>-<hash of its absolute
+    path>.json``, so that batches into different folders never take each other's reports as
+    built."""
+    reports_dir = Path(reports_dir).resolve()
+    base = Path(build_dir) / "national"
+    if reports_dir == (Path(root) / "reports").resolve():
+        return base / "manifest.json"
+    digest = hashlib.sha256(str(reports_dir).encode()).hexdigest()[:12]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", reports_dir.name)[:40] or "reports"
+    return base / "manifests" / f"{name}-{digest}.json"
 
 
 def read_manifest(path: Path) -> dict[str, Any]:

@@ -20,6 +20,8 @@ import fcntl
 import hashlib
 import multiprocessing.util
 import os
+import shutil
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -60,9 +62,15 @@ class MachineLock:
         self._fh = None
 
 
-def scratch_dir() -> Path:
-    """This worker process's own scratch folder."""
-    return Path(tempfile.gettempdir()) / f"evidence-pack-worker-{os.getpid()}"
+def scratch_dir(pid: int | None = None) -> Path:
+    """A worker process's own scratch folder (this process's by default)."""
+    return Path(tempfile.gettempdir()) / f"evidence-pack-worker-{pid or os.getpid()}"
+
+
+def remove_scratch(pid: int | None = None) -> None:
+    """Delete a worker's scratch folder (at the worker's exit; by the client for a worker it
+    had to kill)."""
+    shutil.rmtree(scratch_dir(pid), ignore_errors=True)
 
 
 def _settings(kernel_name: str) -> Settings:
@@ -78,6 +86,7 @@ def _settings(kernel_name: str) -> Settings:
         # Not a pool worker: Dask runs tasks in a thread, where signal handlers cannot be set.
         runner.init_worker(MachineLock(), s, in_pool=False)
         multiprocessing.util.Finalize(None, runner.stop_kernel, exitpriority=10)
+        multiprocessing.util.Finalize(None, remove_scratch, exitpriority=5)  # after the kernel
         _STATE.update(pid=os.getpid(), kernel=kernel_name, settings=s)
     return _STATE["settings"]
 
@@ -105,10 +114,14 @@ def memory_mb() -> float:
 
 def run_task(task: Task, kernel_name: str = config.KERNEL_NAME) -> dict[str, Any]:
     """Execute and render one report; never raises. Returns ``ok``, ``seconds``, ``error``,
-    ``summary`` (key figures), ``files`` (suffix -> bytes: html, json, pdf), ``worker_mb``."""
+    ``summary`` (key figures), ``files`` (suffix -> bytes: html, json, pdf), ``worker_mb``,
+    ``timings`` (seconds by phase: ``setup`` before the run, the runner's ``execute`` (with a
+    kernel start on a worker's first task) and ``html``/``pdf``, ``collect`` reading the files
+    back)."""
     t0 = time.perf_counter()
     out: dict[str, Any] = {"id": task.id, "ok": False, "error": "", "summary": {},
-                           "files": {}, "dropped_outputs": 0, "pid": os.getpid()}
+                           "files": {}, "dropped_outputs": 0, "pid": os.getpid(),
+                           "timings": {}}
     try:
         s = _settings(kernel_name)
         root = Path(s.root)
@@ -118,9 +131,12 @@ def run_task(task: Task, kernel_name: str = config.KERNEL_NAME) -> dict[str, Any
         s.reports_dir = str(scratch_dir() / "reports" / task.district)
         s.la_name = load_areas(areas_path).la_name
         s.pdf = task.pdf
+        setup = time.perf_counter() - t0
         res = runner.run_job(job)
+        t1 = time.perf_counter()
         out.update(ok=res.ok, error=res.error, summary=res.summary,
-                   dropped_outputs=res.dropped_outputs)
+                   dropped_outputs=res.dropped_outputs,
+                   timings={"setup": setup, **res.timings})
         wanted = {k for k in job.outputs(Path(".")) if task.pdf or k != "pdf"}
         for kind, path in job.outputs(Path(s.reports_dir)).items():
             if path.exists():
@@ -132,6 +148,8 @@ def run_task(task: Task, kernel_name: str = config.KERNEL_NAME) -> dict[str, Any
         if res.ok and set(out["files"]) != wanted:
             out.update(ok=False, error=f"rendered files missing: {sorted(out['files'])}",
                        files={})
+        out["timings"]["collect"] = time.perf_counter() - t1
+        out["timings"] = {k: round(v, 3) for k, v in out["timings"].items()}
     except Exception as exc:  # noqa: BLE001 - every failure is reported, none is fatal
         out.update(ok=False, error=f"{type(exc).__name__}: {exc}", files={})
     out["seconds"] = time.perf_counter() - t0
@@ -146,6 +164,21 @@ def stop_kernel() -> None:
     if _STATE.get("pid") == os.getpid():
         runner.stop_kernel()
         _STATE.clear()
+
+
+def kill_kernels() -> int:
+    """Kill this worker's kernel (and anything it started) at once, without talking to it: an
+    interrupted batch's running notebook stops here and the worker is idle again (its next
+    task starts a fresh kernel). Runs on the worker's event loop; returns how many were
+    killed."""
+    import psutil
+
+    n = 0
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error, OSError):
+            os.kill(child.pid, signal.SIGKILL)
+            n += 1
+    return n
 
 
 def kernel_pids() -> list[int]:

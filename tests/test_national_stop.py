@@ -1,0 +1,122 @@
+"""The national batch from the command line: Ctrl-C mid-batch stops it within seconds with
+nothing half-written and a consistent manifest, a rerun resumes; a second batch into the same
+folder stops with one line (the build lock); each reports folder keeps its own manifest.
+
+The batch runs in a project root of its own (``EVIDENCE_PACK_ROOT``: links to this checkout's
+code, notebooks and data; its own ``build/``), so that it never meets a real build here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from evidence_pack import config
+from evidence_pack.publish.national_plan import manifest_for
+from evidence_pack.publish.national_worker import scratch_dir
+
+CODES = "E06000001,E06000005"  # Hartlepool, Darlington
+
+
+def test_each_reports_folder_has_its_own_manifest(tmp_path):
+    root, build = tmp_path / "p", tmp_path / "p" / "build"
+    default = manifest_for(root / "reports", root, build)
+    assert default == build / "national" / "manifest.json"  # as before for reports/
+    a = manifest_for(tmp_path / "a" / "out", root, build)
+    b = manifest_for(tmp_path / "b" / "out", root, build)
+    assert len({default, a, b}) == 3
+    assert a.parent == b.parent == build / "national" / "manifests"
+    assert a.name.startswith("out-")
+    os.chdir(tmp_path)  # a relative path names the same folder
+    assert manifest_for(Path("a/out"), root, build) == a
+
+
+def _project(tmp: Path) -> Path:
+    root = tmp / "project"
+    root.mkdir()
+    for name in ("data", "notebooks", "lib", "docs", "pyproject.toml"):
+        (root / name).symlink_to(config.ROOT / name)
+    drafts = config.ROOT / "build" / "national" / "drafts.json"
+    if drafts.exists():  # drafted areas are cached under a key of the data and code
+        (root / "build" / "national").mkdir(parents=True)
+        (root / "build" / "national" / "drafts.json").write_bytes(drafts.read_bytes())
+    return root
+
+
+def _cli(root: Path, out: Path, **kw) -> subprocess.Popen:
+    env = {**os.environ, "EVIDENCE_PACK_ROOT": str(root), "MPLBACKEND": "Agg",
+           "PYTHONPATH": str(config.ROOT / "lib")}
+    cmd = [sys.executable, "-m", "evidence_pack.cli", "build", "--districts", CODES,
+           "--only", "borough", "--notebooks", "imd_trends", "--no-pdf", "--workers", "1",
+           "--reports-dir", str(out)]
+    return subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def _tasks(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())["tasks"]
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+@pytest.mark.mirror
+@pytest.mark.slow
+def test_ctrl_c_mid_batch_stops_promptly_then_resumes(tmp_path, processed):
+    root, out = _project(tmp_path), tmp_path / "out"
+    manifest = manifest_for(out, root, root / "build")
+    batch = _cli(root, out, start_new_session=True)  # its own group, as a terminal's job
+    procs: set[int] = set()
+    try:
+        deadline = time.monotonic() + 240
+        while not manifest.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert manifest.exists(), batch.communicate(timeout=30)
+        # a second batch into the same folder: one line, at once
+        second = _cli(root, out)
+        _, err = second.communicate(timeout=120)
+        assert second.returncode == 1
+        assert err.strip().count("\n") == 0, err
+        assert "another build (PID" in err and str(batch.pid) in err
+        # Ctrl-C while the second report is running (one worker: the first is done)
+        while not any(e.get("ok") for e in _tasks(manifest).values()):
+            assert batch.poll() is None and time.monotonic() < deadline, batch.communicate()
+            procs |= {p.pid for p in psutil.Process(batch.pid).children(recursive=True)}
+            time.sleep(0.2)
+        time.sleep(1.5)
+        procs |= {p.pid for p in psutil.Process(batch.pid).children(recursive=True)}
+        t0 = time.monotonic()
+        os.killpg(batch.pid, signal.SIGINT)
+        _, err = batch.communicate(timeout=60)
+        stopped = time.monotonic() - t0
+    finally:
+        if batch.poll() is None:
+            os.killpg(batch.pid, signal.SIGKILL)
+    assert batch.returncode == 130, err
+    assert stopped < 15, f"took {stopped:.1f} s to stop"  # ~3-5 s measured on 2 busy cores
+    assert str(manifest) in err and "resume" in err
+    assert not [p for p in procs if psutil.pid_exists(p)
+                and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]  # workers, kernels
+    assert not [p for p in procs if scratch_dir(p).exists()]
+    assert not list(out.rglob("*.part"))
+    tasks = _tasks(manifest)
+    done = [t for t, e in tasks.items() if e.get("ok")]
+    assert len(done) == 1 and len(tasks) == 1  # the interrupted report is not listed
+    for code in CODES.split(","):
+        html = out / code / "borough" / "imd_trends.html"
+        assert html.exists() == (f"{code}/borough/imd_trends" in done)
+    assert not (root / "build" / "national" / "manifest.json").exists()  # reports/'s own
+    assert not (root / "build" / "build.lock").exists()
+
+    again = _cli(root, out)
+    text, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    assert "2 report(s), 1 run, 1 up to date" in text
+    assert all(e.get("ok") for e in _tasks(manifest).values()) and len(_tasks(manifest)) == 2
