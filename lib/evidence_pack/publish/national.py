@@ -86,6 +86,8 @@ class NationalReport:
     dashboard: str = ""
     workers: int = 0
     manifest: Path | None = None
+    #: wall seconds: ``plan`` (areas, drafts, keys), ``start`` (cluster), ``run``, ``index``
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 def local_workers(memory_per_worker: float = WORKER_MEMORY) -> int:
@@ -337,6 +339,8 @@ def _run_batch(districts: Sequence[Any], specs: Sequence[build.ReportSpec],
                progress: bool, kernel_name: str, dashboard_address: str | None,
                manifest_path: Path) -> NationalReport:
     """:func:`build_national` inside the lock."""
+    t0 = time.perf_counter()
+    phases: dict[str, float] = {}
     manifest = read_manifest(manifest_path)
     hasher = FileHasher(root, manifest["files"])
     plans = plan_districts(districts, specs, only, pdf, reports_dir, root, hasher)
@@ -354,6 +358,7 @@ def _run_batch(districts: Sequence[Any], specs: Sequence[build.ReportSpec],
     failures = {t.id: (manifest["tasks"].get(t.id) or {}).get("error", "") for t in tasks
                 if (manifest["tasks"].get(t.id) or {}).get("ok") is False}
     results: list[dict[str, Any]] = []
+    phases["plan"] = time.perf_counter() - t0
 
     def record(task: Task, res: dict[str, Any]) -> None:
         with committing():  # an interrupt waits until the files and the manifest agree
@@ -381,25 +386,32 @@ def _run_batch(districts: Sequence[Any], specs: Sequence[build.ReportSpec],
     dashboard, workers = "", 0
     if todo:
         with contextlib.ExitStack() as stack:
+            t1 = time.perf_counter()
             if client is None:
                 client = stack.enter_context(dask_client(scheduler, n_workers, dashboard_address))
+            phases["start"] = time.perf_counter() - t1
             dashboard = str(client.dashboard_link or "")
             workers = len(client.scheduler_info()["workers"])
             if progress:
                 print(f"build: {len(todo)} report(s) of {len(plans)} district(s) on {workers} "
                       f"Dask worker(s); dashboard {dashboard or 'off'}", file=sys.stderr)
+            t1 = time.perf_counter()
             try:
                 run_tasks(client, todo, record, kernel_name, progress)
             except KeyboardInterrupt:  # the indexes show what was built before the interrupt
                 write_indexes(plans, specs, manifest, failures, reports_dir, len(plans) > 1)
                 raise
             # kernels go before their workers (an interrupted batch has killed them)
+            phases["run"] = time.perf_counter() - t1
             in_time(lambda: client.run(stop_kernel, on_error="ignore"), 30.0)
+    t1 = time.perf_counter()
     index = write_indexes(plans, specs, manifest, failures, reports_dir, len(plans) > 1)
+    phases["index"] = time.perf_counter() - t1
     return NationalReport(districts=len(plans), planned=len(tasks), skipped=len(tasks) - len(todo),
                           ran=len(todo), failures=dict(sorted(failures.items())),
                           seconds=0.0, index=index, results=results,
-                          dashboard=dashboard, workers=workers, manifest=manifest_path)
+                          dashboard=dashboard, workers=workers, manifest=manifest_path,
+                          phases={k: round(v, 2) for k, v in phases.items()})
 
 
 def write_indexes(plans: Sequence[DistrictPlan], specs: Sequence[build.ReportSpec],
