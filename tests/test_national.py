@@ -235,3 +235,17 @@ def test_table_sorts_in_a_real_browser(tmp_path, processed):
     order = re.findall(r'<th scope="row" data-sort="([^"]+)"', body)
     assert order == ["Rotherham", "Hackney", "Hartlepool"]  # 43rd, 27th, 6th of 296
     assert 'aria-sort="descending"' in dom
+
+
+def test_drafts_do_not_depend_on_report_code():
+    """Editing a report, a chart or the build does not redraft England (minutes)."""
+    import glob
+
+    from evidence_pack import config
+
+    files = {os.path.relpath(p, config.ROOT) for g in national_plan.DRAFT_CODE_GLOBS
+             for p in glob.glob(str(config.ROOT / g), recursive=True)}
+    assert {"lib/evidence_pack/findings/areas.py", "lib/evidence_pack/analysis/national.py",
+            "lib/evidence_pack/stores/iod.py", "lib/evidence_pack/config.py"} <= files
+    assert not [f for f in files if f.startswith(("lib/evidence_pack/publish/",
+                                                  "lib/evidence_pack/charts/"))]

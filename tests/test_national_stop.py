@@ -19,6 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 from evidence_pack import config
+from evidence_pack.publish import national
 from evidence_pack.publish.national_plan import manifest_for
 from evidence_pack.publish.national_worker import scratch_dir
 
@@ -73,7 +74,7 @@ def test_ctrl_c_mid_batch_stops_promptly_then_resumes(tmp_path, processed):
     root, out = _project(tmp_path), tmp_path / "out"
     manifest = manifest_for(out, root, root / "build")
     batch = _cli(root, out, start_new_session=True)  # its own group, as a terminal's job
-    procs: set[int] = set()
+    procs: dict[int, psutil.Process] = {}
     try:
         deadline = time.monotonic() + 240
         while not manifest.exists() and time.monotonic() < deadline:
@@ -88,10 +89,10 @@ def test_ctrl_c_mid_batch_stops_promptly_then_resumes(tmp_path, processed):
         # Ctrl-C while the second report is running (one worker: the first is done)
         while not any(e.get("ok") for e in _tasks(manifest).values()):
             assert batch.poll() is None and time.monotonic() < deadline, batch.communicate()
-            procs |= {p.pid for p in psutil.Process(batch.pid).children(recursive=True)}
+            procs.update({p.pid: p for p in psutil.Process(batch.pid).children(recursive=True)})
             time.sleep(0.2)
         time.sleep(1.5)
-        procs |= {p.pid for p in psutil.Process(batch.pid).children(recursive=True)}
+        procs.update({p.pid: p for p in psutil.Process(batch.pid).children(recursive=True)})
         t0 = time.monotonic()
         os.killpg(batch.pid, signal.SIGINT)
         _, err = batch.communicate(timeout=60)
@@ -102,8 +103,8 @@ def test_ctrl_c_mid_batch_stops_promptly_then_resumes(tmp_path, processed):
     assert batch.returncode == 130, err
     assert stopped < 15, f"took {stopped:.1f} s to stop"  # ~3-5 s measured on 2 busy cores
     assert str(manifest) in err and "resume" in err
-    assert not [p for p in procs if psutil.pid_exists(p)
-                and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]  # workers, kernels
+    _, alive = psutil.wait_procs(list(procs.values()), timeout=5)  # workers, kernels
+    assert not alive, [p.cmdline() for p in alive]
     assert not [p for p in procs if scratch_dir(p).exists()]
     assert not list(out.rglob("*.part"))
     tasks = _tasks(manifest)
@@ -120,3 +121,15 @@ def test_ctrl_c_mid_batch_stops_promptly_then_resumes(tmp_path, processed):
     assert again.returncode == 0, err
     assert "2 report(s), 1 run, 1 up to date" in text
     assert all(e.get("ok") for e in _tasks(manifest).values()) and len(_tasks(manifest)) == 2
+
+
+def test_an_interrupt_waits_while_a_report_is_written():
+    steps = []
+    with pytest.raises(KeyboardInterrupt), national.interrupts():
+        with national.committing():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler has run: it only noted the signal
+            steps.append("files and manifest written")
+        steps.append("not reached")
+    assert steps == ["files and manifest written"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
