@@ -22,7 +22,7 @@ from matplotlib.text import Text
 SAVE_DPI = 150
 CSS_DPI = 96
 PRINT_WIDTH_MM = 182.0  # A4 (210 mm) less 14 mm margins each side
-PRINT_HEIGHT_MM = 225.0
+PRINT_HEIGHT_MM = 105.0  # the print stylesheet's max-height of a chart
 MIN_PRINTED_PT = 7.0
 MIN_CONTRAST = 4.5
 

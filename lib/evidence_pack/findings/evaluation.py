@@ -36,12 +36,12 @@ def key_findings(res: Mapping[str, pd.DataFrame], group: str, names: Mapping[str
     n = int(row["n_treated"])
     verb = "were" if group == "all" else "was"
     out = [
-        f"{who} ({n} LSOA{'s' if n != 1 else ''} on the 2001 boundaries) {verb}"
+        f"{who} ({n} neighbourhood{'s' if n != 1 else ''} on the 2001 boundaries) {verb}"
         f"{' on average' if n != 1 else ''} at "
         f"percentile {t.loc[BASE, 'mean_pct']:.1f} of England in IMD {BASE} (0 = most "
         f"deprived, 50 = the middle) and at percentile {t.loc[release, 'mean_pct']:.1f} in "
         f"IoD {release}.",
-        f"{int(row['n_comparators'])} matched comparison LSOAs elsewhere in England, as deprived "
+        f"{int(row['n_comparators'])} matched comparison neighbourhoods elsewhere in England, as deprived "
         f"in 2010 and on the same path over 2004-2010, moved from percentile "
         f"{c.loc[BASE, 'mean_pct']:.1f} to {c.loc[release, 'mean_pct']:.1f}.",
     ]
@@ -57,8 +57,8 @@ def key_findings(res: Mapping[str, pd.DataFrame], group: str, names: Mapping[str
                f"{signed(row['estimate'])} percentile points by {release} (95% interval "
                f"{signed(row['ci_low'])} to {signed(row['ci_high'])}).")
     if group != "all" and n == 1:
-        out.append("With a single LSOA the interval reflects only how much its comparators "
-                   "differ from one another, not chance movements of the LSOA itself: read it "
+        out.append("With a single neighbourhood the interval reflects only how much its comparators "
+                   "differ from one another, not chance movements of the neighbourhood itself: read it "
                    "as too narrow.")
     pre = d[(d["group"] == group) & (d["measure"] == "imd") & (d["release"] == 2007)
             & (d["cluster"] == cluster)]
@@ -207,6 +207,5 @@ def area_intro(res: Mapping[str, pd.DataFrame], slug: str, name: str, district: 
     return (f"**How to read this report.** It follows the {lsoa_count(res, slug)} of {name} (a "
             "neighbourhood here is a Lower-layer Super Output Area, LSOA, of about 1,500 "
             "people) and compares it with similar neighbourhoods elsewhere in England that "
-            f"were not targeted. {ORIENTATION} The {district} report sets out all target areas "
-            "together, the district and regional context, how the comparison works and what it "
-            "cannot show.")
+            f"were not targeted. {ORIENTATION} The borough report sets out all target areas "
+            "together, how the comparison works and what it cannot show.")
