@@ -142,7 +142,10 @@ def area_services_by_year(baselines: list[Baseline], area: str) -> pd.DataFrame:
             out["shared by"] = out["shared by"].fillna(t.set_index("service")["shared by"]
                                                        .reindex(out["service"]).reset_index(drop=True))
     assert out is not None, "no baseline given"
-    return out.rename(columns={"service": "Service", "shared by": "Shared by"})
+    # services in the order the returns list them (an outer merge sorts them by name)
+    order = list(dict.fromkeys(x for b in baselines for x in b.apportioned["service"]))
+    out = out.set_index("service").reindex([x for x in order if x in set(out["service"])])
+    return out.reset_index().rename(columns={"service": "Service", "shared by": "Shared by"})
 
 
 def area_view_by_year(baselines: list[Baseline], area: str, names: dict[str, str]) -> pd.DataFrame:
