@@ -35,8 +35,10 @@ def key_findings(res: Mapping[str, pd.DataFrame], group: str, names: Mapping[str
     who = ("The target neighbourhoods" if group == "all" else names.get(group, group))
     n = int(row["n_treated"])
     verb = "were" if group == "all" else "was"
+    count = (f"The {n} target neighbourhoods (2001 boundaries)" if group == "all" else
+             f"{who} ({n} neighbourhood{'s' if n != 1 else ''} on the 2001 boundaries)")
     out = [
-        f"{who} ({n} neighbourhood{'s' if n != 1 else ''} on the 2001 boundaries) {verb}"
+        f"{count} {verb}"
         f"{' on average' if n != 1 else ''} at "
         f"percentile {t.loc[BASE, 'mean_pct']:.1f} of England in IMD {BASE} (0 = most "
         f"deprived, 50 = the middle) and at percentile {t.loc[release, 'mean_pct']:.1f} in "
