@@ -298,9 +298,12 @@ def figure_html(fig: Any, alt: str, source: str | Sequence[str], caption: str | 
     fig.savefig(buf, format="png", dpi=150, bbox_inches="tight", facecolor="white")
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f'<span class="ep-caption">{html.escape(caption)}</span> ' if caption else ""
-    # text too small or too faint in print, for the tests of built reports (never shown)
-    unreadable = html.escape("; ".join(legibility.problems(fig)), quote=True)
-    return (f'<figure class="ep-figure" data-unreadable="{unreadable}">'
+    # the print height the figure's text needs (the stylesheet's steps), and any text too
+    # small or too faint in print at it, for the tests of built reports (never shown)
+    height = legibility.print_height_mm(fig)
+    unreadable = html.escape("; ".join(legibility.problems(fig, height)), quote=True)
+    return (f'<figure class="ep-figure" data-print-height="{height:.0f}" '
+            f'data-unreadable="{unreadable}">'
             f'<img src="data:image/png;base64,{data}" '
             f'alt="{html.escape(str(alt).strip(), quote=True)}">'
             f'<figcaption>{cap}<span class="ep-source">{html.escape(_source_text(source))}</span>'
