@@ -97,7 +97,7 @@ def key_findings(res: Mapping[str, pd.DataFrame], group: str, names: Mapping[str
     ctx = ctx[(ctx["measure"] == "imd") & (ctx["release"] == release)].set_index("group")
     if CONTEXT_DISTRICT_D1 in ctx.index and CONTEXT_REST in ctx.index:
         o, r = ctx.loc[CONTEXT_DISTRICT_D1], ctx.loc[CONTEXT_REST]
-        out.append(f"For context, {district}'s other most-deprived-10% LSOAs that were not "
+        out.append(f"For context, {district}'s other most-deprived-10% neighbourhoods that were not "
                    f"targeted ({int(o['n_lsoas'])}) moved by {signed(o['change'])} points and the "
                    f"rest of {district} by {signed(r['change'])} points over the same years.")
     out.append("This compares like with like as far as public data allow; it does not show "
@@ -125,12 +125,12 @@ def chosen_by(reference: Reference | None, source: str, district: str) -> str:
 
 def matching_text(spec: MatchSpec) -> str:
     """How comparators were chosen, in plain words (the spec's numbers)."""
-    return (f"each target LSOA was paired with up to {spec.k} LSOAs elsewhere in England (the "
-            "same LSOA may serve more than one target) of the same urban or rural class, "
+    return (f"each target neighbourhood was paired with up to {spec.k} neighbourhoods elsewhere in "
+            "England (the same one may serve more than one target) of the same urban or rural class, "
             "that were the closest on their 2010 overall deprivation and its change since 2004 "
             "(counted twice) and on the seven 2010 domains; a candidate further away than "
             f"{spec.caliper:g} England standard deviations on average was not used (the "
-            "'caliper'), except that every target LSOA keeps its single closest match")
+            "'caliper'), except that every target neighbourhood keeps its single closest match")
 
 
 def matching_summary(res: Mapping[str, pd.DataFrame], slug: str | None = None) -> str:
