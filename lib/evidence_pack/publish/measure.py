@@ -21,7 +21,8 @@ MAX_PACK_PAGES = 350
 MAX_SHARED_SHARE = 0.60
 #: Pages of one area's five reports together (area profile, baseline spend, evaluation,
 #: trends, risk factors): 11 areas at this size and a borough of about 60-65 pages keep the
-#: pack under ``MAX_PACK_PAGES`` (measured 2026-11-29: Canklow 23, borough 60).
+#: pack under ``MAX_PACK_PAGES`` (measured 2026-11-29: Canklow 23, Town Centre and East Dene
+#: 24, borough 57; projected pack 317).
 MAX_AREA_PAGES = 24
 
 _BLOCK = re.compile(r"<(p|li|h[1-6]|caption|figcaption|tr|dt|dd)\b[^>]*>(.*?)</\1>", re.S | re.I)
