@@ -132,6 +132,22 @@ def test_legibility_scales_wide_figures_down():
     assert any('"wide" prints at' in f for f in found), found
 
 
+def test_print_height_is_the_smallest_step_at_which_text_reaches_7_pt():
+    """A short chart keeps the usual height; a tall one (a map, a long label list) gets the
+    smallest taller step its text needs, and its text then prints at 7 pt or more."""
+    short, ax = plt.subplots(figsize=(7.5, 3.5))
+    ax.set_title("short", fontsize=9)
+    tall, ax = plt.subplots(figsize=(7.5, 8))
+    ax.set_title("tall", fontsize=9)
+    h_short, h_tall = legibility.print_height_mm(short), legibility.print_height_mm(tall)
+    assert h_short == legibility.PRINT_HEIGHT_MM
+    assert legibility.PRINT_HEIGHT_MM < h_tall < legibility.PRINT_HEIGHTS_MM[-1]
+    assert legibility.problems(tall) and not legibility.problems(tall, h_tall)
+    lower = legibility.PRINT_HEIGHTS_MM[legibility.PRINT_HEIGHTS_MM.index(h_tall) - 1]
+    assert legibility.problems(tall, lower)
+    plt.close("all")
+
+
 def test_contrast_formula():
     assert legibility.contrast("black", "white") == pytest.approx(21)
     assert legibility.contrast("#767676", "white") == pytest.approx(4.54, abs=0.01)

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from evidence_pack import config
-from evidence_pack.publish import report  # noqa: E402
+from evidence_pack.publish import notes, report  # noqa: E402
 
 EVIL = '<script>alert("x")</script> [click](javascript:alert(1)) **bold** & <img src=x onerror=1>'
 
@@ -136,6 +136,26 @@ def test_caveats_by_id(tmp_path, shown):
     assert ">TEST-" not in html  # the ID is not reader text
     with pytest.raises(KeyError, match="TEST-9"):
         report.caveats(["TEST-9"], caveats_dir=tmp_path)
+
+
+def test_area_report_leaves_its_notes_to_the_borough_report(tmp_path, shown, monkeypatch):
+    """Issue 12: after ``notes_in_borough_report`` an area report prints one line naming the
+    borough report, its caveat blocks print nothing, and the built page numbers no notes
+    (caveat IDs cited in its prose are dropped, not turned into notes)."""
+    (tmp_path / "x.md").write_text("- **TEST-1** First.\n", encoding="utf-8")
+    monkeypatch.setattr(report, "_notes_elsewhere", False)
+    report.notes_in_borough_report("Area profile", "Rotherham", "Canklow")
+    report.caveats(["TEST-1"], caveats_dir=tmp_path)
+    assert len(shown) == 1
+    assert "This report is about Canklow" in shown[0] and "Area profile: Rotherham" in shown[0]
+    page = ("<html><body><main>" + shown[0] + "<p>Shares of households (TEST-1) here.</p>"
+            "</main></body></html>")
+    done = notes.finish(page, known={"TEST-1": "First."})
+    assert "TEST-1" not in done and 'id="notes"' not in done
+    assert "Shares of households here." in done
+    # a borough report numbers the same citation as a note
+    borough = notes.finish(page.replace(notes.ELSEWHERE, ""), known={"TEST-1": "First."})
+    assert 'id="notes"' in borough and "note 1" in borough
 
 
 def test_repo_caveats_parse():

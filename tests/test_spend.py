@@ -461,3 +461,32 @@ def test_rotherham_baseline_conserves_rs_total(processed):
     assert "£410.9m" in text and "2023-24" in text and "modelled" in text.lower()
     # Issue 12: a fall in council education spend is explained (academy conversion).
     assert "academies" in text and "£227" in text
+
+
+@pytest.mark.mirror
+def test_area_spend_tables_and_the_council_range_in_one_sentence(processed):
+    """An area report (issue 12): its two years in one table each (the same money as the
+    per-year tables, services in the returns' order), and the council-only range of the
+    drivers inside the council sentence, not as a sentence of its own after the all-partner
+    range."""
+    from evidence_pack.analysis import areas
+    from evidence_pack.findings import spend_tables
+
+    a = areas.load_areas()
+    first, last = spend.baseline(a, "2011-12"), spend.baseline(a, "2023-24")
+    both = spend_tables.area_services_by_year([first, last], "canklow")
+    for b in (first, last):
+        one = spend_tables.service_area_table(b, "canklow", {}).set_index("service")["£"]
+        assert both.set_index("Service")[f"{b.year} (£)"].dropna().astype(int).to_dict() \
+            == one.to_dict()
+    assert list(both["Service"][:2]) == ["Education", "Highways and transport"]
+    assert both["Shared by"].notna().all()
+    names = {x.slug: x.name for x in a.areas}
+    view = spend_tables.area_view_by_year([first, last], "canklow", names)
+    assert list(view["year"]) == ["2011-12"] * 3 + ["2023-24"] * 3
+    series = spend.service_series(a.la_code, deflator=pd.Series({"2011-12": 100.0}))
+    sens = spend.sensitivity(first.lines, a, ["population", "income_deprived"])
+    text = spend_findings.key_findings(a, first, last, series, sens, area="canklow")
+    council = [s for s in text if "council service spend" in s]
+    assert len(council) == 1 and "under other drivers" in council[0]
+    assert not any(s.startswith("Under alternative drivers") for s in text)

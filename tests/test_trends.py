@@ -9,8 +9,11 @@ import pandas as pd
 import pytest
 from evidence_pack.analysis import trends
 from evidence_pack.analysis.areas import Reference
+from evidence_pack.charts.legibility import MIN_CONTRAST, contrast
+from evidence_pack.charts.trends import text_colour
 from evidence_pack.findings import trends as say
 from evidence_pack.sources.io import DataError
+from matplotlib import colormaps
 
 #: A reference document's claims, as an areas file's ``reference:`` block gives them.
 DOC = Reference(title="A report", date=dt.date(2011, 11, 9), body="Cabinet",
@@ -263,3 +266,12 @@ def test_built_ranks_reproduce_computed_and_rank_new_districts(processed):
     ranks = dh.with_built_ranks(trends.district_ranks(summary, "E06000063"), cum.reset_index())
     assert ranks["release"].tolist() == [2004, 2019, 2025]
     assert ranks.set_index("release").loc[2004, "source"] == dh.BUILT
+
+
+def test_heat_map_cell_text_contrast_is_at_least_4_5_for_every_cell_colour():
+    """The trends heat maps write numbers on cells of the Reds and RdYlBu colour maps in black
+    or white (``text_colour``): every colour of either map keeps 4.5:1 (WCAG AA)."""
+    for name in ("Reds", "RdYlBu"):
+        cmap = colormaps[name]
+        worst = min(contrast(text_colour(cmap(x)), cmap(x)) for x in np.linspace(0, 1, 1001))
+        assert worst >= MIN_CONTRAST, f"{name}: cell text contrast falls to {worst:.2f}:1"

@@ -41,7 +41,7 @@ def plot_trajectories(res: Mapping[str, pd.DataFrame], group: str, title: str,
     ``decision``: (year as a decimal, label) of the targeting decision, drawn as a line."""
     traj = res["trajectories"]
     traj = traj[traj["measure"] == measure]
-    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
     series = [(group, "Target LSOAs", dict(color=TARGET, lw=2.5, marker="o")),
               (f"{group}__comparators", "Matched comparators (elsewhere in England)",
                dict(color=COMPARATOR, lw=2.5, ls="--", marker="s"))]

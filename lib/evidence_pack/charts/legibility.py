@@ -4,8 +4,10 @@ the finished image).
 
 Printed size: reports embed figures as PNG saved at ``SAVE_DPI`` with a tight bounding box;
 the print stylesheet shows an image at 96 pixels an inch, no wider than the A4 text width
-(``PRINT_WIDTH_MM``) and no taller than ``PRINT_HEIGHT_MM``. A font size in points is
-scaled by the same factor as the image.
+(``PRINT_WIDTH_MM``) and no taller than ``PRINT_HEIGHT_MM`` (two-fifths of a page), or the
+smallest taller step of ``PRINT_HEIGHTS_MM`` at which its text still prints at 7 pt (maps,
+long label lists: ``print_height_mm``). A font size in points is scaled by the same factor as
+the image.
 
 Contrast: the text colour against the colour most of the text's box is painted in (the
 axes, a heat-map cell, a label's box), by the WCAG 2 formula; 4.5:1 is the minimum.
@@ -22,7 +24,9 @@ from matplotlib.text import Text
 SAVE_DPI = 150
 CSS_DPI = 96
 PRINT_WIDTH_MM = 182.0  # A4 (210 mm) less 14 mm margins each side
-PRINT_HEIGHT_MM = 225.0
+PRINT_HEIGHT_MM = 105.0  # the print stylesheet's usual max-height of a chart
+#: The heights the print stylesheet offers (``figure[data-print-height=...]``), mm.
+PRINT_HEIGHTS_MM = (105.0, 120.0, 135.0, 150.0, 165.0, 180.0, 195.0, 210.0, 225.0)
 MIN_PRINTED_PT = 7.0
 MIN_CONTRAST = 4.5
 
@@ -41,15 +45,37 @@ def contrast(fg: Any, bg: Any) -> float:
     return (a + 0.05) / (b + 0.05)
 
 
-def print_scale(fig: Any) -> float:
-    """Printed size / drawn size of the figure's text (1.0 = a 10 pt font prints at 10 pt)."""
+def _size_inches(fig: Any) -> tuple[float, float]:
     fig.canvas.draw()
     box = fig.get_tightbbox(fig.canvas.get_renderer())
-    w_in, h_in = max(box.width, 1e-6), max(box.height, 1e-6)
+    return max(box.width, 1e-6), max(box.height, 1e-6)
+
+
+def _scale(w_in: float, h_in: float, height_mm: float) -> float:
     shown_w = w_in * SAVE_DPI / CSS_DPI  # inches on paper before the page limits
     shown_h = h_in * SAVE_DPI / CSS_DPI
-    limit = min(1.0, PRINT_WIDTH_MM / 25.4 / shown_w, PRINT_HEIGHT_MM / 25.4 / shown_h)
+    limit = min(1.0, PRINT_WIDTH_MM / 25.4 / shown_w, height_mm / 25.4 / shown_h)
     return shown_w * limit / w_in
+
+
+def print_scale(fig: Any, height_mm: float = PRINT_HEIGHT_MM) -> float:
+    """Printed size / drawn size of the figure's text (1.0 = a 10 pt font prints at 10 pt)
+    when the image is shown no taller than ``height_mm``."""
+    return _scale(*_size_inches(fig), height_mm)
+
+
+def print_height_mm(fig: Any) -> float:
+    """The smallest of ``PRINT_HEIGHTS_MM`` at which every text of the figure prints at 7 pt
+    or more (the tallest when none does): the print stylesheet shows the image no taller.
+    Most charts fit ``PRINT_HEIGHT_MM`` (two-fifths of a page); maps and long lists of
+    labels need more."""
+    fig = getattr(fig, "figure", fig)
+    w_in, h_in = _size_inches(fig)
+    smallest = min((t.get_fontsize() for t in _texts(fig)), default=MIN_PRINTED_PT)
+    for h in PRINT_HEIGHTS_MM:
+        if smallest * _scale(w_in, h_in, h) >= MIN_PRINTED_PT - 0.05:
+            return h
+    return PRINT_HEIGHTS_MM[-1]
 
 
 def _texts(fig: Any) -> list[Text]:
@@ -73,10 +99,11 @@ def _background(pixels: np.ndarray, box: Any, height: int,
     return tuple(c / 255 for c in colours[int(np.argmax(counts))])
 
 
-def problems(fig: Any) -> list[str]:
-    """Every piece of text that would print below 7 pt or with contrast below 4.5:1."""
+def problems(fig: Any, height_mm: float = PRINT_HEIGHT_MM) -> list[str]:
+    """Every piece of text that would print below 7 pt (the image no taller than
+    ``height_mm``) or with contrast below 4.5:1."""
     fig = getattr(fig, "figure", fig)
-    scale = print_scale(fig)
+    scale = print_scale(fig, height_mm)
     renderer = fig.canvas.get_renderer()
     pixels = np.asarray(fig.canvas.buffer_rgba())
     height = pixels.shape[0]

@@ -223,7 +223,7 @@ def area_map(area_set: AreaSet, slug: str, release: int = 2025, measure: str = "
         raise ValueError(f"no {vintage} LSOA shapes for area {slug!r}")
     side = None
     if ax is None:
-        fig, ax, side = _page_layout(figsize=(7.5, 6.4))
+        fig, ax, side = _page_layout(figsize=(7.5, 5.4))
     else:
         fig = ax.figure
     x0, y0, x1, y1 = lsoas[inside].total_bounds

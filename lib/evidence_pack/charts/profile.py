@@ -59,7 +59,7 @@ def score_make_up(drv: pd.DataFrame, names: Sequence[str], release: int):
     deprived). Returns the Figure."""
     pts = drv.pivot(index="area", columns="measure", values="points").loc[list(names)]
     pts = pts[list(IMD_WEIGHTS)]
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(pts) + 1.8))
+    fig, ax = plt.subplots(figsize=(7.5, min(0.45 * len(pts) + 1.8, 0.26 * len(pts) + 1.5)))
     left = pd.Series(0.0, index=pts.index)
     for k, m in enumerate(pts.columns):
         ax.barh(pts.index, pts[m], left=left, color=PALETTE[k % len(PALETTE)],

@@ -35,13 +35,15 @@ def key_findings(res: Mapping[str, pd.DataFrame], group: str, names: Mapping[str
     who = ("The target neighbourhoods" if group == "all" else names.get(group, group))
     n = int(row["n_treated"])
     verb = "were" if group == "all" else "was"
+    count = (f"The {n} target neighbourhoods (2001 boundaries)" if group == "all" else
+             f"{who} ({n} neighbourhood{'s' if n != 1 else ''} on the 2001 boundaries)")
     out = [
-        f"{who} ({n} LSOA{'s' if n != 1 else ''} on the 2001 boundaries) {verb}"
+        f"{count} {verb}"
         f"{' on average' if n != 1 else ''} at "
         f"percentile {t.loc[BASE, 'mean_pct']:.1f} of England in IMD {BASE} (0 = most "
         f"deprived, 50 = the middle) and at percentile {t.loc[release, 'mean_pct']:.1f} in "
         f"IoD {release}.",
-        f"{int(row['n_comparators'])} matched comparison LSOAs elsewhere in England, as deprived "
+        f"{int(row['n_comparators'])} matched comparison neighbourhoods elsewhere in England, as deprived "
         f"in 2010 and on the same path over 2004-2010, moved from percentile "
         f"{c.loc[BASE, 'mean_pct']:.1f} to {c.loc[release, 'mean_pct']:.1f}.",
     ]
@@ -57,8 +59,8 @@ def key_findings(res: Mapping[str, pd.DataFrame], group: str, names: Mapping[str
                f"{signed(row['estimate'])} percentile points by {release} (95% interval "
                f"{signed(row['ci_low'])} to {signed(row['ci_high'])}).")
     if group != "all" and n == 1:
-        out.append("With a single LSOA the interval reflects only how much its comparators "
-                   "differ from one another, not chance movements of the LSOA itself: read it "
+        out.append("With a single neighbourhood the interval reflects only how much its comparators "
+                   "differ from one another, not chance movements of the neighbourhood itself: read it "
                    "as too narrow.")
     pre = d[(d["group"] == group) & (d["measure"] == "imd") & (d["release"] == 2007)
             & (d["cluster"] == cluster)]
@@ -95,7 +97,7 @@ def key_findings(res: Mapping[str, pd.DataFrame], group: str, names: Mapping[str
     ctx = ctx[(ctx["measure"] == "imd") & (ctx["release"] == release)].set_index("group")
     if CONTEXT_DISTRICT_D1 in ctx.index and CONTEXT_REST in ctx.index:
         o, r = ctx.loc[CONTEXT_DISTRICT_D1], ctx.loc[CONTEXT_REST]
-        out.append(f"For context, {district}'s other most-deprived-10% LSOAs that were not "
+        out.append(f"For context, {district}'s other most-deprived-10% neighbourhoods that were not "
                    f"targeted ({int(o['n_lsoas'])}) moved by {signed(o['change'])} points and the "
                    f"rest of {district} by {signed(r['change'])} points over the same years.")
     out.append("This compares like with like as far as public data allow; it does not show "
@@ -123,12 +125,12 @@ def chosen_by(reference: Reference | None, source: str, district: str) -> str:
 
 def matching_text(spec: MatchSpec) -> str:
     """How comparators were chosen, in plain words (the spec's numbers)."""
-    return (f"each target LSOA was paired with up to {spec.k} LSOAs elsewhere in England (the "
-            "same LSOA may serve more than one target) of the same urban or rural class, "
+    return (f"each target neighbourhood was paired with up to {spec.k} neighbourhoods elsewhere in "
+            "England (the same one may serve more than one target) of the same urban or rural class, "
             "that were the closest on their 2010 overall deprivation and its change since 2004 "
             "(counted twice) and on the seven 2010 domains; a candidate further away than "
             f"{spec.caliper:g} England standard deviations on average was not used (the "
-            "'caliper'), except that every target LSOA keeps its single closest match")
+            "'caliper'), except that every target neighbourhood keeps its single closest match")
 
 
 def matching_summary(res: Mapping[str, pd.DataFrame], slug: str | None = None) -> str:
@@ -207,6 +209,5 @@ def area_intro(res: Mapping[str, pd.DataFrame], slug: str, name: str, district: 
     return (f"**How to read this report.** It follows the {lsoa_count(res, slug)} of {name} (a "
             "neighbourhood here is a Lower-layer Super Output Area, LSOA, of about 1,500 "
             "people) and compares it with similar neighbourhoods elsewhere in England that "
-            f"were not targeted. {ORIENTATION} The {district} report sets out all target areas "
-            "together, the district and regional context, how the comparison works and what it "
-            "cannot show.")
+            f"were not targeted. {ORIENTATION} The borough report sets out all target areas "
+            "together, how the comparison works and what it cannot show.")

@@ -174,12 +174,12 @@ def area_findings(res: Mapping[str, pd.DataFrame], slugs: list[str], names: Mapp
         dist = coh[coh["lad_code"] == district_code].merge(pr[["lsoa_code", "p_model"]],
                                                            on="lsoa_code")
         out.append(
-            f"{district}'s {int(inc['in_cohort'].sum())} target-area LSOAs had, on the model, an "
+            f"{district}'s {int(inc['in_cohort'].sum())} target-area neighbourhoods had, on the model, an "
             f"average {percent(np.average(inc['predicted'], weights=inc['in_cohort']))} chance "
             f"each of leaving the most deprived {cohort}% by {release} (England's cohort: "
             f"{percent(share)}): about {inc['expected_improving'].sum():.1f} would have been "
             f"expected to leave; {inc['observed_improving'].sum():.0f} did. Across all "
-            f"{len(dist)} of {district}'s LSOAs in the 2010 group, {int(dist[y].sum())} left "
+            f"{len(dist)} of {district}'s neighbourhoods in the 2010 group, {int(dist[y].sum())} left "
             f"against {dist['p_model'].sum():.1f} expected.")
     else:
         s, r0 = slugs[0], a.iloc[0]
@@ -187,7 +187,7 @@ def area_findings(res: Mapping[str, pd.DataFrame], slugs: list[str], names: Mapp
         obs = {r: res[f"areas_{r}"].set_index("slug").loc[s, "observed_improving"]
                for r in OUTCOME_RELEASES if r != release}
         out.append(
-            f"{name} ({n_l} LSOA{'s' if n_l != 1 else ''}, {n_c} in England's 2010 most deprived "
+            f"{name} ({n_l} neighbourhood{'s' if n_l != 1 else ''}, {n_c} in England's 2010 most deprived "
             f"{cohort}%): the model gave {'it' if n_c == 1 else 'them on average'} a "
             f"{percent(r0['predicted'])} chance of leaving that group by {release} (England's "
             f"cohort: {percent(share)}; similar neighbourhoods elsewhere: predicted "
@@ -249,9 +249,8 @@ def intro(focus: str, district: str, is_borough: bool, cohort: int, release: int
             "them).")
     if is_borough:
         return text
-    return (f"This report is about {focus}. " + text + f" The {district} report sets out the "
-            "England-wide model, how well it predicts, and the verdict on each of the five "
-            "factors.")
+    return text + (" The England-wide model, how well it predicts and the verdict on each of the "
+                   "five factors are in the borough report.")
 
 
 MODEL_NOTE = (

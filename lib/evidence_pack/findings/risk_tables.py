@@ -188,8 +188,14 @@ def vulnerability_table(res: Mapping[str, pd.DataFrame], slug: str, name: str) -
     level = {"worst 10%": "most deprived 10%", "worst 20%": "most deprived 20%",
              "worse than average": "more deprived than average",
              "better than average": "less deprived than average"}
-    return pd.DataFrame({
+    t = pd.DataFrame({
         "Problem": v["problem"], "IoD": v["release"].astype(str), "Indicator": v["label"],
         name: v["value"], "England median": v["england_median"],
         "Percentile": 100 - v["percentile"], "Where it stands": v["level"].map(level),
-    }).reset_index(drop=True)
+    })
+    # each problem's indicators together (both releases), the problem named on its first row
+    order = {p: i for i, p in enumerate(dict.fromkeys(t["Problem"]))}
+    t = t.sort_values(["Problem", "IoD"], key=lambda c: c.map(order) if c.name == "Problem" else c,
+                      kind="stable").reset_index(drop=True)
+    t.loc[t["Problem"].duplicated(), "Problem"] = ""
+    return t

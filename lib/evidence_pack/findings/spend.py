@@ -13,6 +13,34 @@ from evidence_pack.findings.format import money, percent
 from evidence_pack.sources.io import DataError, read_yaml
 from evidence_pack.stores import spend_returns
 
+#: The borough report's method section (area reports point to it, issue 12).
+HOW_TO_READ = """## How to read this page
+
+This page estimates a baseline of total public spend in each target area, partners'
+contributions included: what a chief executive group needs before deciding where money goes.
+
+* **All partners.** HM Treasury's Country and Regional Analysis says how much
+  identifiable public money was spent in each English region, by department and purpose. The
+  region's spend is grouped into the partners a chief executive group knows (DWP and HMRC, NHS,
+  schools, the council, police, fire, housing, the rest) and shared down to the borough and its
+  neighbourhoods by a fitting measure for each partner: income-deprived people for benefits,
+  children for schools, recorded crime for police. Local-government spend in the Treasury's
+  figures is replaced by the council's own return, so nothing is counted twice.
+* **The council.** The council's *net current expenditure* on services, as it
+  reported it to government in the Revenue Outturn return: spend less fees, charges and specific
+  grants inside each service, schools included; housing benefit, levies and council housing
+  rents are outside it.
+* **A modelled estimate.** Spend is shared across the borough's neighbourhoods (LSOAs, Lower
+  layer Super Output Areas of about 1,500 residents each; "neighbourhood" below) in proportion
+  to a *driver*. The areas' figures are estimates of where the money *would* go if it followed
+  that driver, not records from anyone's ledgers; the range across other reasonable drivers is
+  shown beside each.
+* **Partners' own figures.** A partner can replace its modelled figure with its own spend lines
+  (the spend ledger template; the pack's documentation gives the format).
+* **To the penny.** Every figure is shared in whole pence: the areas plus the rest of the
+  borough add up exactly to the input; the money is then rounded for reading.
+"""
+
 
 def key_findings(area_set, first: Baseline, last: Baseline, series: pd.DataFrame,
                  sens: pd.DataFrame, area: str = "borough", base_year: str = "2011-12",
@@ -59,16 +87,16 @@ def key_findings(area_set, first: Baseline, last: Baseline, series: pd.DataFrame
                    "default drivers.")
     else:
         r = t.loc[area]
+        s = sens.set_index("slug").loc[area].drop("default")
+        # one sentence, so the council-only range cannot be read against the all-partner one
         out.append(f"Modelled estimate for {first.year}: {r['area']} received about "
-                   f"{money(r['spend_gbp'])} of council service spend, "
+                   f"{money(r['spend_gbp'])} of council service spend ({money(s.min())} to "
+                   f"{money(s.max())} under other drivers), "
                    f"{money(r['spend_per_head_gbp'], per_head=True)} against "
                    f"{money(t.loc[REST, 'spend_per_head_gbp'], per_head=True)} in the rest of the"
                    f" borough; it has {r['share_of_population_pct']:.1f}% of residents and "
                    f"{r['share_of_need_pct']:.1f}% of income-deprived people. The council's "
                    "spend over time is in the borough's report.")
-        s = sens.set_index("slug").loc[area]
-        out.append(f"Under alternative drivers the estimate ranges from {money(s.drop('default').min())}"
-                   f" to {money(s.drop('default').max())}.")
     if ledger is None or ledger.accepted.empty:
         out.append("No partner has sent its own spend lines yet: the partners' figures are "
                    "modelled from the Treasury's regional analysis; the council's are its own.")

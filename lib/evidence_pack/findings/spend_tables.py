@@ -37,13 +37,15 @@ def partner_table(t0: pd.DataFrame, t1: pd.DataFrame, year0: str, year1: str, sl
         c = t0[t0["area_slug"] == compare].set_index("partner")["gbp_per_head"]
         out[f"{year0} £ a head, rest of borough"] = _whole(c.reindex(a.index))
     out[f"{year1} (£m)"] = b["gbp"].reindex(a.index).to_numpy() / 1e6
-    out["source"] = a["source"].map({"modelled": "modelled estimate",
-                                     "ledger": "partner ledger"}).to_numpy()
+    if (a["source"] != "modelled").any():  # all modelled: the caption says so once
+        out["source"] = a["source"].map({"modelled": "modelled estimate",
+                                         "ledger": "partner ledger"}).to_numpy()
     total = {"partner": "All partners", f"{year0} (£m)": out[f"{year0} (£m)"].sum(),
              "range across drivers (£m)": f"{a['gbp_low'].sum() / 1e6:,.1f} to "
                                           f"{a['gbp_high'].sum() / 1e6:,.1f}",
-             f"{year1} (£m)": out[f"{year1} (£m)"].sum(), "source": ""}
-    return pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+             f"{year1} (£m)": out[f"{year1} (£m)"].sum(), **({"source": ""} if "source" in out else {})}
+    table = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+    return table.rename(columns={c: c[0].upper() + c[1:] for c in table.columns})
 
 
 def reconciliation_table(rec: pd.DataFrame) -> pd.DataFrame:
@@ -124,6 +126,32 @@ def service_area_table(b: Baseline, area: str, names: dict[str, str]) -> pd.Data
     for c in tab.columns[1:]:
         tab[c] = tab[c] / 1000
     return tab
+
+
+def area_services_by_year(baselines: list[Baseline], area: str) -> pd.DataFrame:
+    """One area's council spend by service for several years side by side (£ and £ a head per
+    year; blank where a service is not a line that year), the driver that shared it first."""
+    out: pd.DataFrame | None = None
+    for b in baselines:
+        t = service_area_table(b, area, {}).rename(columns={"£": f"{b.year} (£)",
+                                                             "£ a head": f"{b.year} £ a head"})
+        if out is None:
+            out = t
+        else:
+            out = out.merge(t.drop(columns="shared by"), on="service", how="outer", sort=False)
+            out["shared by"] = out["shared by"].fillna(t.set_index("service")["shared by"]
+                                                       .reindex(out["service"]).reset_index(drop=True))
+    assert out is not None, "no baseline given"
+    # services in the order the returns list them (an outer merge sorts them by name)
+    order = list(dict.fromkeys(x for b in baselines for x in b.apportioned["service"]))
+    out = out.set_index("service").reindex([x for x in order if x in set(out["service"])])
+    return out.reset_index().rename(columns={"service": "Service", "shared by": "Shared by"})
+
+
+def area_view_by_year(baselines: list[Baseline], area: str, names: dict[str, str]) -> pd.DataFrame:
+    """``area_view`` for several years in one table, a year column first."""
+    return pd.concat([area_view(b, area, names).assign(year=b.year) for b in baselines],
+                     ignore_index=True).pipe(lambda t: t[["year", *t.columns[:-1]]])
 
 
 def in_two_parts(tab: pd.DataFrame) -> list[pd.DataFrame]:

@@ -11,6 +11,8 @@ readers never see them. When the build renders a report, ``finish`` rewrites the
   notes too; a cited caveat that no block listed is added to the notes);
 * a closing "Terms used in this report" lists the glossary terms the page uses
   (``findings.glossary``) plus any a notebook asked for with ``report.glossary``;
+* an area report whose notes are the borough report's (``report.notes_in_borough_report``)
+  drops the caveat IDs its text cites in parentheses instead of numbering them;
 * a heading the notebook wrote at level 1 is dropped when it repeats the report title (the
   template's h1 names the report and the area) and otherwise shown as a subtitle;
 * a heading with nothing under it that is directly followed by the same heading (a notebook's
@@ -42,6 +44,10 @@ _TERMS_BLOCK = re.compile(r'<section class="ep-terms" data-terms="([^"]*)"[^>]*>
 _CODE_PAREN = re.compile(r"\s*\([^()]*`[^`]*`[^()]*\)")
 _H1 = re.compile(r"<h1\b(?![^>]*ep-title)[^>]*>(.*?)</h1>", re.S)
 _TAGS = re.compile(r"(<[^>]+>)")
+#: Class of the line an area report prints when its notes are the borough report's
+#: (``report.notes_in_borough_report``): caveat IDs cited in its text are then left out.
+ELSEWHERE = "ep-notes-elsewhere"
+_CITED = re.compile(r"\s*\(\s*[A-Z][A-Z0-9]*-\d+(?:\s*(?:,|and)\s*[A-Z][A-Z0-9]*-\d+)*\s*\)")
 _HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1>", re.S)
 
 
@@ -186,6 +192,8 @@ def finish(page: str, titles: Sequence[str] = (), known: Mapping[str, str] | Non
     known = load_caveats() if known is None else known
     head, body, tail = _main(page)
     body = _drop_doubled_headings(_H1.sub(_subtitle(titles), body))
+    if ELSEWHERE in body:  # an area report: its notes are in the borough report
+        body = _text_nodes(body, lambda t: _CITED.sub("", t))
     numbering = _Numbering(known)
     pieces = []
     pos = 0

@@ -73,6 +73,15 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&$=:\"'])")
 
 _summary: dict[str, Any] = {}
 
+#: Set in an area report by ``notes_in_borough_report``: its caveats are the borough report's.
+_notes_elsewhere = False
+
+#: A table with more body rows than this, or more text than ``LONG_TABLE_CHARS``, may break
+#: across printed pages (with its header repeated); a shorter one is kept whole on one page
+#: with its caption.
+LONG_TABLE_ROWS = 8
+LONG_TABLE_CHARS = 1200
+
 
 # --------------------------------------------------------------------------- setup
 
@@ -261,7 +270,9 @@ def table_html(df: pd.DataFrame, caption: str, source: str | Sequence[str],
             for v, num, cnt in zip(rec, numeric, is_count, strict=True))
         rows.append(f"<tr>{cells}</tr>")
     src = html.escape(_source_text(source))
-    return (f'<figure class="ep-table"><table><caption>{html.escape(str(caption))}</caption>'
+    long = len(rows) > LONG_TABLE_ROWS or len(_strip_tags("".join(rows))) > LONG_TABLE_CHARS
+    kind = "ep-table ep-long" if long else "ep-table"
+    return (f'<figure class="{kind}"><table><caption>{html.escape(str(caption))}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
             f'<figcaption class="ep-source">{src}</figcaption></figure>')
 
@@ -287,9 +298,12 @@ def figure_html(fig: Any, alt: str, source: str | Sequence[str], caption: str | 
     fig.savefig(buf, format="png", dpi=150, bbox_inches="tight", facecolor="white")
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f'<span class="ep-caption">{html.escape(caption)}</span> ' if caption else ""
-    # text too small or too faint in print, for the tests of built reports (never shown)
-    unreadable = html.escape("; ".join(legibility.problems(fig)), quote=True)
-    return (f'<figure class="ep-figure" data-unreadable="{unreadable}">'
+    # the print height the figure's text needs (the stylesheet's steps), and any text too
+    # small or too faint in print at it, for the tests of built reports (never shown)
+    height = legibility.print_height_mm(fig)
+    unreadable = html.escape("; ".join(legibility.problems(fig, height)), quote=True)
+    return (f'<figure class="ep-figure" data-print-height="{height:.0f}" '
+            f'data-unreadable="{unreadable}">'
             f'<img src="data:image/png;base64,{data}" '
             f'alt="{html.escape(str(alt).strip(), quote=True)}">'
             f'<figcaption>{cap}<span class="ep-source">{html.escape(_source_text(source))}</span>'
@@ -330,8 +344,24 @@ def caveats(ids: Sequence[str], title: str = "Caveats", caveats_dir: Path | None
     """Display the caveats with these IDs (KeyError naming any unknown ID).
 
     In a built report they become numbered notes in the closing "Notes" section, with a
-    pointer here ("Notes 3 and 4 at the end of this report ..."); see ``publish.notes``."""
+    pointer here ("Notes 3 and 4 at the end of this report ..."); see ``publish.notes``.
+    In an area report (``notes_in_borough_report``) they are left to the borough report."""
+    if _notes_elsewhere:
+        return
     _display_html(notes.caveats_html(ids, load_caveats(caveats_dir), title))
+
+
+def notes_in_borough_report(title: str, la_name: str, about: str) -> None:
+    """An area report: say once, in words, that the method, the notes on the limits of the
+    figures and the district context are in the borough report ``"{title}: {la_name}"``, and
+    leave every later ``caveats`` block to that report (issue 12: an area report is about its
+    area; method and caveat text is printed once, in the borough report)."""
+    global _notes_elsewhere
+    _notes_elsewhere = True
+    text = render_markdown("This report is about {about}. How the figures are made, the notes on "
+                           "their limits and the district context are in the borough report, "
+                           "*{title}: {la}*.", about=about, title=title, la=la_name)
+    _display_html(f'<div class="ep-text {notes.ELSEWHERE}">{text}</div>')
 
 
 def glossary(terms: Sequence[str]) -> None:
