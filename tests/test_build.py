@@ -281,6 +281,9 @@ def _keys(tmp_path: Path, areas_text: str) -> dict[str, str]:
         write_notebook(nbdir / "lists.ipynb", GOOD)
         (nbdir / "reports.yml").write_text("notebooks:\n  own:\n    data: []\n"
                                            "  lists:\n    all_areas: true\n    data: []\n")
+        write_notebook(nbdir / "pool.ipynb", GOOD)
+        with (nbdir / "reports.yml").open("a") as fh:
+            fh.write("  pool:\n    all_areas: lsoas\n    data: []\n")
     f = tmp_path / "areas.yml"
     f.write_text(areas_text)
     jobs = plan.plan(plan.load_specs(nbdir), plan.load_area_defs(f), f,
@@ -293,11 +296,17 @@ def test_an_area_report_depends_on_its_own_area_and_the_district(tmp_path):
     described = _keys(tmp_path, AREAS.replace("name: B Two\n", "name: B Two\n    slt_lead: X\n"))
     changed = {k for k in base if base[k] != described[k]}
     # a descriptive edit of one area: that area's reports and the borough's, nothing else
-    assert changed == {"b-two/own", "b-two/lists", "borough/own", "borough/lists"}
+    mine = {"b-two/own", "b-two/lists", "b-two/pool", "borough/own", "borough/lists",
+            "borough/pool"}
+    assert changed == mine
     moved = _keys(tmp_path, AREAS.replace("[E01007677]", "[E01007677, E01007678]"))
     changed = {k for k in base if base[k] != moved[k]}
-    # its members changed: also the reports that show every area's members
-    assert changed == {"b-two/own", "b-two/lists", "borough/own", "borough/lists", "a-one/lists"}
+    # its LSOAs changed: also the reports that name every area or use every area's LSOAs
+    assert changed == mine | {"a-one/lists", "a-one/pool"}
+    named = _keys(tmp_path, AREAS.replace("name: B Two\n", "name: B Two Estate\n"))
+    changed = {k for k in base if base[k] != named[k]}
+    # its name changed: the reports that name every area, not those that use only LSOAs
+    assert changed == mine | {"a-one/lists"}
     renamed = _keys(tmp_path, AREAS.replace("la_name: Rotherham", "la_name: Rotherham MBC"))
     assert all(base[k] != renamed[k] for k in base)  # the district's header: everything
 
@@ -361,3 +370,14 @@ def test_index_without_briefing_or_reference_has_neither(tmp_path):
     page = write_index(tmp_path / "reports", build.load_specs(nbdir), plan.load_area_defs(f),
                        {}).read_text()
     assert "In brief" not in page and "District ranks" not in page
+
+
+def test_all_areas_takes_false_lsoas_or_true(tmp_path):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    write_notebook(nbdir / "own.ipynb", GOOD)
+    (nbdir / "reports.yml").write_text("notebooks:\n  own:\n    all_areas: names\n")
+    assert plan.load_specs(nbdir)[0].all_areas == "names"
+    (nbdir / "reports.yml").write_text("notebooks:\n  own:\n    all_areas: some\n")
+    with pytest.raises(DataError, match="all_areas must be false, lsoas or true"):
+        plan.load_specs(nbdir)

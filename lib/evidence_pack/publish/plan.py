@@ -7,9 +7,12 @@ is bad). Cache keys (sha256):
 
 - a borough report depends on the whole areas file;
 - an area report depends on its own area's entry and the district-level part of the file
-  (everything but the ``areas`` list); a notebook marked ``all_areas: true`` (its area reports
-  show the other areas too) also depends on every area's members (slug, name, vintage, LSOAs),
-  but not on other areas' descriptive fields (type, leads, evidence, confidence);
+  (everything but the ``areas`` list), and, by the notebook's ``all_areas`` in reports.yml:
+  ``false`` (the default) nothing of the other areas; ``lsoas`` (the method uses the other
+  areas' neighbourhoods, e.g. every targeted LSOA is left out of the comparator pool, but no
+  other area is named) the set of every area's LSOAs (vintage, code); ``true`` (the report
+  shows the other areas by name) every area's slug, name, vintage and LSOAs. Never other
+  areas' descriptive fields (type, leads, evidence, confidence);
 - every report depends on its notebook, parameters, the package code, templates, caveats and
   the processed data files it reads (``data:`` globs).
 """
@@ -38,6 +41,8 @@ CODE_GLOBS = ("lib/evidence_pack/**/*.py", "lib/evidence_pack/publish/templates/
 DEFAULT_DATA = ("data/processed/**/*",)
 BOROUGH = config.BOROUGH
 SCOPES = ("all", "borough", "areas")
+#: ``all_areas`` values: what an area report uses of the other areas (module docstring).
+ALL_AREAS = {False: "none", True: "names", "none": "none", "lsoas": "lsoas", "names": "names"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ class ReportSpec:
     parameters: dict[str, Any]
     scope: str = "all"  # all | borough | areas
     data: tuple[str, ...] = DEFAULT_DATA
-    all_areas: bool = False
+    all_areas: str = "none"  # none | lsoas | names (what an area report uses of other areas)
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class Areas:
     areas: list[AreaDef]
     district_hash: str  # everything but the areas list
     members_hash: str  # every area's slug, name, vintage and LSOAs
+    lsoas_hash: str  # the set of every area's LSOAs (vintage, code): no names, no order
     whole_hash: str  # the whole parsed file
 
 
@@ -160,6 +166,10 @@ def load_specs(notebooks_dir: Path, names: Sequence[str] | None = None) -> list[
         scope = entry.get("scope", "all")
         if scope not in SCOPES:
             raise DataError(cfg_path, f"{name}: scope must be all, borough or areas, not {scope!r}")
+        others = entry.get("all_areas", False)
+        if not isinstance(others, (bool, str)) or others not in ALL_AREAS:
+            raise DataError(cfg_path, f"{name}: all_areas must be false, lsoas or true (names), "
+                                      f"not {others!r}")
         params = dict(entry.get("parameters") or {})
         bad = {"area", "areas_file"} & set(params)
         if bad:
@@ -169,7 +179,7 @@ def load_specs(notebooks_dir: Path, names: Sequence[str] | None = None) -> list[
             title=str(entry.get("title") or _first_heading(found[name]) or name.replace("_", " ")),
             parameters=params, scope=scope,
             data=tuple(entry["data"] if entry.get("data") is not None else DEFAULT_DATA),
-            all_areas=bool(entry.get("all_areas"))))
+            all_areas=ALL_AREAS[others]))
     return specs
 
 
@@ -186,8 +196,10 @@ def load_area_defs(areas_file: Path) -> Areas:
                     fingerprint=sha256_json(raw.get(a.slug)))
             for a in area_set.areas]
     members = [(a.slug, a.name, a.lsoa_vintage, list(a.lsoas)) for a in area_set.areas]
+    lsoas = sorted({(a.lsoa_vintage, c) for a in area_set.areas for c in a.lsoas})
     return Areas(area_set=area_set, areas=defs, district_hash=sha256_json(header),
-                 members_hash=sha256_json(members), whole_hash=sha256_json(doc))
+                 members_hash=sha256_json(members), lsoas_hash=sha256_json(lsoas),
+                 whole_hash=sha256_json(doc))
 
 
 def _areas_param(areas_file: Path, root: Path) -> str:
@@ -214,8 +226,10 @@ def plan(specs: Sequence[ReportSpec], areas: Areas, areas_file: Path, hasher: Fi
         if spec.scope in ("all", "areas"):
             for a in areas.areas:
                 deps = {"district": areas.district_hash, "area": a.fingerprint}
-                if spec.all_areas:
+                if spec.all_areas == "names":
                     deps["members"] = areas.members_hash
+                elif spec.all_areas == "lsoas":
+                    deps["lsoas"] = areas.lsoas_hash
                 targets.append((a.slug, a.name, deps))
         for slug, name, deps in targets:
             params = {"area": slug, "areas_file": areas_param, **spec.parameters}
