@@ -282,8 +282,10 @@ def _keys(tmp_path: Path, areas_text: str) -> dict[str, str]:
         (nbdir / "reports.yml").write_text("notebooks:\n  own:\n    data: []\n"
                                            "  lists:\n    all_areas: true\n    data: []\n")
         write_notebook(nbdir / "pool.ipynb", GOOD)
+        write_notebook(nbdir / "plain.ipynb", GOOD)
         with (nbdir / "reports.yml").open("a") as fh:
-            fh.write("  pool:\n    all_areas: lsoas\n    data: []\n")
+            fh.write("  pool:\n    all_areas: lsoas\n    data: []\n"
+                     "  plain:\n    area_details: false\n    data: []\n")
     f = tmp_path / "areas.yml"
     f.write_text(areas_text)
     jobs = plan.plan(plan.load_specs(nbdir), plan.load_area_defs(f), f,
@@ -295,10 +297,12 @@ def test_an_area_report_depends_on_its_own_area_and_the_district(tmp_path):
     base = _keys(tmp_path, AREAS)
     described = _keys(tmp_path, AREAS.replace("name: B Two\n", "name: B Two\n    slt_lead: X\n"))
     changed = {k for k in base if base[k] != described[k]}
-    # a descriptive edit of one area: that area's reports and the borough's, nothing else
+    # a descriptive edit of one area: that area's reports and the borough's, nothing else,
+    # and none of a notebook that shows no area's details
     mine = {"b-two/own", "b-two/lists", "b-two/pool", "borough/own", "borough/lists",
             "borough/pool"}
     assert changed == mine
+    mine |= {"b-two/plain", "borough/plain"}
     moved = _keys(tmp_path, AREAS.replace("[E01007677]", "[E01007677, E01007678]"))
     changed = {k for k in base if base[k] != moved[k]}
     # its LSOAs changed: also the reports that name every area or use every area's LSOAs

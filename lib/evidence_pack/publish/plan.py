@@ -5,14 +5,17 @@ parameters, scope, data globs, ``all_areas``). Areas come from the areas file th
 parser, :func:`evidence_pack.analysis.areas.load_areas` (fully validated: nothing runs when it
 is bad). Cache keys (sha256):
 
-- a borough report depends on the whole areas file;
+- a borough report depends on the whole areas file, or, for a notebook marked
+  ``area_details: false`` (it shows no area's type, leads, evidence or confidence), on the
+  district-level part and every area's slug, name, vintage and LSOAs;
 - an area report depends on its own area's entry and the district-level part of the file
   (everything but the ``areas`` list), and, by the notebook's ``all_areas`` in reports.yml:
   ``false`` (the default) nothing of the other areas; ``lsoas`` (the method uses the other
   areas' neighbourhoods, e.g. every targeted LSOA is left out of the comparator pool, but no
   other area is named) the set of every area's LSOAs (vintage, code); ``true`` (the report
   shows the other areas by name) every area's slug, name, vintage and LSOAs. Never other
-  areas' descriptive fields (type, leads, evidence, confidence);
+  areas' descriptive fields (type, leads, evidence, confidence); with ``area_details: false``
+  not its own area's either (its own slug, name, vintage and LSOAs only);
 - every report depends on its notebook, parameters, the package code, templates, caveats and
   the processed data files it reads (``data:`` globs).
 """
@@ -56,6 +59,7 @@ class ReportSpec:
     scope: str = "all"  # all | borough | areas
     data: tuple[str, ...] = DEFAULT_DATA
     all_areas: str = "none"  # none | lsoas | names (what an area report uses of other areas)
+    area_details: bool = True  # shows areas' type, leads, evidence or confidence
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,8 @@ class AreaDef:
     slug: str
     name: str
     n_lsoas: int
-    fingerprint: str
+    fingerprint: str  # its whole entry
+    members_fingerprint: str  # its slug, name, vintage and LSOAs
 
 
 @dataclass(frozen=True)
@@ -179,7 +184,7 @@ def load_specs(notebooks_dir: Path, names: Sequence[str] | None = None) -> list[
             title=str(entry.get("title") or _first_heading(found[name]) or name.replace("_", " ")),
             parameters=params, scope=scope,
             data=tuple(entry["data"] if entry.get("data") is not None else DEFAULT_DATA),
-            all_areas=ALL_AREAS[others]))
+            all_areas=ALL_AREAS[others], area_details=bool(entry.get("area_details", True))))
     return specs
 
 
@@ -192,10 +197,10 @@ def load_area_defs(areas_file: Path) -> Areas:
     doc = read_yaml(areas_file, "area file")  # the same strict reader: already valid
     header = {k: v for k, v in doc.items() if k != "areas"}
     raw = {str(item.get("slug")).strip(): item for item in doc["areas"]}
-    defs = [AreaDef(slug=a.slug, name=a.name, n_lsoas=len(a.lsoas),
-                    fingerprint=sha256_json(raw.get(a.slug)))
-            for a in area_set.areas]
     members = [(a.slug, a.name, a.lsoa_vintage, list(a.lsoas)) for a in area_set.areas]
+    defs = [AreaDef(slug=a.slug, name=a.name, n_lsoas=len(a.lsoas),
+                    fingerprint=sha256_json(raw.get(a.slug)), members_fingerprint=sha256_json(m))
+            for a, m in zip(area_set.areas, members, strict=True)]
     lsoas = sorted({(a.lsoa_vintage, c) for a in area_set.areas for c in a.lsoas})
     return Areas(area_set=area_set, areas=defs, district_hash=sha256_json(header),
                  members_hash=sha256_json(members), lsoas_hash=sha256_json(lsoas),
@@ -222,10 +227,12 @@ def plan(specs: Sequence[ReportSpec], areas: Areas, areas_file: Path, hasher: Fi
             data_hash[spec.data] = hasher.globs(spec.data)
         targets: list[tuple[str, str, dict[str, str]]] = []
         if spec.scope in ("all", "borough"):
-            targets.append((BOROUGH, "", {"file": areas.whole_hash}))
+            targets.append((BOROUGH, "", {"file": areas.whole_hash} if spec.area_details else
+                            {"district": areas.district_hash, "members": areas.members_hash}))
         if spec.scope in ("all", "areas"):
             for a in areas.areas:
-                deps = {"district": areas.district_hash, "area": a.fingerprint}
+                deps = {"district": areas.district_hash,
+                        "area": a.fingerprint if spec.area_details else a.members_fingerprint}
                 if spec.all_areas == "names":
                     deps["members"] = areas.members_hash
                 elif spec.all_areas == "lsoas":
