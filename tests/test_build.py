@@ -385,3 +385,24 @@ def test_all_areas_takes_false_lsoas_or_true(tmp_path):
     (nbdir / "reports.yml").write_text("notebooks:\n  own:\n    all_areas: some\n")
     with pytest.raises(DataError, match="all_areas must be false, lsoas or true"):
         plan.load_specs(nbdir)
+
+
+def test_results_cached_per_areas_file_are_not_data_inputs(tmp_path):
+    """A build that caches results for a new areas file (``frames_for`` folders under the
+    processed data) does not change the next build's keys; a real data file does."""
+    import pandas as pd
+    from evidence_pack.sources import table_cache
+    from evidence_pack.sources.hashing import FileHasher
+
+    processed = tmp_path / "data" / "processed"
+    processed.mkdir(parents=True)
+    (processed / "iod.parquet").write_bytes(b"v1")
+    src = tmp_path / "areas.yml"
+    src.write_text("la_code: E08000018\n")
+    pats = ("data/processed/**/*",)
+    before = plan.data_hash(FileHasher(tmp_path), pats)
+    table_cache.frames_for(processed / "evaluation", src, ["x"],
+                           lambda: {"x": pd.DataFrame({"v": [1]})})
+    assert plan.data_hash(FileHasher(tmp_path), pats) == before
+    (processed / "iod.parquet").write_bytes(b"v2")
+    assert plan.data_hash(FileHasher(tmp_path), pats) != before

@@ -23,7 +23,9 @@ is bad). Cache keys (sha256):
 from __future__ import annotations
 
 import ast
+import glob
 import json
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ from evidence_pack import config
 from evidence_pack.analysis.areas import AreaSet, load_areas
 from evidence_pack.sources.hashing import FileHasher, sha256_json
 from evidence_pack.sources.io import DataError, read_yaml
+from evidence_pack.sources.table_cache import in_frames_folder
 
 REPORTS_YML = "reports.yml"
 #: Bump to invalidate every cached report (e.g. when the rendering changes shape).
@@ -207,6 +210,20 @@ def load_area_defs(areas_file: Path) -> Areas:
                  whole_hash=sha256_json(doc))
 
 
+def data_hash(hasher: FileHasher, patterns: Sequence[str]) -> str:
+    """One hash of the processed files matching ``patterns`` (non-hidden, by relative path),
+    leaving out results cached per areas file (``table_cache.frames_for`` folders): they follow
+    from the data and the areas file, which the keys cover already, and a build that writes
+    them for a new areas file must not make the next build re-run everything."""
+    files: set[str] = set()
+    for pat in patterns:
+        for p in glob.glob(str(hasher.root / pat), recursive=True):
+            if (os.path.isfile(p) and not os.path.basename(p).startswith(".")
+                    and not in_frames_folder(p)):
+                files.add(p)
+    return sha256_json({os.path.relpath(p, hasher.root): hasher.file(p) for p in sorted(files)})
+
+
 def _areas_param(areas_file: Path, root: Path) -> str:
     try:
         return str(areas_file.resolve().relative_to(root))
@@ -218,13 +235,13 @@ def plan(specs: Sequence[ReportSpec], areas: Areas, areas_file: Path, hasher: Fi
          root: Path, code_globs: Sequence[str] = CODE_GLOBS) -> list[Job]:
     """Every (notebook, area) run with its cache key (see the module docstring)."""
     code = hasher.globs(code_globs)
-    data_hash: dict[tuple[str, ...], str] = {}
+    hashes: dict[tuple[str, ...], str] = {}
     areas_param = _areas_param(areas_file, root)
     jobs = []
     for spec in specs:
         nb_hash = hasher.file(spec.path)
-        if spec.data not in data_hash:
-            data_hash[spec.data] = hasher.globs(spec.data)
+        if spec.data not in hashes:
+            hashes[spec.data] = data_hash(hasher, spec.data)
         targets: list[tuple[str, str, dict[str, str]]] = []
         if spec.scope in ("all", "borough"):
             targets.append((BOROUGH, "", {"file": areas.whole_hash} if spec.area_details else
@@ -241,7 +258,7 @@ def plan(specs: Sequence[ReportSpec], areas: Areas, areas_file: Path, hasher: Fi
         for slug, name, deps in targets:
             params = {"area": slug, "areas_file": areas_param, **spec.parameters}
             key = sha256_json({"v": CACHE_VERSION, "nb": nb_hash, "params": params,
-                               "areas": deps, "code": code, "data": data_hash[spec.data]})
+                               "areas": deps, "code": code, "data": hashes[spec.data]})
             jobs.append(Job(notebook=spec.name, path=str(spec.path), area=slug,
                             area_name=name, parameters=params, key=key, title=spec.title))
     return jobs

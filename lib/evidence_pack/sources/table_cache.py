@@ -114,6 +114,16 @@ def memo(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+#: The file that marks a ``frames_for`` folder (results derived from data and an areas file).
+MARKER = "source.json"
+
+
+def in_frames_folder(path: str | os.PathLike) -> bool:
+    """True for a file inside a ``frames_for`` folder: derived from the processed data and an
+    areas file, so not an input of its own (the build's cache keys leave it out)."""
+    return (Path(path).parent / MARKER).exists()
+
+
 def content_key(path: str | os.PathLike) -> str:
     """First 16 hex digits of the sha256 of the file's bytes (the cache key of an areas file)."""
     return sha256_file(Path(path))[:16]
@@ -137,7 +147,7 @@ def frames_for(root: Path, source: Path, names: Iterable[str],
     try:
         for n in names:
             frames[n].to_parquet(tmp / f"{n}.parquet", index=False)
-        (tmp / "source.json").write_text(json.dumps({"areas_file": str(source)}), encoding="utf-8")
+        (tmp / MARKER).write_text(json.dumps({"areas_file": str(source)}), encoding="utf-8")
         os.chmod(tmp, 0o755)
         if folder.exists():  # stale (or written by another process meanwhile): replace it
             stale = folder.with_name(f".{folder.name}.stale.{os.getpid()}")
