@@ -406,3 +406,20 @@ def test_results_cached_per_areas_file_are_not_data_inputs(tmp_path):
     assert plan.data_hash(FileHasher(tmp_path), pats) == before
     (processed / "iod.parquet").write_bytes(b"v2")
     assert plan.data_hash(FileHasher(tmp_path), pats) != before
+
+
+def test_pdf_notes_may_continue_in_the_next_column_with_the_same_pages():
+    """The PDF rule that keeps WeasyPrint's column balancing cheap (notes may continue in the
+    next column) gives as many pages as the page's own CSS alone; no target: the PDF bytes."""
+    import weasyprint
+    from evidence_pack.publish import render
+
+    notes = "".join(f"<li>{'A note about the data and its limits. ' * (4 + i)}</li>"
+                    for i in range(10))
+    page = (f"<html><head><style>{render.css()}</style></head><body><h1 class='ep-title'>T</h1>"
+            f"<p>{'Text. ' * 400}</p><section class='ep-notes'><h2>Notes</h2><ol>{notes}</ol>"
+            "</section></body></html>")
+    plain = weasyprint.HTML(string=page).render()
+    ruled = weasyprint.HTML(string=page).render(stylesheets=[weasyprint.CSS(string=render.PDF_CSS)])
+    assert len(ruled.pages) == len(plain.pages) >= 2
+    assert render.render_pdf(page, None, render.TEMPLATES)[:5] == b"%PDF-"
