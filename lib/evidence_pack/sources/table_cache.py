@@ -63,6 +63,11 @@ def clear() -> None:
     _MEMO.clear()
 
 
+def clear_results() -> None:
+    """Forget every memoised result (the tables stay)."""
+    _MEMO.clear()
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 _MEMO: dict[str, Any] = {}
 #: Results kept at most (the least recently used go first).
