@@ -35,11 +35,12 @@ _EXTERNAL = re.compile(
 _CACHE: dict[str, Any] = {}
 #: Print rules for WeasyPrint only (a user stylesheet; ``!important`` beats the page's own CSS).
 #: WeasyPrint balances two-column text by laying the columns out again and again, a pixel or
-#: so taller each time; with every note kept whole (``break-inside: avoid``) the closing notes
-#: of one report took 4-15 s of its 5-19 s. A note may now continue in the next column (three
-#: lines at least on each side: ``orphans``/``widows``); the columns stay balanced, pages the
-#: same (checked on the Canklow reports: 0.9-1.2 s each).
-PDF_CSS = ".ep-notes li { break-inside: auto !important; }"
+#: so taller each time; with every note and every glossary term kept whole
+#: (``break-inside: avoid``) the closing notes and terms of one report took 4-15 s of its
+#: 5-19 s. A note or a term's definition may now continue in the next column (three lines at
+#: least on each side: ``orphans``/``widows``; a term never ends a column); the columns stay
+#: balanced, pages the same (checked on the Canklow and borough reports: ~1 s each).
+PDF_CSS = ".ep-notes li, .ep-glossary dd, .ep-glossary dl div { break-inside: auto !important; }"
 
 
 def published(nb: Any) -> tuple[Any, dict[str, Any], int]:
