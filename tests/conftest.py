@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 from evidence_pack import config
 from evidence_pack.publish import build
-from evidence_pack.sources import catalogue
+from evidence_pack.sources import catalogue, table_cache
+
+
+@pytest.fixture(autouse=True)
+def _fresh_results():
+    """Memoised results (``table_cache.memo``) do not pass from one test to the next: a test
+    may monkeypatch what they are computed from."""
+    table_cache.clear_results()
+    yield
 
 
 def _raw_ready() -> bool:

@@ -281,6 +281,11 @@ def _keys(tmp_path: Path, areas_text: str) -> dict[str, str]:
         write_notebook(nbdir / "lists.ipynb", GOOD)
         (nbdir / "reports.yml").write_text("notebooks:\n  own:\n    data: []\n"
                                            "  lists:\n    all_areas: true\n    data: []\n")
+        write_notebook(nbdir / "pool.ipynb", GOOD)
+        write_notebook(nbdir / "plain.ipynb", GOOD)
+        with (nbdir / "reports.yml").open("a") as fh:
+            fh.write("  pool:\n    all_areas: lsoas\n    data: []\n"
+                     "  plain:\n    area_details: false\n    data: []\n")
     f = tmp_path / "areas.yml"
     f.write_text(areas_text)
     jobs = plan.plan(plan.load_specs(nbdir), plan.load_area_defs(f), f,
@@ -292,12 +297,20 @@ def test_an_area_report_depends_on_its_own_area_and_the_district(tmp_path):
     base = _keys(tmp_path, AREAS)
     described = _keys(tmp_path, AREAS.replace("name: B Two\n", "name: B Two\n    slt_lead: X\n"))
     changed = {k for k in base if base[k] != described[k]}
-    # a descriptive edit of one area: that area's reports and the borough's, nothing else
-    assert changed == {"b-two/own", "b-two/lists", "borough/own", "borough/lists"}
+    # a descriptive edit of one area: that area's reports and the borough's, nothing else,
+    # and none of a notebook that shows no area's details
+    mine = {"b-two/own", "b-two/lists", "b-two/pool", "borough/own", "borough/lists",
+            "borough/pool"}
+    assert changed == mine
+    mine |= {"b-two/plain", "borough/plain"}
     moved = _keys(tmp_path, AREAS.replace("[E01007677]", "[E01007677, E01007678]"))
     changed = {k for k in base if base[k] != moved[k]}
-    # its members changed: also the reports that show every area's members
-    assert changed == {"b-two/own", "b-two/lists", "borough/own", "borough/lists", "a-one/lists"}
+    # its LSOAs changed: also the reports that name every area or use every area's LSOAs
+    assert changed == mine | {"a-one/lists", "a-one/pool"}
+    named = _keys(tmp_path, AREAS.replace("name: B Two\n", "name: B Two Estate\n"))
+    changed = {k for k in base if base[k] != named[k]}
+    # its name changed: the reports that name every area, not those that use only LSOAs
+    assert changed == mine | {"a-one/lists"}
     renamed = _keys(tmp_path, AREAS.replace("la_name: Rotherham", "la_name: Rotherham MBC"))
     assert all(base[k] != renamed[k] for k in base)  # the district's header: everything
 
@@ -361,3 +374,52 @@ def test_index_without_briefing_or_reference_has_neither(tmp_path):
     page = write_index(tmp_path / "reports", build.load_specs(nbdir), plan.load_area_defs(f),
                        {}).read_text()
     assert "In brief" not in page and "District ranks" not in page
+
+
+def test_all_areas_takes_false_lsoas_or_true(tmp_path):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    write_notebook(nbdir / "own.ipynb", GOOD)
+    (nbdir / "reports.yml").write_text("notebooks:\n  own:\n    all_areas: names\n")
+    assert plan.load_specs(nbdir)[0].all_areas == "names"
+    (nbdir / "reports.yml").write_text("notebooks:\n  own:\n    all_areas: some\n")
+    with pytest.raises(DataError, match="all_areas must be false, lsoas or true"):
+        plan.load_specs(nbdir)
+
+
+def test_results_cached_per_areas_file_are_not_data_inputs(tmp_path):
+    """A build that caches results for a new areas file (``frames_for`` folders under the
+    processed data) does not change the next build's keys; a real data file does."""
+    import pandas as pd
+    from evidence_pack.sources import table_cache
+    from evidence_pack.sources.hashing import FileHasher
+
+    processed = tmp_path / "data" / "processed"
+    processed.mkdir(parents=True)
+    (processed / "iod.parquet").write_bytes(b"v1")
+    src = tmp_path / "areas.yml"
+    src.write_text("la_code: E08000018\n")
+    pats = ("data/processed/**/*",)
+    before = plan.data_hash(FileHasher(tmp_path), pats)
+    table_cache.frames_for(processed / "evaluation", src, ["x"],
+                           lambda: {"x": pd.DataFrame({"v": [1]})})
+    assert plan.data_hash(FileHasher(tmp_path), pats) == before
+    (processed / "iod.parquet").write_bytes(b"v2")
+    assert plan.data_hash(FileHasher(tmp_path), pats) != before
+
+
+def test_pdf_notes_may_continue_in_the_next_column_with_the_same_pages():
+    """The PDF rule that keeps WeasyPrint's column balancing cheap (notes may continue in the
+    next column) gives as many pages as the page's own CSS alone; no target: the PDF bytes."""
+    import weasyprint
+    from evidence_pack.publish import render
+
+    notes = "".join(f"<li>{'A note about the data and its limits. ' * (4 + i)}</li>"
+                    for i in range(10))
+    page = (f"<html><head><style>{render.css()}</style></head><body><h1 class='ep-title'>T</h1>"
+            f"<p>{'Text. ' * 400}</p><section class='ep-notes'><h2>Notes</h2><ol>{notes}</ol>"
+            "</section></body></html>")
+    plain = weasyprint.HTML(string=page).render()
+    ruled = weasyprint.HTML(string=page).render(stylesheets=[weasyprint.CSS(string=render.PDF_CSS)])
+    assert len(ruled.pages) == len(plain.pages) >= 2
+    assert render.render_pdf(page, None, render.TEMPLATES)[:5] == b"%PDF-"

@@ -76,3 +76,53 @@ def test_two_processes_at_once(tmp_path):
     folder = tmp_path / "cache" / table_cache.content_key(src)
     assert sorted(p.name for p in folder.iterdir()) == ["source.json", "x.parquet", "y.parquet"]
     assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".")]
+
+
+def test_memo_computes_once_per_content_and_data_version(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "t.parquet").write_text("v1")
+    monkeypatch.setattr(table_cache, "DATA_DIRS", (str(data),))
+    calls: list[tuple] = []
+
+    @table_cache.memo
+    def f(frame: pd.DataFrame, year: str) -> pd.DataFrame:
+        calls.append((len(frame), year))
+        return frame.assign(year=year)
+
+    table_cache.clear()
+    a = f(pd.DataFrame({"v": [1, 2]}), "2011-12")
+    a.loc[0, "v"] = 99  # the caller's copy: the cache is not changed
+    b = f(pd.DataFrame({"v": [1, 2]}), "2011-12")  # equal content, a new object: a hit
+    assert calls == [(2, "2011-12")] and b["v"].tolist() == [1, 2]
+    f(pd.DataFrame({"v": [1, 2]}), "2012-13")
+    f(pd.DataFrame({"v": [1, 2, 3]}), "2011-12")
+    assert len(calls) == 3
+    later = time.time_ns() + 10**9
+    os.utime(data / "t.parquet", ns=(later, later))  # the data changed: computed again
+    f(pd.DataFrame({"v": [1, 2]}), "2011-12")
+    assert len(calls) == 4
+    monkeypatch.setenv("EVIDENCE_PACK_MEMO", "0")
+    f(pd.DataFrame({"v": [1, 2]}), "2011-12")
+    assert len(calls) == 5
+
+
+def test_memo_gives_what_the_computation_gives(processed):
+    """The memoised partner spend of the default areas equals a fresh computation, and another
+    area list (one area's LSOAs dropped) gets its own result."""
+    from dataclasses import replace
+
+    from evidence_pack.analysis import areas, partner_spend
+
+    table_cache.clear()
+    aset = areas.load_areas()
+    first = partner_spend.modelled_partner_spend(aset, "2011-12")
+    again = partner_spend.modelled_partner_spend(aset, "2011-12")
+    pd.testing.assert_frame_equal(first, again)
+    pd.testing.assert_frame_equal(first, partner_spend.modelled_partner_spend.uncached(
+        aset, "2011-12"))
+    big = max(aset.areas, key=lambda a: len(a.lsoas))
+    fewer = replace(aset, areas=[replace(a, lsoas=a.lsoas[1:]) if a is big else a
+                                 for a in aset.areas])
+    other = partner_spend.modelled_partner_spend(fewer, "2011-12")
+    assert not other.equals(first)

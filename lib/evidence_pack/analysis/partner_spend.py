@@ -31,6 +31,7 @@ from evidence_pack.analysis.spend_drivers import (
     members_at,
     residents_2021,
 )
+from evidence_pack.sources import table_cache
 from evidence_pack.sources.io import DataError, read_yaml
 from evidence_pack.stores import public_spend
 
@@ -239,6 +240,7 @@ def _ledger_shares(ledger, area_set, year: str, cfg: PartnerConfig) -> pd.DataFr
     return app.groupby(["partner", "slug"], as_index=False)["pence"].sum()
 
 
+@table_cache.memo  # the same for every report of a district: computed once per kernel
 def modelled_partner_spend(area_set, year: str, ledger=None,
                            cfg: PartnerConfig | None = None) -> pd.DataFrame:
     """Public spend by partner for each target area, the rest of the district ("rest") and
@@ -302,6 +304,7 @@ def reconciliation(area_set, year: str, cfg: PartnerConfig | None = None) -> pd.
     return out
 
 
+@table_cache.memo
 def england_per_head(year: str) -> float:
     """All identifiable public spending in England's nine regions in ``year`` per Census 2021
     resident of England (GBP a head; the CRA's own local-government figures)."""

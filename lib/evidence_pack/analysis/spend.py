@@ -54,6 +54,7 @@ from evidence_pack.analysis.spend_drivers import (  # noqa: F401
     ward_members,
 )
 from evidence_pack.analysis.spend_predecessors import first_own_year  # noqa: F401
+from evidence_pack.sources import table_cache
 from evidence_pack.sources.io import DataError
 from evidence_pack.stores import economy, spend_returns
 
@@ -288,6 +289,7 @@ def area_measure(name: str, area_set, la_code: str | None = None,
     return p.groupby("slug")["driver"].sum()
 
 
+@table_cache.memo  # district-wide: computed once per kernel
 def sensitivity(lines: pd.DataFrame, area_set, drivers: Iterable[str], **kw) -> pd.DataFrame:
     """Each area's baseline (GBP) when every shared line is apportioned by one driver, next
     to the default drivers. Columns: slug, 'default', then one per driver. Drivers whose
@@ -366,6 +368,7 @@ def small_pot(total_gbp: float | str, need: pd.Series) -> pd.DataFrame:
 # ------------------------------------------------------------------ notebook helpers
 
 
+@table_cache.memo  # district-wide: computed once per kernel
 def service_series(la_code: str = config.DEFAULT_LA_CODE, source: str = "RS",
                    base_year: str = "2011-12", table: pd.DataFrame | None = None,
                    deflator: pd.Series | None = None) -> pd.DataFrame:
@@ -399,6 +402,7 @@ class Baseline:
     basis: spend_predecessors.Basis | None = None
 
 
+@table_cache.memo  # district-wide: computed once per kernel
 def baseline(area_set, year: str = "2011-12", ledger: Ledger | None = None,
              source: str = "RS", cfg: Apportionment | None = None,
              override: Mapping[str, str] | None = None) -> Baseline:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_pack import config
+from evidence_pack.sources import table_cache
 from evidence_pack.sources.io import DataError
 from evidence_pack.stores import lookups
 
@@ -422,6 +423,13 @@ def area_trend(iod: pd.DataFrame, area_sets: Mapping[str, Mapping[int, pd.DataFr
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+@table_cache.memo  # one release's England ranks: the same for every report (~0.1 s each)
+def _rerank(frame: pd.DataFrame, value_cols: list[str], from_vintage: int, to_vintage: int,
+            how: str) -> pd.DataFrame:
+    """``lookups.carry`` of a whole release, computed once per kernel."""
+    return lookups.carry(frame, value_cols, from_vintage, to_vintage, how=how)
+
+
 def carried_ranks(iod: pd.DataFrame, releases: Iterable[int], to_vintage: int = 2021,
                   measure: str = "imd", carry=None) -> pd.DataFrame:
     """Every release's LSOA ranks and deciles carried to one LSOA geography.
@@ -432,7 +440,7 @@ def carried_ranks(iod: pd.DataFrame, releases: Iterable[int], to_vintage: int = 
     of each release for ``measure``. Returns release, lsoa_code, rank, decile, pct.
     """
     if carry is None:
-        carry = lookups.carry
+        carry = _rerank
     parts = []
     for r in releases:
         sub = iod.loc[(iod["release"] == r) & (iod["measure"] == measure),

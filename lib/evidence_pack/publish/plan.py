@@ -5,11 +5,17 @@ parameters, scope, data globs, ``all_areas``). Areas come from the areas file th
 parser, :func:`evidence_pack.analysis.areas.load_areas` (fully validated: nothing runs when it
 is bad). Cache keys (sha256):
 
-- a borough report depends on the whole areas file;
+- a borough report depends on the whole areas file, or, for a notebook marked
+  ``area_details: false`` (it shows no area's type, leads, evidence or confidence), on the
+  district-level part and every area's slug, name, vintage and LSOAs;
 - an area report depends on its own area's entry and the district-level part of the file
-  (everything but the ``areas`` list); a notebook marked ``all_areas: true`` (its area reports
-  show the other areas too) also depends on every area's members (slug, name, vintage, LSOAs),
-  but not on other areas' descriptive fields (type, leads, evidence, confidence);
+  (everything but the ``areas`` list), and, by the notebook's ``all_areas`` in reports.yml:
+  ``false`` (the default) nothing of the other areas; ``lsoas`` (the method uses the other
+  areas' neighbourhoods, e.g. every targeted LSOA is left out of the comparator pool, but no
+  other area is named) the set of every area's LSOAs (vintage, code); ``true`` (the report
+  shows the other areas by name) every area's slug, name, vintage and LSOAs. Never other
+  areas' descriptive fields (type, leads, evidence, confidence); with ``area_details: false``
+  not its own area's either (its own slug, name, vintage and LSOAs only);
 - every report depends on its notebook, parameters, the package code, templates, caveats and
   the processed data files it reads (``data:`` globs).
 """
@@ -17,7 +23,9 @@ is bad). Cache keys (sha256):
 from __future__ import annotations
 
 import ast
+import glob
 import json
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +36,7 @@ from evidence_pack import config
 from evidence_pack.analysis.areas import AreaSet, load_areas
 from evidence_pack.sources.hashing import FileHasher, sha256_json
 from evidence_pack.sources.io import DataError, read_yaml
+from evidence_pack.sources.table_cache import in_frames_folder
 
 REPORTS_YML = "reports.yml"
 #: Bump to invalidate every cached report (e.g. when the rendering changes shape).
@@ -38,6 +47,8 @@ CODE_GLOBS = ("lib/evidence_pack/**/*.py", "lib/evidence_pack/publish/templates/
 DEFAULT_DATA = ("data/processed/**/*",)
 BOROUGH = config.BOROUGH
 SCOPES = ("all", "borough", "areas")
+#: ``all_areas`` values: what an area report uses of the other areas (module docstring).
+ALL_AREAS = {False: "none", True: "names", "none": "none", "lsoas": "lsoas", "names": "names"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,8 @@ class ReportSpec:
     parameters: dict[str, Any]
     scope: str = "all"  # all | borough | areas
     data: tuple[str, ...] = DEFAULT_DATA
-    all_areas: bool = False
+    all_areas: str = "none"  # none | lsoas | names (what an area report uses of other areas)
+    area_details: bool = True  # shows areas' type, leads, evidence or confidence
 
 
 @dataclass(frozen=True)
@@ -60,7 +72,8 @@ class AreaDef:
     slug: str
     name: str
     n_lsoas: int
-    fingerprint: str
+    fingerprint: str  # its whole entry
+    members_fingerprint: str  # its slug, name, vintage and LSOAs
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,7 @@ class Areas:
     areas: list[AreaDef]
     district_hash: str  # everything but the areas list
     members_hash: str  # every area's slug, name, vintage and LSOAs
+    lsoas_hash: str  # the set of every area's LSOAs (vintage, code): no names, no order
     whole_hash: str  # the whole parsed file
 
 
@@ -160,6 +174,10 @@ def load_specs(notebooks_dir: Path, names: Sequence[str] | None = None) -> list[
         scope = entry.get("scope", "all")
         if scope not in SCOPES:
             raise DataError(cfg_path, f"{name}: scope must be all, borough or areas, not {scope!r}")
+        others = entry.get("all_areas", False)
+        if not isinstance(others, (bool, str)) or others not in ALL_AREAS:
+            raise DataError(cfg_path, f"{name}: all_areas must be false, lsoas or true (names), "
+                                      f"not {others!r}")
         params = dict(entry.get("parameters") or {})
         bad = {"area", "areas_file"} & set(params)
         if bad:
@@ -169,7 +187,7 @@ def load_specs(notebooks_dir: Path, names: Sequence[str] | None = None) -> list[
             title=str(entry.get("title") or _first_heading(found[name]) or name.replace("_", " ")),
             parameters=params, scope=scope,
             data=tuple(entry["data"] if entry.get("data") is not None else DEFAULT_DATA),
-            all_areas=bool(entry.get("all_areas"))))
+            all_areas=ALL_AREAS[others], area_details=bool(entry.get("area_details", True))))
     return specs
 
 
@@ -182,12 +200,28 @@ def load_area_defs(areas_file: Path) -> Areas:
     doc = read_yaml(areas_file, "area file")  # the same strict reader: already valid
     header = {k: v for k, v in doc.items() if k != "areas"}
     raw = {str(item.get("slug")).strip(): item for item in doc["areas"]}
-    defs = [AreaDef(slug=a.slug, name=a.name, n_lsoas=len(a.lsoas),
-                    fingerprint=sha256_json(raw.get(a.slug)))
-            for a in area_set.areas]
     members = [(a.slug, a.name, a.lsoa_vintage, list(a.lsoas)) for a in area_set.areas]
+    defs = [AreaDef(slug=a.slug, name=a.name, n_lsoas=len(a.lsoas),
+                    fingerprint=sha256_json(raw.get(a.slug)), members_fingerprint=sha256_json(m))
+            for a, m in zip(area_set.areas, members, strict=True)]
+    lsoas = sorted({(a.lsoa_vintage, c) for a in area_set.areas for c in a.lsoas})
     return Areas(area_set=area_set, areas=defs, district_hash=sha256_json(header),
-                 members_hash=sha256_json(members), whole_hash=sha256_json(doc))
+                 members_hash=sha256_json(members), lsoas_hash=sha256_json(lsoas),
+                 whole_hash=sha256_json(doc))
+
+
+def data_hash(hasher: FileHasher, patterns: Sequence[str]) -> str:
+    """One hash of the processed files matching ``patterns`` (non-hidden, by relative path),
+    leaving out results cached per areas file (``table_cache.frames_for`` folders): they follow
+    from the data and the areas file, which the keys cover already, and a build that writes
+    them for a new areas file must not make the next build re-run everything."""
+    files: set[str] = set()
+    for pat in patterns:
+        for p in glob.glob(str(hasher.root / pat), recursive=True):
+            if (os.path.isfile(p) and not os.path.basename(p).startswith(".")
+                    and not in_frames_folder(p)):
+                files.add(p)
+    return sha256_json({os.path.relpath(p, hasher.root): hasher.file(p) for p in sorted(files)})
 
 
 def _areas_param(areas_file: Path, root: Path) -> str:
@@ -201,26 +235,30 @@ def plan(specs: Sequence[ReportSpec], areas: Areas, areas_file: Path, hasher: Fi
          root: Path, code_globs: Sequence[str] = CODE_GLOBS) -> list[Job]:
     """Every (notebook, area) run with its cache key (see the module docstring)."""
     code = hasher.globs(code_globs)
-    data_hash: dict[tuple[str, ...], str] = {}
+    hashes: dict[tuple[str, ...], str] = {}
     areas_param = _areas_param(areas_file, root)
     jobs = []
     for spec in specs:
         nb_hash = hasher.file(spec.path)
-        if spec.data not in data_hash:
-            data_hash[spec.data] = hasher.globs(spec.data)
+        if spec.data not in hashes:
+            hashes[spec.data] = data_hash(hasher, spec.data)
         targets: list[tuple[str, str, dict[str, str]]] = []
         if spec.scope in ("all", "borough"):
-            targets.append((BOROUGH, "", {"file": areas.whole_hash}))
+            targets.append((BOROUGH, "", {"file": areas.whole_hash} if spec.area_details else
+                            {"district": areas.district_hash, "members": areas.members_hash}))
         if spec.scope in ("all", "areas"):
             for a in areas.areas:
-                deps = {"district": areas.district_hash, "area": a.fingerprint}
-                if spec.all_areas:
+                deps = {"district": areas.district_hash,
+                        "area": a.fingerprint if spec.area_details else a.members_fingerprint}
+                if spec.all_areas == "names":
                     deps["members"] = areas.members_hash
+                elif spec.all_areas == "lsoas":
+                    deps["lsoas"] = areas.lsoas_hash
                 targets.append((a.slug, a.name, deps))
         for slug, name, deps in targets:
             params = {"area": slug, "areas_file": areas_param, **spec.parameters}
             key = sha256_json({"v": CACHE_VERSION, "nb": nb_hash, "params": params,
-                               "areas": deps, "code": code, "data": data_hash[spec.data]})
+                               "areas": deps, "code": code, "data": hashes[spec.data]})
             jobs.append(Job(notebook=spec.name, path=str(spec.path), area=slug,
                             area_name=name, parameters=params, key=key, title=spec.title))
     return jobs

@@ -78,7 +78,7 @@ def init_worker(lock: Any, settings: Settings, in_pool: bool = True) -> None:
 def _prewarm() -> None:
     with contextlib.suppress(Exception):
         import papermill  # noqa: F401
-    render.prewarm()
+    render.prewarm(pdf=_W["settings"].pdf)
 
 
 def _wait_prewarm() -> None:
@@ -248,13 +248,13 @@ def run_job(job: Job) -> Result:
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     try:
-        _wait_prewarm()
         try:
-            nb = _execute(job)
+            nb = _execute(job)  # the renderers load meanwhile (init_worker's thread)
         except Exception:
             stop_kernel()  # a failed run may leave the kernel in any state
             raise
         timings["execute"] = time.perf_counter() - t0
+        _wait_prewarm()
         with atomic_path(executed_path(job, s)) as tmp:
             nbformat.write(nb, str(tmp))
         summary, dropped, phases = render.write_unit(job, nb, s, guard=_committing)

@@ -7,19 +7,31 @@
   ``<root>/<hash of the file's content>/`` and reused by every later report. The folder is
   written beside its final name and renamed into place in one step, so two processes that
   compute it at once both succeed and readers never see half a folder.
+- ``memo``: a decorator for district- and England-wide computations that every report of a
+  build repeats (the spend baseline, partner spend, ...). In a warm kernel the result is kept,
+  keyed by the content of the arguments (the parsed areas file, years, tables: pickled and
+  hashed) and by the state of the data files (size and modification time of every file under
+  ``data/processed`` and ``data/spend``); each call gets a deep copy, so a notebook may change
+  what it gets. Arguments that cannot be pickled, or ``EVIDENCE_PACK_MEMO=0``: no cache.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
+import hashlib
 import json
 import os
+import pickle
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pandas as pd
 
+from evidence_pack import config
 from evidence_pack.sources.catalogue import sha256_file
 from evidence_pack.sources.freshness import is_fresh
 
@@ -46,8 +58,75 @@ def read_parquet(path: str | os.PathLike, columns: Iterable[str] | None = None) 
 
 
 def clear() -> None:
-    """Forget every cached table (tests, or to free memory)."""
+    """Forget every cached table and memoised result (tests, or to free memory)."""
     _TABLES.clear()
+    _MEMO.clear()
+
+
+def clear_results() -> None:
+    """Forget every memoised result (the tables stay)."""
+    _MEMO.clear()
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+_MEMO: dict[str, Any] = {}
+#: Results kept at most (the least recently used go first).
+MAX_RESULTS = 64
+#: Folders (under the project root) whose files the memoised computations read.
+DATA_DIRS = ("data/processed", "data/spend")
+
+
+def data_stamp(root: Path | None = None) -> tuple:
+    """(path, size, mtime_ns) of every file under ``DATA_DIRS``: a cheap version of the data
+    (~100 files; a rebuilt or edited file changes it)."""
+    root = Path(root or config.ROOT)
+    out = []
+    for d in DATA_DIRS:
+        for dirpath, _dirs, files in os.walk(root / d):
+            for f in files:
+                p = os.path.join(dirpath, f)
+                try:
+                    st = os.stat(p)
+                except OSError:
+                    continue
+                out.append((p, st.st_size, st.st_mtime_ns))
+    return tuple(sorted(out))
+
+
+def memo(fn: F) -> F:
+    """Keep ``fn``'s results in this process, keyed by its arguments' content and the data
+    stamp; return a deep copy each time (see the module docstring)."""
+    name = f"{fn.__module__}.{fn.__qualname__}"
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if os.environ.get("EVIDENCE_PACK_MEMO", "1") == "0":
+            return fn(*args, **kwargs)
+        try:
+            blob = pickle.dumps((name, args, sorted(kwargs.items()), data_stamp()), protocol=5)
+        except Exception:  # an argument that cannot be pickled: no cache
+            return fn(*args, **kwargs)
+        key = hashlib.sha256(blob).hexdigest()
+        if key in _MEMO:
+            _MEMO[key] = _MEMO.pop(key)  # most recently used last
+        else:
+            _MEMO[key] = fn(*args, **kwargs)
+            while len(_MEMO) > MAX_RESULTS:
+                _MEMO.pop(next(iter(_MEMO)))
+        return copy.deepcopy(_MEMO[key])
+
+    wrapper.uncached = fn  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+#: The file that marks a ``frames_for`` folder (results derived from data and an areas file).
+MARKER = "source.json"
+
+
+def in_frames_folder(path: str | os.PathLike) -> bool:
+    """True for a file inside a ``frames_for`` folder: derived from the processed data and an
+    areas file, so not an input of its own (the build's cache keys leave it out)."""
+    return (Path(path).parent / MARKER).exists()
 
 
 def content_key(path: str | os.PathLike) -> str:
@@ -73,7 +152,7 @@ def frames_for(root: Path, source: Path, names: Iterable[str],
     try:
         for n in names:
             frames[n].to_parquet(tmp / f"{n}.parquet", index=False)
-        (tmp / "source.json").write_text(json.dumps({"areas_file": str(source)}), encoding="utf-8")
+        (tmp / MARKER).write_text(json.dumps({"areas_file": str(source)}), encoding="utf-8")
         os.chmod(tmp, 0o755)
         if folder.exists():  # stale (or written by another process meanwhile): replace it
             stale = folder.with_name(f".{folder.name}.stale.{os.getpid()}")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from evidence_pack import config
-from evidence_pack.sources import catalogue, cra
+from evidence_pack.sources import catalogue, cra, table_cache
 from evidence_pack.sources.freshness import is_fresh
 from evidence_pack.sources.io import DataError, write_parquet
 
@@ -53,6 +53,7 @@ def prepare(force: bool = False) -> list[Path]:
     return [write_parquet(tidy, OUTPUT), write_parquet(combined, COMBINED_OUTPUT)]
 
 
+@table_cache.memo  # read by every spend report: once per kernel
 def load(latest_only: bool = True) -> pd.DataFrame:
     """The tidy CRA rows (builds the store when absent). ``latest_only``: for each year, the
     rows of the latest publication that covers it (2009-10 from CRA 2014, not CRA 2010)."""
@@ -67,6 +68,7 @@ def load(latest_only: bool = True) -> pd.DataFrame:
     return df
 
 
+@table_cache.memo
 def years() -> list[str]:
     """Financial years the store covers with English regions (2009-10 onwards)."""
     df = load()
