@@ -249,3 +249,23 @@ def test_drafts_do_not_depend_on_report_code():
             "lib/evidence_pack/stores/iod.py", "lib/evidence_pack/config.py"} <= files
     assert not [f for f in files if f.startswith(("lib/evidence_pack/publish/",
                                                   "lib/evidence_pack/charts/"))]
+
+
+def test_drafts_key_ignores_results_cached_per_areas_file(tmp_path):
+    """A district built in a batch caches results for its areas file under the processed data;
+    that must not change the drafts key (the next batch would redraft England: minutes)."""
+    import pandas as pd
+    from evidence_pack.sources import table_cache
+    from evidence_pack.sources.hashing import FileHasher
+
+    processed = tmp_path / "data" / "processed"
+    processed.mkdir(parents=True)
+    (processed / "iod.parquet").write_bytes(b"v1")
+    src = tmp_path / "areas.yml"
+    src.write_text("la_code: E08000018\n")
+    before = national_plan.drafts_key(FileHasher(tmp_path), code_globs=())
+    table_cache.frames_for(processed / "risk_areas", src, ["x"],
+                           lambda: {"x": pd.DataFrame({"v": [1]})})
+    assert national_plan.drafts_key(FileHasher(tmp_path), code_globs=()) == before
+    (processed / "iod.parquet").write_bytes(b"v2")
+    assert national_plan.drafts_key(FileHasher(tmp_path), code_globs=()) != before

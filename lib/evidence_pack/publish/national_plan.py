@@ -35,7 +35,7 @@ from evidence_pack.analysis import national as national_analysis
 from evidence_pack.findings import areas as area_text
 from evidence_pack.publish import plan as build_plan
 from evidence_pack.publish.plan import CODE_GLOBS, DEFAULT_DATA, Areas, Job, ReportSpec
-from evidence_pack.sources.hashing import FileHasher
+from evidence_pack.sources.hashing import FileHasher, sha256_json
 from evidence_pack.sources.io import DataError, read_yaml, write_text
 
 #: Where the client keeps the national manifest and the areas files runs read.
@@ -105,6 +105,14 @@ def own_areas_files(areas_dir: Path = config.AREAS_DIR) -> dict[str, Path]:
         if code and str(code) not in found:
             found[str(code)] = p
     return found
+
+
+def drafts_key(hasher: FileHasher, code_globs: Sequence[str] = CODE_GLOBS) -> str:
+    """The drafts cache key: the processed data and the drafting code. Results cached per
+    areas file under data/processed are left out (``build_plan.data_hash``): every district
+    built writes some, and they must not make the next batch redraft England."""
+    return sha256_json([build_plan.data_hash(hasher, DEFAULT_DATA),
+                        hasher.globs(DRAFT_CODE_GLOBS if code_globs == CODE_GLOBS else code_globs)])
 
 
 class Drafts:
@@ -188,8 +196,7 @@ def plan_districts(districts: Sequence[District], specs: Sequence[ReportSpec],
     """Every district's areas and tasks (``only``: area slugs or ``borough`` to keep)."""
     own = own_areas_files()
     nb_text = {s.name: s.path.read_text(encoding="utf-8") for s in specs}
-    drafts = Drafts(root / NATIONAL_DIR / "drafts.json", hasher.globs(
-        [*DEFAULT_DATA, *(DRAFT_CODE_GLOBS if code_globs == CODE_GLOBS else code_globs)]))
+    drafts = Drafts(root / NATIONAL_DIR / "drafts.json", drafts_key(hasher, code_globs))
     plans = []
     for d in districts:
         try:
