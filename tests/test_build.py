@@ -423,3 +423,44 @@ def test_pdf_notes_may_continue_in_the_next_column_with_the_same_pages():
     ruled = weasyprint.HTML(string=page).render(stylesheets=[weasyprint.CSS(string=render.PDF_CSS)])
     assert len(ruled.pages) == len(plain.pages) >= 2
     assert render.render_pdf(page, None, render.TEMPLATES)[:5] == b"%PDF-"
+
+
+def _job(area: str, notebook: str) -> plan.Job:
+    return plan.Job(notebook=notebook, path=f"{notebook}.ipynb", area=area, area_name=area,
+                    parameters={}, key="k", title=notebook)
+
+
+def test_longest_first_uses_last_times_then_the_notebook_then_defaults():
+    todo = [_job("canklow", "evaluation"), _job("borough", "imd_trends"),
+            _job("east-dene", "area_profile"), _job("borough", "briefing"),
+            _job("borough", "baseline_spend")]
+    # no build timed yet: the briefing first, a borough report before the same area report
+    cold = [j.id for j in build.longest_first(todo, {})]
+    assert cold == ["borough/briefing", "borough/imd_trends", "borough/baseline_spend",
+                    "east-dene/area_profile", "canklow/evaluation"]
+    # timed: a job's own time; a job not timed: its notebook's mean
+    last = {"canklow/evaluation": {"seconds": 30.0}, "town-centre/area_profile": {"seconds": 20.0},
+            "borough/briefing": {"seconds": 1.0}}
+    timed = [j.id for j in build.longest_first(todo, last)]
+    assert timed == ["canklow/evaluation", "east-dene/area_profile", "borough/imd_trends",
+                     "borough/baseline_spend", "borough/briefing"]
+
+
+def test_warm_up_imports_modules_that_exist():
+    """Every module the kernels' warm-up imports exists, and it covers the library modules the
+    notebooks import (a renamed one would quietly cost each worker's first report its import)."""
+    import importlib.util
+
+    from evidence_pack.publish import runner
+
+    assert [m for m in runner.PREIMPORT if importlib.util.find_spec(m) is None] == []
+    missing = set()
+    for nb in Path(config.NOTEBOOKS_DIR).glob("*.ipynb"):
+        text = "\n".join(c.source for c in nbformat.read(nb, as_version=4).cells
+                         if c.cell_type == "code")
+        for pkg, names in re.findall(r"from (evidence_pack\.\w+) import \(?([\w ,\n]+)\)?", text):
+            for name in re.findall(r"(\w+)(?: as \w+)?", names):
+                mod = f"{pkg}.{name}"
+                if importlib.util.find_spec(pkg) and importlib.util.find_spec(mod) is not None:
+                    missing.add(mod)
+    assert sorted(missing - set(runner.PREIMPORT)) == []

@@ -126,3 +126,62 @@ def test_memo_gives_what_the_computation_gives(processed):
                                  for a in aset.areas])
     other = partner_spend.modelled_partner_spend(fewer, "2011-12")
     assert not other.equals(first)
+
+
+def _disk_memo_worker(args):
+    folder, data, calls = args
+    os.environ["EVIDENCE_PACK_MEMO_DIR"] = folder
+    table_cache.DATA_DIRS = (data,)
+    return _slow_square(Path(calls), 7)
+
+
+@table_cache.memo
+def _slow_square(calls: Path, x: int) -> int:
+    with open(calls, "a") as fh:
+        fh.write("x")
+    time.sleep(0.5)  # long enough for the other process to ask meanwhile
+    return x * x
+
+
+def test_memo_on_disk_is_shared_between_processes(tmp_path, monkeypatch):
+    """With EVIDENCE_PACK_MEMO_DIR set, one process computes, another (asking at the same
+    time, or later) reads; changed code or data compute again; unset: nothing on disk."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "t.parquet").write_text("v1")
+    memo_dir, calls = tmp_path / "memo", tmp_path / "calls"
+    args = (str(memo_dir), str(data), str(calls))
+    with mp.get_context("spawn").Pool(2) as pool:
+        assert pool.map(_disk_memo_worker, [args, args]) == [49, 49]
+    assert calls.read_text() == "x"  # the second waited for the first and read its result
+    assert len(list(memo_dir.glob("*.pkl"))) == 1
+    assert not [p for p in memo_dir.iterdir() if p.name.startswith(".")]  # no temporary left
+    monkeypatch.setenv("EVIDENCE_PACK_MEMO_DIR", str(memo_dir))
+    monkeypatch.setattr(table_cache, "DATA_DIRS", (str(data),))
+    table_cache.clear_results()  # a new kernel: reads the file
+    assert _slow_square(calls, 7) == 49 and calls.read_text() == "x"
+    monkeypatch.setattr(table_cache, "_CODE_STAMP", ["other code"])
+    table_cache.clear_results()
+    assert _slow_square(calls, 7) == 49 and calls.read_text() == "xx"
+    later = time.time_ns() + 10**9
+    os.utime(data / "t.parquet", ns=(later, later))
+    table_cache.clear_results()
+    assert _slow_square(calls, 7) == 49 and calls.read_text() == "xxx"
+    monkeypatch.delenv("EVIDENCE_PACK_MEMO_DIR")
+    n = len(list(memo_dir.glob("*.pkl")))
+    table_cache.clear_results()
+    assert _slow_square(calls, 8) == 64 and len(list(memo_dir.glob("*.pkl"))) == n
+
+
+def test_data_stamp_leaves_out_results_cached_per_areas_file(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "t.parquet").write_text("v1")
+    monkeypatch.setattr(table_cache, "DATA_DIRS", (str(data),))
+    before = table_cache.data_stamp(tmp_path)
+    src = tmp_path / "areas.yml"
+    src.write_text("x")
+    table_cache.frames_for(data / "cache", src, ["x", "y"], _compute(tmp_path / "calls"))
+    assert table_cache.data_stamp(tmp_path) == before  # memoised results stay valid
+    (data / "u.parquet").write_text("new")
+    assert table_cache.data_stamp(tmp_path) != before

@@ -71,6 +71,32 @@ class BuildReport:
     cancelled: int = 0
 
 
+#: Seconds a report takes when no build has timed it (execute + HTML + PDF of an area report,
+#: bench_build --areas 1, load ~2); a borough report counts twice. Only the order uses them.
+DEFAULT_SECONDS = {"briefing": 12.0, "imd_trends": 6.5, "area_profile": 6.0,
+                   "baseline_spend": 4.5, "risk_factors": 3.0, "evaluation": 3.0}
+
+
+def longest_first(todo: Sequence[Job], jobs: dict[str, dict]) -> list[Job]:
+    """``todo`` longest first: a job's time in the last build (``jobs``: the manifest's
+    entries), else the mean last time of its notebook's other reports (twice for a borough
+    report), else ``DEFAULT_SECONDS``; so that no worker idles at the end."""
+    last = {jid: e.get("seconds") for jid, e in jobs.items() if e and e.get("seconds")}
+    per_nb: dict[str, list[float]] = {}
+    for jid, sec in last.items():
+        per_nb.setdefault(jid.rsplit("/", 1)[-1], []).append(float(sec))
+
+    def cost(j: Job) -> float:
+        if j.id in last:
+            return float(last[j.id])
+        factor = 2.0 if j.area == BOROUGH else 1.0
+        if per_nb.get(j.notebook):
+            return factor * sum(per_nb[j.notebook]) / len(per_nb[j.notebook])
+        return factor * DEFAULT_SECONDS.get(j.notebook, 3.0)
+
+    return sorted(todo, key=lambda j: -cost(j))
+
+
 def check_writable(reports_dir: Path) -> None:
     """DataError naming the folder when reports cannot be written there."""
     try:
@@ -121,10 +147,8 @@ def build(areas_file: Path | str = config.DEFAULT_AREAS_FILE, only: Sequence[str
         todo = [j for j in chosen if force or not is_current(j, manifest, reports_dir, pdf)]
         for spec in {s.name: s for s in specs if any(j.notebook == s.name for j in todo)}.values():
             check_parameters(spec)
-        # Longest first (last build's times; borough runs are the heaviest when there are none),
-        # so that the workers finish together.
-        last = {j.id: (manifest["jobs"].get(j.id) or {}).get("seconds") for j in todo}
-        todo.sort(key=lambda j: -(last[j.id] or (2.0 if j.area == BOROUGH else 1.0)))
+        # Longest first, so that the workers finish together.
+        todo = longest_first(todo, manifest["jobs"])
         for j in todo:  # a run in progress or interrupted is never listed as built
             manifest["jobs"].pop(j.id, None)
         manifest["files"] = hasher.pruned_cache()

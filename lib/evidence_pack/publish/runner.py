@@ -35,11 +35,39 @@ CELL_TIMEOUT_S = 1800
 #: Seconds a worker gets to exit after SIGTERM before it is killed.
 STOP_GRACE_S = 3.0
 
-# Code run once in each new kernel. Nothing is pre-imported: whatever the first notebook
-# imports stays loaded for the next runs in that kernel, which is where reuse saves time.
+#: Modules the notebooks import (the heavy ones: ~3-7 s in all), imported by the warm-up so
+#: that a worker's first report does not pay for them; one that fails is left for the notebook
+#: to import and report.
+PREIMPORT = (
+    "numpy", "pandas", "matplotlib.pyplot", "seaborn", "geopandas", "pyarrow.parquet",
+    "evidence_pack.publish.report", "evidence_pack.analysis.areas",
+    "evidence_pack.analysis.borough_facts", "evidence_pack.analysis.briefing",
+    "evidence_pack.analysis.district_history", "evidence_pack.analysis.evaluation",
+    "evidence_pack.analysis.partner_spend", "evidence_pack.analysis.profile",
+    "evidence_pack.analysis.risk", "evidence_pack.analysis.spend", "evidence_pack.analysis.trends",
+    "evidence_pack.charts.briefing", "evidence_pack.charts.evaluation", "evidence_pack.charts.maps",
+    "evidence_pack.charts.profile", "evidence_pack.charts.risk", "evidence_pack.charts.spend",
+    "evidence_pack.charts.trends", "evidence_pack.findings.briefing",
+    "evidence_pack.findings.evaluation", "evidence_pack.findings.evaluation_tables",
+    "evidence_pack.findings.format", "evidence_pack.findings.profile", "evidence_pack.findings.risk",
+    "evidence_pack.findings.risk_tables", "evidence_pack.findings.spend",
+    "evidence_pack.findings.spend_tables", "evidence_pack.findings.trend_tables",
+    "evidence_pack.findings.trends", "evidence_pack.sources.cra", "evidence_pack.stores.iod",
+    "evidence_pack.stores.lsoa_geography", "evidence_pack.stores.public_spend",
+    "evidence_pack.stores.spend_returns", "evidence_pack.analysis.evaluation_match",
+)
+# Code run once in each new kernel: the Agg backend, then the heavy imports (they stay loaded
+# for every later run in that kernel; %reset -f clears names, not sys.modules).
 _WARMUP = """
 import matplotlib
 matplotlib.use("Agg")
+import importlib as _il
+for _m in {modules!r}:
+    try:
+        _il.import_module(_m)
+    except Exception:
+        pass
+del _il, _m
 """
 # Run before each notebook in a reused kernel: a clean namespace and default state.
 _RESET = r"""
@@ -155,7 +183,8 @@ def _start_kernel() -> None:
                 err = open(log_dir / f"kernel-{os.getpid()}.log", "ab")  # noqa: SIM115
                 km.start_kernel(cwd=s.root, stdout=err, stderr=err,
                                 env={**os.environ, "MPLBACKEND": "Agg",
-                                     "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+                                     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+                                     "EVIDENCE_PACK_MEMO_DIR": memo_dir(s)})
                 _W["km"] = km  # known at once, so that SIGTERM can kill it
                 kc = km.client(session=_fresh_session(km))
                 kc.start_channels()
@@ -166,7 +195,8 @@ def _start_kernel() -> None:
                     km.shutdown_kernel(now=True)
                 _W["km"] = None
                 continue
-        reply = kc.execute_interactive(_WARMUP, timeout=s.start_timeout, store_history=False,
+        reply = kc.execute_interactive(_WARMUP.format(modules=PREIMPORT), timeout=s.start_timeout,
+                                       store_history=False,
                                        output_hook=lambda msg: None)
         if reply["content"].get("status") != "ok":
             raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
@@ -229,6 +259,12 @@ def describe_error(exc: BaseException) -> str:
     if ename:  # papermill.PapermillExecutionError
         return f"cell {getattr(exc, 'exec_count', '?')}: {ename}: {getattr(exc, 'evalue', '')}"
     return f"{type(exc).__name__}: {exc}"
+
+
+def memo_dir(settings: Settings) -> str:
+    """Where the build's kernels keep memoised district- and England-wide results
+    (``table_cache.memo``): one kernel computes, the others read."""
+    return os.environ.get("EVIDENCE_PACK_MEMO_DIR") or str(Path(settings.build_dir) / "memo")
 
 
 def executed_path(job: Job, settings: Settings) -> Path:

@@ -13,11 +13,18 @@
   hashed) and by the state of the data files (size and modification time of every file under
   ``data/processed`` and ``data/spend``); each call gets a deep copy, so a notebook may change
   what it gets. Arguments that cannot be pickled, or ``EVIDENCE_PACK_MEMO=0``: no cache.
+  With ``EVIDENCE_PACK_MEMO_DIR`` set (the build sets it for its kernels), results are also
+  kept on disk there, keyed as well by the package's source code: one worker's kernel computes
+  a district-wide result and every other kernel of the build (and of later builds, until the
+  data or the code change) reads it. A lock per key makes a second kernel wait for the first
+  rather than compute the same result at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import fcntl
 import functools
 import hashlib
 import json
@@ -82,7 +89,12 @@ def data_stamp(root: Path | None = None) -> tuple:
     root = Path(root or config.ROOT)
     out = []
     for d in DATA_DIRS:
-        for dirpath, _dirs, files in os.walk(root / d):
+        for dirpath, dirs, files in os.walk(root / d):
+            # results cached per areas file (frames_for folders, their temporaries) are derived
+            # from these data and the areas file (a memo argument): not a version of the data
+            dirs[:] = [x for x in dirs if not x.startswith(".")]
+            if MARKER in files:
+                continue
             for f in files:
                 p = os.path.join(dirpath, f)
                 try:
@@ -93,9 +105,68 @@ def data_stamp(root: Path | None = None) -> tuple:
     return tuple(sorted(out))
 
 
+_CODE_STAMP: list[str] = []
+#: Result files kept at most in ``EVIDENCE_PACK_MEMO_DIR`` (the least recently written go first).
+MAX_DISK_RESULTS = 256
+
+
+def code_stamp() -> str:
+    """sha256 of every source file of the ``evidence_pack`` package (computed once a process):
+    a result kept on disk is not reused by changed code."""
+    if not _CODE_STAMP:
+        h = hashlib.sha256()
+        pkg = Path(__file__).resolve().parents[1]
+        for f in sorted(pkg.rglob("*.py")):
+            h.update(str(f.relative_to(pkg)).encode())
+            h.update(f.read_bytes())
+        _CODE_STAMP.append(h.hexdigest())
+    return _CODE_STAMP[0]
+
+
+def _prune(folder: Path) -> None:
+    files = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime_ns)
+    for f in files[: max(0, len(files) - MAX_DISK_RESULTS)]:
+        with contextlib.suppress(OSError):
+            f.unlink()
+            f.with_suffix(".lock").unlink()
+
+
+def _on_disk(key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``'s result read from, or written to, ``EVIDENCE_PACK_MEMO_DIR/<key>.pkl``
+    (another process computing the same key is waited for); no folder set: ``compute()``."""
+    folder = os.environ.get("EVIDENCE_PACK_MEMO_DIR")
+    if not folder:
+        return compute()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{key}.pkl"
+    with open(folder / f"{key}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when this process ends, whatever happens
+        try:
+            if path.exists():
+                try:
+                    with open(path, "rb") as fh:
+                        return pickle.load(fh)
+                except Exception:  # a damaged file: computed again and rewritten
+                    pass
+            result = compute()
+            try:
+                blob = pickle.dumps(result, protocol=5)
+            except Exception:  # a result that cannot be pickled stays in this process only
+                return result
+            tmp = path.with_name(f".{path.name}.{os.getpid()}")
+            tmp.write_bytes(blob)
+            os.replace(tmp, path)
+            _prune(folder)
+            return result
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def memo(fn: F) -> F:
-    """Keep ``fn``'s results in this process, keyed by its arguments' content and the data
-    stamp; return a deep copy each time (see the module docstring)."""
+    """Keep ``fn``'s results in this process (and in ``EVIDENCE_PACK_MEMO_DIR`` when set),
+    keyed by its arguments' content and the data stamp; return a deep copy each time (see the
+    module docstring)."""
     name = f"{fn.__module__}.{fn.__qualname__}"
 
     @functools.wraps(fn)
@@ -110,7 +181,8 @@ def memo(fn: F) -> F:
         if key in _MEMO:
             _MEMO[key] = _MEMO.pop(key)  # most recently used last
         else:
-            _MEMO[key] = fn(*args, **kwargs)
+            disk_key = hashlib.sha256(f"{key}:{code_stamp()}".encode()).hexdigest()
+            _MEMO[key] = _on_disk(disk_key, lambda: fn(*args, **kwargs))
             while len(_MEMO) > MAX_RESULTS:
                 _MEMO.pop(next(iter(_MEMO)))
         return copy.deepcopy(_MEMO[key])
