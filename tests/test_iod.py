@@ -363,3 +363,19 @@ def test_rotherham_district_ranks(processed):
     assert rank[2019, "computed"] == rank[2019, "official"] == 44
     roth = iod.load(releases=[2010], measures=["imd"], lad_codes=[config.DEFAULT_LA_CODE])
     assert len(roth) == 166 and int((roth["decile"] == 1).sum()) == 28
+
+
+def test_load_reads_the_file_once_and_gives_each_caller_its_own_copy(processed, monkeypatch):
+    calls = []
+    orig = iod._read_file
+    monkeypatch.setattr(iod, "_read_file", lambda *a: (calls.append(1), orig(*a))[1])
+    iod._READ.clear()
+    a = iod.load(releases=[2025], measures=["imd"])
+    a.loc[a.index[0], "score"] = -1.0  # a caller's change stays in its copy
+    b = iod.load(releases=[2025], measures=["imd"])
+    assert len(calls) == 1 and b["score"].iloc[0] != -1.0 and b is not a
+    pd.testing.assert_frame_equal(b, orig(iod.IOD_FILE, [("release", "in", [2025]),
+                                                          ("measure", "in", ["imd"])],
+                                          ["lsoa_code", "lad_code", "lad_name", "measure"]))
+    iod.load(releases=[2019], measures=["imd"])  # other filters: read
+    assert len(calls) == 2

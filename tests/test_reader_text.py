@@ -172,3 +172,33 @@ def test_a_heading_doubled_by_the_key_findings_box_is_dropped():
             "</section></div><h2>Key findings</h2><p>kept: text between</p><h2>Key findings</h2>")
     out = notes.finish(_page(body), known={})
     assert out.count("Key findings</h2>") == 3 and 'id="k"' not in out
+
+
+def _faint_chart():
+    fig, ax = plt.subplots(figsize=(7.5, 8))
+    ax.set_title("tall title", fontsize=9)
+    ax.text(0.2, 0.8, "tiny note", fontsize=4)
+    ax.text(0.5, 0.5, "dark on crimson", color="#222222", fontsize=10,
+            bbox={"facecolor": "#8b0000", "edgecolor": "none"})
+    return fig
+
+
+def test_legibility_measures_an_unchanged_figure_once_with_the_same_answers(monkeypatch):
+    """print_height_mm then problems of the same figure draw it once, and give what two
+    separate measurements give; a figure changed in between is drawn again."""
+    fig = _faint_chart()
+    draws = []
+    orig = fig.canvas.draw
+    monkeypatch.setattr(fig.canvas, "draw", lambda: (draws.append(1), orig())[1])
+    height = legibility.print_height_mm(fig)
+    found = legibility.problems(fig, height)
+    assert len(draws) == 1
+    fresh = _faint_chart()  # the same chart measured with nothing remembered
+    legibility._MEASURED.clear()
+    h2 = legibility.print_height_mm(fresh)
+    legibility._MEASURED.clear()
+    assert (height, found) == (h2, legibility.problems(fresh, h2)) and found
+    fig.axes[0].set_title("a much longer title that changes the figure", fontsize=4)
+    changed = legibility.problems(fig, height)
+    assert len(draws) == 2 and changed != found
+    plt.close("all")

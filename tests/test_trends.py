@@ -275,3 +275,26 @@ def test_heat_map_cell_text_contrast_is_at_least_4_5_for_every_cell_colour():
         cmap = colormaps[name]
         worst = min(contrast(text_colour(cmap(x)), cmap(x)) for x in np.linspace(0, 1, 1001))
         assert worst >= MIN_CONTRAST, f"{name}: cell text contrast falls to {worst:.2f}:1"
+
+
+def test_target_area_sets_of_one_area_equal_its_part_of_all(processed):
+    """An area's report computes its own area's sets only; they and its trend rows equal what
+    the borough's computation of every area gives."""
+    from evidence_pack import config
+    from evidence_pack.analysis import areas
+    from evidence_pack.stores import iod
+
+    aset = areas.load_areas()
+    releases = [2010, 2025]
+    members = {v: areas.members(aset, v) for v in {config.RELEASE_VINTAGE[r] for r in releases}}
+    every = trends.target_area_sets(aset, members, releases)
+    assert list(every) == [a.name for a in aset.areas]
+    one = aset.areas[1]
+    own = trends.target_area_sets(aset, members, releases, slugs=[one.slug])
+    assert list(own) == [one.name]
+    for r in releases:
+        pd.testing.assert_frame_equal(own[one.name][r], every[one.name][r])
+    grouped = trends.split(iod.load(releases=releases, measures=["imd"]))
+    full = trends.area_trend(grouped, every)
+    pd.testing.assert_frame_equal(trends.area_trend(grouped, own),
+                                  full[full["area"] == one.name].reset_index(drop=True))

@@ -408,6 +408,17 @@ def change_by_group(iod: pd.DataFrame, lsoas: pd.DataFrame, base: int, later: in
 # --------------------------------------------------------------------------- areas over time
 
 
+def target_area_sets(area_set, members: Mapping[int, pd.DataFrame], releases: Iterable[int],
+                     slugs: Iterable[str] | None = None) -> dict[str, dict[int, pd.DataFrame]]:
+    """{area name: ``member_sets``} for every target area in the areas file's order, or only
+    ``slugs`` (an area's report needs its own: the others cost ~0.1 s each, for nothing).
+    ``members``: ``areas.members(area_set, vintage)`` for each LSOA vintage."""
+    keep = None if slugs is None else set(slugs)
+    releases = list(releases)
+    return {a.name: member_sets({v: m[m["slug"] == a.slug] for v, m in members.items()}, releases)
+            for a in area_set.areas if keep is None or a.slug in keep}
+
+
 def area_trend(iod: pd.DataFrame, area_sets: Mapping[str, Mapping[int, pd.DataFrame]],
                measure: str = "imd") -> pd.DataFrame:
     """Long table: area x release with LSOAs, decile-1 LSOAs, share and median percentile.

@@ -15,6 +15,7 @@ axes, a heat-map cell, a label's box), by the WCAG 2 formula; 4.5:1 is the minim
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -45,10 +46,24 @@ def contrast(fg: Any, bg: Any) -> float:
     return (a + 0.05) / (b + 0.05)
 
 
+#: The last figure measured (a weak reference) and its size: ``print_height_mm`` and then
+#: ``problems`` of the same unchanged figure draw it once, not twice (~0.1-0.4 s a figure).
+_MEASURED: list[tuple[Any, tuple[float, float]]] = []
+
+
 def _size_inches(fig: Any) -> tuple[float, float]:
+    """The figure's tight bounding box (inches), drawn on its canvas (whose pixels ``problems``
+    reads); reused while the figure has not changed since it was last measured."""
+    if _MEASURED and _MEASURED[0][0]() is fig and not fig.stale:
+        return _MEASURED[0][1]
     fig.canvas.draw()
     box = fig.get_tightbbox(fig.canvas.get_renderer())
-    return max(box.width, 1e-6), max(box.height, 1e-6)
+    size = max(box.width, 1e-6), max(box.height, 1e-6)
+    # measuring re-derives what the draw laid out (title positions) and marks the figure
+    # changed; it is not: any later change to the figure marks it again
+    fig.stale = False
+    _MEASURED[:] = [(weakref.ref(fig), size)]
+    return size
 
 
 def _scale(w_in: float, h_in: float, height_mm: float) -> float:
