@@ -178,3 +178,18 @@ def test_area_table_puts_the_area_first_with_short_labels():
     assert list(t.columns) == ["Measure", "A", "Dee", "England"]
     assert t["Measure"].tolist() == ["IMD", "Income"]
     assert t["A"].tolist() == [1, 2]
+
+
+def test_england_census_shares_once_equal_the_direct_computation(processed):
+    """The memoised England column of the census and MSOA tables equals census.shares of
+    the whole table (what every report computed before)."""
+    census_store = census
+    topics = ("household_deprivation", "tenure")
+    t = census_store.load_lsoa()
+    direct = census_store.shares(None, list(topics), table=t.loc[t["topic"].isin(list(topics))])
+    pd.testing.assert_frame_equal(profile.england_shares(topics), direct)
+    pd.testing.assert_frame_equal(profile.england_shares(topics), direct)  # from the memo
+    pd.testing.assert_frame_equal(
+        profile.england_shares(("migration", "proficiency"), "msoa"),
+        census_store.shares(None, ["migration", "proficiency"], table=census_store.load_msoa(),
+                            key="msoa_code"))

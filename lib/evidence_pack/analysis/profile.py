@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from evidence_pack import config
 from evidence_pack.analysis.trends import DOMAINS, n_lsoas
-from evidence_pack.sources import catalogue
+from evidence_pack.sources import catalogue, table_cache
 from evidence_pack.sources.io import DataError, read_rda_frame
 from evidence_pack.stores import census
 
@@ -57,11 +58,18 @@ Sets = Mapping[str, pd.DataFrame | None]
 # --------------------------------------------------------------------------- loading
 
 
-@lru_cache(maxsize=1)
 def load_cni() -> pd.DataFrame:
     """CNI 2023 by LSOA 2021: lsoa_code, lsoa_name, ``<domain>_score``, ``<domain>_rank``
     (rank 1 = highest community need in England), ``left_behind`` (bool)."""
     path = catalogue.path_for("cni2023_england_lsoa21")
+    st = Path(path).stat()
+    return _cni(str(path), st.st_size, st.st_mtime_ns)
+
+
+@table_cache.memo  # the R file takes ~1.7 s to read: once per build (keyed by its version)
+def _cni(path: str, size: int, mtime_ns: int) -> pd.DataFrame:
+    """``load_cni`` of the file at ``path`` (``size`` and ``mtime_ns``: its version)."""
+    path = Path(path)
     raw = read_rda_frame(path, ["lsoa21_code", "lsoa21_name", "Left Behind Area?"])
     out = pd.DataFrame({"lsoa_code": raw["lsoa21_code"].astype(str),
                         "lsoa_name": raw["lsoa21_name"].astype(str)})
@@ -255,6 +263,16 @@ def top_drivers(drv: pd.DataFrame, area: str, n: int = 3) -> list[str]:
 # --------------------------------------------------------------------------- context
 
 
+@table_cache.memo  # every report's England column: computed once per build
+def england_shares(topics: tuple[str, ...], level: str = "lsoa") -> pd.DataFrame:
+    """``census.shares`` of every LSOA (``level`` "lsoa") or MSOA ("msoa") in England for
+    ``topics`` (Census 2021, 0-1)."""
+    if level == "lsoa":
+        t = census.load_lsoa()
+        return census.shares(None, list(topics), table=t.loc[t["topic"].isin(list(topics))])
+    return census.shares(None, list(topics), table=census.load_msoa(), key="msoa_code")
+
+
 def census_table(sets: Sets, rows: Iterable[tuple[str, str]] = CENSUS_ROWS,
                  census_lsoa: pd.DataFrame | None = None) -> pd.DataFrame:
     """Census 2021 shares (0-1): one row per (topic, category), one column per set."""
@@ -267,7 +285,8 @@ def census_table(sets: Sets, rows: Iterable[tuple[str, str]] = CENSUS_ROWS,
     cols = {}
     for name, s in sets.items():
         if s is None:
-            sh = census.shares(None, topics, table=t)
+            sh = (census.shares(None, topics, table=t) if census_lsoa is not None
+                  else england_shares(tuple(topics)))
         else:
             sh = census.shares(s["lsoa_code"], topics, table=small,
                                weights=dict(zip(s["lsoa_code"], s["weight"], strict=True)))
@@ -289,8 +308,10 @@ def msoa_context(sets: Sets, msoa_of: pd.Series | None = None,
         codes = None if s is None else sorted(set(msoa_of.reindex(s["lsoa_code"]).dropna()))
         if codes is not None and not codes:
             continue
-        sh = census.shares(codes, ["migration", "proficiency"], table=t, key="msoa_code"
-                           ).set_index("category")["prop"]
+        sh = (england_shares(("migration", "proficiency"), "msoa")
+              if codes is None and census_msoa is None
+              else census.shares(codes, ["migration", "proficiency"], table=t, key="msoa_code")
+              ).set_index("category")["prop"]
         rows.append({"area": name, "msoas": len(codes) if codes is not None
                      else t["msoa_code"].nunique(),
                      "churn": sh["churn"], "poor_english": sh["poor_english"]})
