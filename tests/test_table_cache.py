@@ -185,3 +185,33 @@ def test_data_stamp_leaves_out_results_cached_per_areas_file(tmp_path, monkeypat
     assert table_cache.data_stamp(tmp_path) == before  # memoised results stay valid
     (data / "u.parquet").write_text("new")
     assert table_cache.data_stamp(tmp_path) != before
+
+
+def test_memo_keys_an_area_set_without_its_leads_evidence_and_confidence(processed):
+    """A lead officer's change reuses the district's spend results (no memoised computation
+    reads leads, evidence or confidence: the uncached results are equal); a name or an LSOA
+    list change computes again."""
+    from dataclasses import replace
+
+    from evidence_pack.analysis import areas, partner_spend, spend
+
+    aset = areas.load_areas()
+    first = aset.areas[0]
+    led = replace(aset, areas=[replace(first, slt_lead="A. Officer", cabinet_member="Cllr B",
+                                       evidence="said so", confidence="high"), *aset.areas[1:]])
+    renamed = replace(aset, areas=[replace(first, name="Elsewhere"), *aset.areas[1:]])
+    assert led.memo_key() == aset.memo_key() and renamed.memo_key() != aset.memo_key()
+    pd.testing.assert_frame_equal(partner_spend.modelled_partner_spend.uncached(led, "2017-18"),
+                                  partner_spend.modelled_partner_spend.uncached(aset, "2017-18"))
+    a, b = spend.baseline.uncached(led, "2011-12"), spend.baseline.uncached(aset, "2011-12")
+    pd.testing.assert_frame_equal(a.areas, b.areas)
+    calls = []
+
+    @table_cache.memo
+    def f(area_set) -> int:
+        calls.append(1)
+        return len(area_set)
+
+    table_cache.clear_results()
+    f(aset), f(led), f(renamed)
+    assert len(calls) == 2

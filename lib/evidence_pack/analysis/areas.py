@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -88,6 +88,13 @@ class AreaSet:
 
     def __iter__(self):
         return iter(self.areas)
+
+    def memo_key(self) -> AreaSet:
+        """This set without the areas' cabinet member, lead officer, evidence and confidence:
+        what ``table_cache.memo`` keys a computation by (no computation it memoises reads
+        them, so a lead officer's change does not recompute the district's spend)."""
+        return replace(self, areas=[replace(a, cabinet_member="", slt_lead="", evidence="",
+                                            confidence=None) for a in self.areas])
 
     def table(self) -> pd.DataFrame:
         """One row per area x member LSOA (in the file's own vintage)."""

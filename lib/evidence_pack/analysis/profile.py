@@ -12,7 +12,6 @@ Percentiles: national rank / number of LSOAs x 100 (0 = most deprived, 100 = lea
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -85,12 +84,18 @@ def _cni(path: str, size: int, mtime_ns: int) -> pd.DataFrame:
     return out
 
 
-@lru_cache(maxsize=1)
 def load_ruc() -> pd.DataFrame:
     """Rural-Urban Classification 2021 by LSOA 2021 (England): lsoa_code, ruc_code,
     classification, ruc (Urban/Rural)."""
     path = catalogue.path_for("ruc21_lsoa21")
-    raw = read_rda_frame(path, ["lsoa21_code", "ruc21_code", "classification", "ruc"])
+    st = Path(path).stat()
+    return _ruc(str(path), st.st_size, st.st_mtime_ns)
+
+
+@table_cache.memo  # the R file takes ~1.5-3 s to read: once per build (keyed by its version)
+def _ruc(path: str, size: int, mtime_ns: int) -> pd.DataFrame:
+    """``load_ruc`` of the file at ``path`` (``size`` and ``mtime_ns``: its version)."""
+    raw = read_rda_frame(Path(path), path, ["lsoa21_code", "ruc21_code", "classification", "ruc"])
     raw = raw.loc[raw["lsoa21_code"].astype(str).str.startswith("E")]
     return pd.DataFrame({"lsoa_code": raw["lsoa21_code"].astype(str).to_numpy(),
                          "ruc_code": raw["ruc21_code"].astype(str).to_numpy(),

@@ -19,6 +19,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.path import Path as MplPath
 
+from evidence_pack.sources import table_cache
 from evidence_pack.sources.iod_files import MEASURES
 from evidence_pack.stores import geography, iod
 
@@ -100,6 +101,7 @@ def decile_cmap() -> ListedColormap:
     return ListedColormap(list(DECILE_COLOURS), name="iod_deciles")
 
 
+@table_cache.memo  # every map of a district asks for the same LSOAs: read once per build
 def deciles(lad_code: str, release: int, measure: str = "imd",
             codes: Sequence[str] | None = None) -> pd.Series:
     """Decile (1 = most deprived 10% in England) by LSOA code for one release and measure,

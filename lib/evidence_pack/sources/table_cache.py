@@ -9,8 +9,9 @@
   compute it at once both succeed and readers never see half a folder.
 - ``memo``: a decorator for district- and England-wide computations that every report of a
   build repeats (the spend baseline, partner spend, ...). In a warm kernel the result is kept,
-  keyed by the content of the arguments (the parsed areas file, years, tables: pickled and
-  hashed) and by the state of the data files (size and modification time of every file under
+  keyed by the content of the arguments (the parsed areas file less what no memoised
+  computation reads, see ``AreaSet.memo_key``; years, tables: pickled and hashed) and by
+  the state of the data files (size and modification time of every file under
   ``data/processed`` and ``data/spend``); each call gets a deep copy, so a notebook may change
   what it gets. Arguments that cannot be pickled, or ``EVIDENCE_PACK_MEMO=0``: no cache.
   With ``EVIDENCE_PACK_MEMO_DIR`` set (the build sets it for its kernels), results are also
@@ -163,6 +164,13 @@ def _on_disk(key: str, compute: Callable[[], Any]) -> Any:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _keyed(arg: Any) -> Any:
+    """What an argument is keyed by: its ``memo_key()`` when it has one (an areas file's
+    parsed set leaves out fields no memoised computation reads), else itself."""
+    key = getattr(arg, "memo_key", None)
+    return key() if callable(key) else arg
+
+
 def memo(fn: F) -> F:
     """Keep ``fn``'s results in this process (and in ``EVIDENCE_PACK_MEMO_DIR`` when set),
     keyed by its arguments' content and the data stamp; return a deep copy each time (see the
@@ -174,7 +182,9 @@ def memo(fn: F) -> F:
         if os.environ.get("EVIDENCE_PACK_MEMO", "1") == "0":
             return fn(*args, **kwargs)
         try:
-            blob = pickle.dumps((name, args, sorted(kwargs.items()), data_stamp()), protocol=5)
+            blob = pickle.dumps((name, [_keyed(a) for a in args],
+                                 sorted((k, _keyed(v)) for k, v in kwargs.items()), data_stamp()),
+                                protocol=5)
         except Exception:  # an argument that cannot be pickled: no cache
             return fn(*args, **kwargs)
         key = hashlib.sha256(blob).hexdigest()
