@@ -193,3 +193,14 @@ def test_england_census_shares_once_equal_the_direct_computation(processed):
         profile.england_shares(("migration", "proficiency"), "msoa"),
         census_store.shares(None, ["migration", "proficiency"], table=census_store.load_msoa(),
                             key="msoa_code"))
+
+
+def test_cni_and_rurality_read_from_their_files_once_per_version(processed):
+    """The R files behind the community-need and rurality tables are read (memoised by the
+    file's version): every English LSOA 2021, the same frame each call, each call a copy."""
+    for load, cols in ((profile.load_cni, ["lsoa_code", "lsoa_name", "left_behind"]),
+                       (profile.load_ruc, ["lsoa_code", "ruc_code", "classification", "ruc"])):
+        a, b = load(), load()
+        assert set(cols) <= set(a.columns) and len(a) > 30_000
+        assert a["lsoa_code"].str.startswith("E").all() and a is not b
+        pd.testing.assert_frame_equal(a, b)

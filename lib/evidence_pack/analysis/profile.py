@@ -95,7 +95,7 @@ def load_ruc() -> pd.DataFrame:
 @table_cache.memo  # the R file takes ~1.5-3 s to read: once per build (keyed by its version)
 def _ruc(path: str, size: int, mtime_ns: int) -> pd.DataFrame:
     """``load_ruc`` of the file at ``path`` (``size`` and ``mtime_ns``: its version)."""
-    raw = read_rda_frame(Path(path), path, ["lsoa21_code", "ruc21_code", "classification", "ruc"])
+    raw = read_rda_frame(Path(path), ["lsoa21_code", "ruc21_code", "classification", "ruc"])
     raw = raw.loc[raw["lsoa21_code"].astype(str).str.startswith("E")]
     return pd.DataFrame({"lsoa_code": raw["lsoa21_code"].astype(str).to_numpy(),
                          "ruc_code": raw["ruc21_code"].astype(str).to_numpy(),
