@@ -158,29 +158,83 @@ def skill_finding(cv: pd.DataFrame, release: int, cohort: int) -> str:
             "in which ways, tells most of the story; the named factors add the rest.")
 
 
+def cohort_members(res: Mapping[str, pd.DataFrame], slugs: list[str], release: int) -> int:
+    """How many of the areas' neighbourhoods (LSOAs, 2011) were in the 2010 group the model
+    follows (0: the model of leaving that group does not apply to these areas)."""
+    return int(res[f"areas_{release}"].set_index("slug").loc[slugs, "in_cohort"].sum())
+
+
+def no_cohort_finding(focus: str, n_lsoas: int, cohort: int, several: bool,
+                      england_where: str = "below") -> str:
+    """The finding for areas none of whose ``n_lsoas`` neighbourhoods was in the 2010 group:
+    the model does not apply to them; the England-wide results still hold."""
+    if n_lsoas == 1:
+        return (f"{focus}'s one {'target-area ' if several else ''}neighbourhood was not in "
+                f"England's most deprived {cohort}% on the IMD 2010, so the model of leaving "
+                f"that group does not apply to it; the England-wide results {england_where} "
+                "still hold.")
+    return (f"None of {focus}'s {n_lsoas} {'target-area ' if several else ''}neighbourhoods was "
+            f"in England's most deprived {cohort}% on the IMD 2010, so the model of leaving "
+            f"that group does not apply to them; the England-wide results {england_where} "
+            "still hold.")
+
+
+def no_cohort_note(focus: str, cohort: int) -> str:
+    """Why the per-area predictions and factors are left out (Markdown)."""
+    return (f"None of the neighbourhoods of {focus} was in England's most deprived {cohort}% on "
+            "the IMD 2010, so there is no predicted chance of leaving that group, nor factors "
+            "for and against, to show for them. Their place among England's neighbourhoods on "
+            "the long-term problems is below.")
+
+
+def _district_line(coh: pd.DataFrame, predictions: pd.DataFrame, district: str,
+                   district_code: str, release: int, cohort: int) -> str:
+    """The district's whole 2010 group: how many left against the model's expectation."""
+    y = f"improved{cohort}_{release}"
+    pr = predictions[(predictions["release"] == release) & (predictions["cohort"] == cohort)]
+    dist = coh[coh["lad_code"] == district_code].merge(pr[["lsoa_code", "p_model"]],
+                                                       on="lsoa_code")
+    if dist.empty:
+        return (f"{district} had no neighbourhoods in England's most deprived {cohort}% in "
+                "2010.")
+    return (f"Across all {len(dist)} of {district}'s neighbourhoods in the 2010 group, "
+            f"{int(dist[y].sum())} left against {dist['p_model'].sum():.1f} expected.")
+
+
 def area_findings(res: Mapping[str, pd.DataFrame], slugs: list[str], names: Mapping[str, str],
                   district: str, district_code: str, table: pd.DataFrame,
-                  predictions: pd.DataFrame, release: int, cohort: int) -> list[str]:
+                  predictions: pd.DataFrame, release: int, cohort: int,
+                  england_where: str = "below") -> list[str]:
     """Findings about the target areas (all of them for the borough report, else one area):
-    predicted against observed, the factors for and against, and the long-term problems."""
+    predicted against observed, the factors for and against, and the long-term problems.
+    Areas with no neighbourhood in the 2010 group get a plain sentence saying the model does
+    not apply to them (``england_where``: where the England-wide results are)."""
     coh = _cohort(table, cohort)
     y = f"improved{cohort}_{release}"
     share = coh[y].mean()
     a = res[f"areas_{release}"].set_index("slug").loc[slugs]
     out = []
-    if len(slugs) > 1:
+    if not cohort_members(res, slugs, release):
+        lsoas = res[f"lsoas_{release}"]
+        n = int(lsoas.loc[lsoas["slug"].isin(slugs), "lsoa_code"].nunique())
+        several = len(slugs) > 1
+        out.append(no_cohort_finding(district if several else names[slugs[0]], n, cohort,
+                                     several, england_where))
+        if several:
+            out.append(_district_line(coh, predictions, district, district_code, release,
+                                      cohort))
+    elif len(slugs) > 1:
         inc = a[a["in_cohort"] > 0]
-        pr = predictions[(predictions["release"] == release) & (predictions["cohort"] == cohort)]
-        dist = coh[coh["lad_code"] == district_code].merge(pr[["lsoa_code", "p_model"]],
-                                                           on="lsoa_code")
+        none = len(a) - len(inc)
         out.append(
             f"{district}'s {int(inc['in_cohort'].sum())} target-area neighbourhoods had, on the model, an "
             f"average {percent(np.average(inc['predicted'], weights=inc['in_cohort']))} chance "
             f"each of leaving the most deprived {cohort}% by {release} (England's cohort: "
             f"{percent(share)}): about {inc['expected_improving'].sum():.1f} would have been "
-            f"expected to leave; {inc['observed_improving'].sum():.0f} did. Across all "
-            f"{len(dist)} of {district}'s neighbourhoods in the 2010 group, {int(dist[y].sum())} left "
-            f"against {dist['p_model'].sum():.1f} expected.")
+            f"expected to leave; {inc['observed_improving'].sum():.0f} did"
+            + (f" ({none} of the {len(a)} areas had no neighbourhood in that group in 2010, so "
+               "the model does not apply to them)" if none else "") + ". "
+            + _district_line(coh, predictions, district, district_code, release, cohort))
     else:
         s, r0 = slugs[0], a.iloc[0]
         name, n_l, n_c = names[s], int(r0["lsoas"]), int(r0["in_cohort"])
@@ -195,7 +249,8 @@ def area_findings(res: Mapping[str, pd.DataFrame], slugs: list[str], names: Mapp
             f"Observed: {r0['observed_improving']:.0f} left by {release}"
             + "".join(f", {v:.0f} by {r}" for r, v in obs.items()) + ".")
     f = res[f"factors_{release}"]
-    named = f[f["slug"].isin(slugs) & (f["theme"] != "baseline")]
+    named = (f[f["slug"].isin(slugs) & (f["theme"] != "baseline")] if len(f)
+             else pd.DataFrame(columns=["slug", "factor", "theme", "pull_vs_england"]))
     if len(slugs) > 1:
         against = named[named["pull_vs_england"] < 0].groupby("factor").size()
         if len(against):
