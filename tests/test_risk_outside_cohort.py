@@ -73,6 +73,8 @@ def test_no_area_in_cohort_several_areas(outside, outputs):
                            "most deprived 10% on the IMD 2010")
     assert "does not apply" in text and "England-wide results below still hold" in text
     assert "nan" not in text.lower() and "long-term problems" in text
+    assert risk_findings.no_cohort_note("West Devon", 10, True).startswith(
+        "None of the target-area neighbourhoods of West Devon was")
 
 
 @pytest.mark.mirror

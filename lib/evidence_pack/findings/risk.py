@@ -179,9 +179,9 @@ def no_cohort_finding(focus: str, n_lsoas: int, cohort: int, several: bool,
             "still hold.")
 
 
-def no_cohort_note(focus: str, cohort: int) -> str:
+def no_cohort_note(focus: str, cohort: int, is_borough: bool) -> str:
     """Why the per-area predictions and factors are left out (Markdown)."""
-    return (f"None of the neighbourhoods of {focus} was in England's most deprived {cohort}% on "
+    return (f"None of the {'target-area ' if is_borough else ''}neighbourhoods of {focus} was in England's most deprived {cohort}% on "
             "the IMD 2010, so there is no predicted chance of leaving that group, nor factors "
             "for and against, to show for them. Their place among England's neighbourhoods on "
             "the long-term problems is below.")
