@@ -12,16 +12,17 @@ from evidence_pack.publish.plan import Job
 from evidence_pack.sources.io import write_text
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
-    """``{"jobs": {id: entry}, "files": {path: [size, mtime_ns, sha256]}}``; empty when the
-    file is missing or unreadable (everything is then rebuilt)."""
+def read_manifest(path: Path, entries: str = "jobs") -> dict[str, Any]:
+    """``{entries: {id: entry}, "files": {path: [size, mtime_ns, sha256]}}`` (``entries`` is
+    "jobs" for a district's build, "tasks" for a national batch); empty when the file is
+    missing or unreadable (everything is then rebuilt)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(data, dict):
-            return {"jobs": data.get("jobs") or {}, "files": data.get("files") or {}}
+            return {entries: data.get(entries) or {}, "files": data.get("files") or {}}
     except (OSError, ValueError):
         pass
-    return {"jobs": {}, "files": {}}
+    return {entries: {}, "files": {}}
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:

@@ -46,6 +46,7 @@ from evidence_pack.analysis import national as national_analysis
 from evidence_pack.publish import build, national_index
 from evidence_pack.publish.index import write_index
 from evidence_pack.publish.lock import BuildLock
+from evidence_pack.publish.manifest import write_manifest
 from evidence_pack.publish.national_plan import (
     DistrictPlan,
     Task,
@@ -54,7 +55,6 @@ from evidence_pack.publish.national_plan import (
     manifest_for,
     plan_districts,
     read_manifest,
-    write_manifest,
 )
 from evidence_pack.publish.national_worker import (
     kill_kernels,

@@ -33,6 +33,7 @@ import pandas as pd
 from evidence_pack import config
 from evidence_pack.analysis import national as national_analysis
 from evidence_pack.findings import areas as area_text
+from evidence_pack.publish import manifest as manifest_io
 from evidence_pack.publish import plan as build_plan
 from evidence_pack.publish.plan import CODE_GLOBS, DEFAULT_DATA, Areas, Job, ReportSpec
 from evidence_pack.sources.hashing import FileHasher, sha256_json
@@ -232,17 +233,8 @@ def manifest_for(reports_dir: Path, root: Path, build_dir: Path) -> Path:
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict):
-            return {"tasks": data.get("tasks") or {}, "files": data.get("files") or {}}
-    except (OSError, ValueError):
-        pass
-    return {"tasks": {}, "files": {}}
-
-
-def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    write_text(json.dumps(manifest, indent=0, sort_keys=True), path)
+    """The batch's manifest: ``{"tasks": {id: entry}, "files": {...}}`` (see manifest.py)."""
+    return manifest_io.read_manifest(path, entries="tasks")
 
 
 def is_current(task: Task, manifest: dict[str, Any], reports_dir: Path) -> bool:
