@@ -242,7 +242,7 @@ def targets_sentence(counts: pd.DataFrame, risk_areas: pd.DataFrame, ranks: pd.D
     head = ("None" if left == 0 else fmt.number(left)) + f" of the {fmt.number(n)} target " \
         f"neighbourhoods in England's most deprived 10% in {base} " \
         f"{'has' if left in (0, 1) else 'have'} left it by the IMD {latest}, where the " \
-        f"England-wide model expected about {fmt.number(expected, 1)} to"
+        f"England-wide model expected about {fmt.number(expected, 1)} to leave"
     if still != n - left or n_latest != n:
         head += (f" ({fmt.number(still)} of {fmt.number(n_latest)} are in it on the {latest} "
                  "boundaries)")
