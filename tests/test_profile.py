@@ -204,3 +204,28 @@ def test_cni_and_rurality_read_from_their_files_once_per_version(processed):
         assert set(cols) <= set(a.columns) and len(a) > 30_000
         assert a["lsoa_code"].str.startswith("E").all() and a is not b
         pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.mirror
+def test_weight_matrix_equals_a_lookup_of_each_code_on_real_sets(processed):
+    """The weights of England's LSOAs in Rotherham's sets (unique codes: each set's codes
+    looked up among them) and of a tidy frame's repeated codes (each code looked up in the
+    set) equal a plain dictionary lookup, 0 outside the set, 1 everywhere for England."""
+    from evidence_pack.analysis import areas
+    from evidence_pack.stores import iod as iod_mod
+
+    aset = areas.load_areas()
+    i25 = iod_mod.load(releases=[2025], measures=["imd"])
+    sets = profile.area_sets(aset, areas.members(aset, 2021), i25)
+    codes = i25["lsoa_code"]
+    repeated = census.load_lsoa().query("topic in ['tenure', 'ethnicity']")["lsoa_code"]
+    assert codes.is_unique and not repeated.is_unique
+    for c in (codes, repeated):
+        wm = profile._weight_matrix(sets, c)
+        assert wm.shape == (len(c), len(sets))
+        for j, s in enumerate(sets.values()):
+            look = {} if s is None else dict(zip(s["lsoa_code"], s["weight"], strict=True))
+            want = np.ones(len(c)) if s is None else np.array([look.get(x, 0.0) for x in c])
+            np.testing.assert_array_equal(wm[:, j], want)
+            np.testing.assert_array_equal(profile._weights(s, c), want)
+    assert (profile._weight_matrix(sets, codes)[:, :-2] > 0).sum() > 0  # the areas hold LSOAs

@@ -8,6 +8,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from evidence_pack.charts import legibility  # noqa: E402
 from evidence_pack.findings import glossary  # noqa: E402
@@ -201,4 +202,55 @@ def test_legibility_measures_an_unchanged_figure_once_with_the_same_answers(monk
     fig.axes[0].set_title("a much longer title that changes the figure", fontsize=4)
     changed = legibility.problems(fig, height)
     assert len(draws) == 2 and changed != found
+    plt.close("all")
+
+
+@pytest.mark.mirror
+def test_tight_png_is_the_saved_figure_from_one_draw(processed, monkeypatch):
+    """A real chart (the risk model's calibration): tight_png gives the image savefig(150 dpi, tight
+    box, white) gives, the same size and picture (antialiasing may differ within a pixel's
+    placement), drawing the figure once for the measurement and the PNG; a chart with text
+    beyond its edge is saved with the measured box: the same bytes as savefig."""
+    import io
+
+    from evidence_pack.analysis import risk
+    from evidence_pack.charts import risk as risk_charts
+    from evidence_pack.publish import report
+    from PIL import Image
+
+    report.setup()
+
+    def saved(fig):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=150, bbox_inches="tight", facecolor="white")
+        return buf.getvalue()
+
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA")).astype(int)
+
+    fig = risk_charts.plot_calibration(risk.load("cv"), 10)
+    want = pixels(saved(fig))
+    legibility._MEASURED.clear()
+    draws = []
+    orig = fig.canvas.draw
+    monkeypatch.setattr(fig.canvas, "draw", lambda: (draws.append(1), orig())[1])
+    height = legibility.print_height_mm(fig)
+    legibility.problems(fig, height)
+    got = pixels(legibility.tight_png(fig))
+    box, _ = legibility._measured(fig)
+    assert 0 <= box.x0 and box.x1 <= fig.get_figwidth()  # cut from the draw, not saved again
+    assert len(draws) == 1
+    assert got.shape == want.shape
+    far = (np.abs(got - want).max(axis=2) > 64).mean()
+    assert far < 0.03, f"{far:.1%} of the pixels differ"
+    shifted = np.roll(want, 3, axis=1)  # the test would see a misplaced cut
+    assert (np.abs(got - shifted).max(axis=2) > 64).mean() > far
+    plt.close(fig)
+
+    fig = risk_charts.plot_calibration(risk.load("cv"), 10)
+    fig.text(0.9, 0.5, "a note running past the right edge of the chart")
+    legibility._MEASURED.clear()
+    png = legibility.tight_png(fig)
+    assert legibility._measured(fig)[0].x1 > fig.get_figwidth()
+    assert png == saved(fig)
     plt.close("all")

@@ -153,18 +153,33 @@ def area_sets(area_set, members_2021: pd.DataFrame, iod2025: pd.DataFrame,
 
 
 def _weights(s: pd.DataFrame | None, codes: pd.Series) -> np.ndarray:
-    if s is None:
-        return np.ones(len(codes))
-    idx = pd.Index(s["lsoa_code"]).get_indexer(codes)
-    w = np.zeros(len(codes))
-    hit = idx >= 0
-    w[hit] = s["weight"].to_numpy(float)[idx[hit]]
-    return w
+    """The weight of each of ``codes`` in the set ``s`` (0 outside it; None: England, all 1)."""
+    return _weight_matrix({"set": s}, codes)[:, 0]
 
 
 def _weight_matrix(sets: Sets, codes: pd.Series) -> np.ndarray:
-    """(len(codes), len(sets)) weights of each LSOA in each set."""
-    return np.column_stack([_weights(s, codes) for s in sets.values()])
+    """(len(codes), len(sets)) weights of each LSOA in each set.
+
+    ``codes`` (often every LSOA in England) are made plain strings once; when they are unique
+    each set's few codes are looked up among them, else each of them in the set."""
+    index = pd.Index(np.asarray(codes, dtype=object))
+    unique = index.is_unique
+    out = np.zeros((len(index), len(sets)))
+    for j, s in enumerate(sets.values()):
+        if s is None:
+            out[:, j] = 1.0
+            continue
+        own = np.asarray(s["lsoa_code"], dtype=object)
+        w = s["weight"].to_numpy(float)
+        if unique:
+            pos = index.get_indexer(own)
+            hit = pos >= 0
+            out[pos[hit], j] = w[hit]
+        else:
+            idx = pd.Index(own).get_indexer(index)
+            hit = idx >= 0
+            out[hit, j] = w[idx[hit]]
+    return out
 
 
 # --------------------------------------------------------------------------- people

@@ -15,9 +15,11 @@ axes, a heat-map cell, a label's box), by the WCAG 2 formula; 4.5:1 is the minim
 
 from __future__ import annotations
 
+import io
 import weakref
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.colors import to_rgba
 from matplotlib.text import Text
@@ -46,24 +48,59 @@ def contrast(fg: Any, bg: Any) -> float:
     return (a + 0.05) / (b + 0.05)
 
 
-#: The last figure measured (a weak reference) and its size: ``print_height_mm`` and then
-#: ``problems`` of the same unchanged figure draw it once, not twice (~0.1-0.4 s a figure).
-_MEASURED: list[tuple[Any, tuple[float, float]]] = []
+#: The last figure measured (a weak reference), its tight bounding box (inches) and its size:
+#: ``print_height_mm``, ``problems`` and ``tight_png`` of the same unchanged figure draw it
+#: once, not three times (~0.1-0.4 s a draw).
+_MEASURED: list[tuple[Any, Any, tuple[float, float]]] = []
 
 
-def _size_inches(fig: Any) -> tuple[float, float]:
-    """The figure's tight bounding box (inches), drawn on its canvas (whose pixels ``problems``
-    reads); reused while the figure has not changed since it was last measured."""
+def _measured(fig: Any) -> tuple[Any, tuple[float, float]]:
+    """The figure drawn on its canvas at ``SAVE_DPI`` (the resolution reports save it at;
+    ``problems`` reads those pixels) and its tight bounding box (inches) with its size;
+    reused while the figure has not changed since it was last measured."""
     if _MEASURED and _MEASURED[0][0]() is fig and not fig.stale:
-        return _MEASURED[0][1]
+        return _MEASURED[0][1], _MEASURED[0][2]
+    if fig.dpi != SAVE_DPI:
+        fig.set_dpi(SAVE_DPI)
     fig.canvas.draw()
     box = fig.get_tightbbox(fig.canvas.get_renderer())
     size = max(box.width, 1e-6), max(box.height, 1e-6)
     # measuring re-derives what the draw laid out (title positions) and marks the figure
     # changed; it is not: any later change to the figure marks it again
     fig.stale = False
-    _MEASURED[:] = [(weakref.ref(fig), size)]
-    return size
+    _MEASURED[:] = [(weakref.ref(fig), box, size)]
+    return box, size
+
+
+def _size_inches(fig: Any) -> tuple[float, float]:
+    """The figure's tight bounding box size (inches), as drawn at ``SAVE_DPI``."""
+    return _measured(fig)[1]
+
+
+def tight_png(fig: Any) -> bytes:
+    """The figure as ``savefig(dpi=SAVE_DPI, bbox_inches="tight", facecolor="white")`` writes
+    it (PNG), without drawing it twice more: cut from the draw its measurement made (the same
+    picture, within a pixel's placement), or, when something is drawn outside the figure's
+    area or its background is not opaque white, saved with the measured box (one draw)."""
+    fig = getattr(fig, "figure", fig)
+    box, _ = _measured(fig)
+    pad = box.padded(mpl.rcParams["savefig.pad_inches"])
+    buf = io.BytesIO()
+    if (to_rgba(fig.get_facecolor()) != (1.0, 1.0, 1.0, 1.0)
+            or box.x0 < 0 or box.y0 < 0 or box.x1 > fig.get_figwidth() or box.y1 > fig.get_figheight()):
+        fig.savefig(buf, format="png", dpi=SAVE_DPI, bbox_inches=pad, facecolor="white")
+        return buf.getvalue()
+    full = np.asarray(fig.canvas.buffer_rgba())
+    w, h = int(pad.width * SAVE_DPI), int(pad.height * SAVE_DPI)
+    left = round(pad.x0 * SAVE_DPI)
+    top = round(full.shape[0] - pad.y0 * SAVE_DPI - h)
+    out = np.full((h, w, 4), 255, dtype=np.uint8)  # the padding beyond the figure: white
+    r0, c0 = max(top, 0), max(left, 0)
+    r1, c1 = min(top + h, full.shape[0]), min(left + w, full.shape[1])
+    if r1 > r0 and c1 > c0:
+        out[r0 - top:r1 - top, c0 - left:c1 - left] = full[r0:r1, c0:c1]
+    mpl.image.imsave(buf, out, format="png", origin="upper", dpi=SAVE_DPI)
+    return buf.getvalue()
 
 
 def _scale(w_in: float, h_in: float, height_mm: float) -> float:
@@ -106,8 +143,11 @@ def _background(pixels: np.ndarray, box: Any, height: int,
     y0, y1 = int(max(height - box.y1, 0)), int(min(height - box.y0, pixels.shape[0]))
     if x1 <= x0 or y1 <= y0:
         return None
-    region = pixels[y0:y1, x0:x1, :3].reshape(-1, 3)
-    colours, counts = np.unique(region, axis=0, return_counts=True)
+    region = pixels[y0:y1, x0:x1, :3].reshape(-1, 3).astype(np.uint32)
+    # one integer a colour (R, G, B in that order of weight: the same order as rows sorted)
+    packed, counts = np.unique((region[:, 0] << 16) | (region[:, 1] << 8) | region[:, 2],
+                               return_counts=True)
+    colours = np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255], axis=1)
     own = np.abs(colours / 255 - np.asarray(fg[:3])).max(axis=1) < 0.08
     if (~own).any():
         colours, counts = colours[~own], counts[~own]

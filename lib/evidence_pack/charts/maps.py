@@ -423,9 +423,12 @@ def cluster_map(area_set: AreaSet, release: int = 2025, measure: str = "imd"):
     _scale_bar(ax)
     _legend(side, set(), bool(view["decile"].isna().any()), "target area", loc="upper left")
     la_name = _lad_name(la, lsoas)
+    # the clause about wards on the first, shorter line: drawn at the 150 dpi reports save,
+    # a second line ending with it ran 0.3 in past the figure's edge (the image grew wider
+    # than the map and its smallest text printed under 7 pt)
     fig.text(0.01, 0.985, f"{la_name}: the {len(near)} target areas near the town centre, "
-             f"enlarged\n{MEASURE_LABELS.get(measure, measure)} {release}, LSOAs ({vintage}) by "
-             "national decile; dashed lines: wards", fontsize=11, fontweight="bold", ha="left",
+             f"enlarged; dashed lines: wards\n{MEASURE_LABELS.get(measure, measure)} {release}, "
+             f"LSOAs ({vintage}) by national decile", fontsize=11, fontweight="bold", ha="left",
              va="top", linespacing=1.3)
     _attribution(fig, release)
     return fig

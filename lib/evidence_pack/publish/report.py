@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import os
 import random
@@ -294,14 +293,13 @@ def figure_html(fig: Any, alt: str, source: str | Sequence[str], caption: str | 
     if not alt or not str(alt).strip():
         raise ValueError("a published figure needs alt text describing what it shows")
     fig = getattr(fig, "figure", fig)  # accept an Axes
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight", facecolor="white")
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    cap = f'<span class="ep-caption">{html.escape(caption)}</span> ' if caption else ""
     # the print height the figure's text needs (the stylesheet's steps), and any text too
-    # small or too faint in print at it, for the tests of built reports (never shown)
+    # small or too faint in print at it, for the tests of built reports (never shown); the
+    # PNG (150 dpi, tight box, white) is cut from the same draw
     height = legibility.print_height_mm(fig)
     unreadable = html.escape("; ".join(legibility.problems(fig, height)), quote=True)
+    data = base64.b64encode(legibility.tight_png(fig)).decode("ascii")
+    cap = f'<span class="ep-caption">{html.escape(caption)}</span> ' if caption else ""
     return (f'<figure class="ep-figure" data-print-height="{height:.0f}" '
             f'data-unreadable="{unreadable}">'
             f'<img src="data:image/png;base64,{data}" '

@@ -402,15 +402,15 @@ def shares(codes: Iterable[str] | None, topics: Iterable[str] | None = None,
     """
     table = load_lsoa() if table is None and key == "lsoa_code" else (
         load_msoa() if table is None else table)
-    sub = table
-    if topics is not None:
-        sub = sub.loc[sub["topic"].isin(list(topics))]
+    keep = table["topic"].isin(list(topics)) if topics is not None else None
     if codes is not None:
         codes = list(dict.fromkeys(codes))
-        missing = sorted(set(codes) - set(table[key].unique()))
+        hit = table[key].isin(codes)  # one pass over the table, not a set of all its codes
+        missing = sorted(set(codes) - set(table.loc[hit, key].unique()))
         if missing:
             raise KeyError(f"{len(missing)} code(s) not in the census table: {missing[:5]}")
-        sub = sub.loc[sub[key].isin(codes)]
+        keep = hit if keep is None else keep & hit
+    sub = table if keep is None else table.loc[keep]
     if weights is not None:
         w = sub[key].map(weights).fillna(1.0 if codes is None else 0.0).to_numpy()
         sub = sub.assign(n=sub["n"] * w, total=sub["total"] * w)
