@@ -106,3 +106,28 @@ def test_read_yaml_names_file_and_line(tmp_path):
         read_yaml(bad, "test file")
     with pytest.raises(DataError, match="cannot read the test file"):
         read_yaml(tmp_path / "missing.yml", "test file")
+
+
+def test_read_yaml_parses_a_text_once_and_gives_each_caller_its_own_copy(tmp_path, monkeypatch):
+    """The Rotherham areas file read twice is parsed once (same document, separate copies a
+    caller may change); an edited copy of it is parsed again, and a bad edit still fails."""
+    from evidence_pack import config
+    from evidence_pack.sources import io as io_mod
+
+    real = config.AREAS_DIR / "rotherham.yml"
+    path = tmp_path / "areas.yml"
+    path.write_bytes(real.read_bytes())
+    parses = []
+    orig = io_mod._StrictLoader.get_single_data
+    monkeypatch.setattr(io_mod._StrictLoader, "get_single_data",
+                        lambda self: (parses.append(1), orig(self))[1])
+    first = io_mod.read_yaml(path, "areas file")
+    first["la_name"] = "changed by a caller"
+    second = io_mod.read_yaml(path, "areas file")
+    assert len(parses) == 1 and second != first and second["areas"] == first["areas"]
+    path.write_text(real.read_text(encoding="utf-8").replace("Canklow", "Canklow Wood"),
+                    encoding="utf-8")
+    assert "Canklow Wood" in str(io_mod.read_yaml(path, "areas file")) and len(parses) == 2
+    path.write_text(real.read_text(encoding="utf-8") + "\n\tbad: tab\n", encoding="utf-8")
+    with pytest.raises(io_mod.DataError, match="tab character"):
+        io_mod.read_yaml(path, "areas file")

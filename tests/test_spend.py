@@ -490,3 +490,33 @@ def test_area_spend_tables_and_the_council_range_in_one_sentence(processed):
     council = [s for s in text if "council service spend" in s]
     assert len(council) == 1 and "under other drivers" in council[0]
     assert not any(s.startswith("Under alternative drivers") for s in text)
+
+
+@pytest.mark.mirror
+def test_district_drivers_from_england_values_equal_a_read_of_the_district(processed):
+    """A district's LSOAs (Rotherham, Northumberland) and each of its drivers taken from
+    England's values,
+    read once per process, equals what a read of the district's LSOAs alone gives; residents
+    of a list of LSOAs likewise (same values, same order)."""
+    from evidence_pack.analysis import spend_drivers as sd
+
+    for la in ("E08000018", "E06000057"):
+        for vintage, release in ((2011, 2019), (2021, 2025)):  # England's rows read once
+            one = sd._processed("iod_lsoa.parquet", ["lsoa_code"],
+                                [("release", "==", release), ("measure", "==", "imd"),
+                                 ("lad_code", "==", la)])
+            assert sd.district_lsoas(la, vintage) == tuple(sorted(one["lsoa_code"].unique()))
+        for name, d in sd.DRIVERS.items():
+            codes = list(sd.district_lsoas(la, d.vintage))
+            direct = sd._lsoa_values(name, codes).reindex(codes).astype(float)
+            got = sd.driver_weights(name, la)
+            pd.testing.assert_series_equal(got, direct, check_names=False)
+            assert got.name == name and got.notna().all()
+        codes = list(sd.district_lsoas(la, 2021))
+        direct = sd._processed("census21_lsoa.parquet", ["lsoa_code", "total"],
+                               [("topic", "==", "ethnicity"), ("lsoa_code", "in", codes)])
+        direct = direct.drop_duplicates("lsoa_code").set_index("lsoa_code")["total"].astype(float)
+        pd.testing.assert_series_equal(sd.residents_2021(codes), direct)
+    everyone = sd.residents_2021()
+    everyone.iloc[0] = -1.0  # a copy: the process's England series is not changed
+    assert sd.residents_2021().iloc[0] > 0

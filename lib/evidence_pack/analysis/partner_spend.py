@@ -262,8 +262,9 @@ def modelled_partner_spend(area_set, year: str, ledger=None,
             runs.append(alt)
     table = _with_district(base).rename(columns={"pence": "p"})
     rng = pd.concat([_with_district(r) for r in runs]).groupby(["partner", "slug"])["pence"]
-    table["low"] = [rng.min()[k] for k in zip(table["partner"], table["slug"], strict=True)]
-    table["high"] = [rng.max()[k] for k in zip(table["partner"], table["slug"], strict=True)]
+    low, high = rng.min(), rng.max()  # once, not once a row
+    table["low"] = [low[k] for k in zip(table["partner"], table["slug"], strict=True)]
+    table["high"] = [high[k] for k in zip(table["partner"], table["slug"], strict=True)]
     table["source"] = "modelled"
     led = _ledger_shares(ledger, area_set, year, cfg)
     if len(led):

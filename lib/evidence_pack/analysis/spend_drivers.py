@@ -106,16 +106,23 @@ def district_lsoas(la_code: str, vintage: int) -> tuple[str, ...]:
     """The district's LSOA codes of ``vintage`` (2011 from IoD 2019, 2021 from IoD 2025; a
     district created since, e.g. a new unitary: from the LSOA lookups)."""
     release = {2011: 2019, 2021: 2025, 2001: 2010}[vintage]
-    sel = _processed("iod_lsoa.parquet", ["lsoa_code"],
-                     [("release", "==", release), ("measure", "==", "imd"),
-                      ("lad_code", "==", la_code)])
-    if sel.empty:  # a district created since the IoD release: its LSOAs via the lookups
+    sel = _lsoas_by_district(release).get(la_code)
+    if not sel:  # a district created since the IoD release: its LSOAs via the lookups
         codes = lsoa_geography.district_lsoas(la_code, vintage)
         if not codes:
             raise DataError(config.PROCESSED_DIR / "iod_lsoa.parquet",
                             f"no LSOAs of {vintage} for district {la_code}")
         return tuple(codes)
-    return tuple(sorted(sel["lsoa_code"].unique()))
+    return sel
+
+
+@lru_cache(maxsize=3)
+def _lsoas_by_district(release: int) -> dict[str, tuple[str, ...]]:
+    """{district code: its sorted LSOA codes} in the IoD ``release``, every district at once
+    (one read of the England-wide rows a process, not one a district)."""
+    t = _processed("iod_lsoa.parquet", ["lsoa_code", "lad_code"],
+                   [("release", "==", release), ("measure", "==", "imd")])
+    return {la: tuple(sorted(g.unique())) for la, g in t.groupby("lad_code")["lsoa_code"]}
 
 
 #: Value taken for an IoD numerator published blank (fewer than 10 people).
@@ -183,11 +190,24 @@ def _lsoa_values(name: str, codes: list[str] | None, year: int = 2015) -> pd.Ser
     return pd.Series(b.geometry.area.to_numpy() / 10_000, index=b["code"])
 
 
-def residents_2021(codes: list[str] | None = None) -> pd.Series:
-    """Usual residents by LSOA 2021 (Census 2021 totals), for ``codes`` or all of England."""
-    c = _processed("census21_lsoa.parquet", ["lsoa_code", "total"],
-                   [("topic", "==", "ethnicity"), *_in(codes)])
+@lru_cache(maxsize=1)
+def _england_residents_2021() -> pd.Series:
+    c = _processed("census21_lsoa.parquet", ["lsoa_code", "total"], [("topic", "==", "ethnicity")])
     return c.drop_duplicates("lsoa_code").set_index("lsoa_code")["total"].astype(float)
+
+
+def residents_2021(codes: list[str] | None = None) -> pd.Series:
+    """Usual residents by LSOA 2021 (Census 2021 totals), for ``codes`` or all of England
+    (read for England once per process; a new Series each call)."""
+    s = _england_residents_2021()
+    return s.copy() if codes is None else s[s.index.isin(list(codes))]
+
+
+@lru_cache(maxsize=16)
+def _england_values(name: str, year: int) -> pd.Series:
+    """``_lsoa_values`` for every LSOA in England, once per process: a district's driver
+    is these values at its LSOAs (the same values a read of its LSOAs alone gives)."""
+    return _lsoa_values(name, None, year)
 
 
 def driver_weights(name: str, la_code: str = config.DEFAULT_LA_CODE,
@@ -203,7 +223,7 @@ def _driver_weights(name: str, la_code: str, year: int) -> pd.Series:
     if name not in DRIVERS:
         raise KeyError(f"unknown driver {name!r}; choose from {sorted(DRIVERS)}")
     codes = list(district_lsoas(la_code, DRIVERS[name].vintage))
-    s = _lsoa_values(name, codes, year).reindex(codes).astype(float)
+    s = _england_values(name, year).reindex(codes).astype(float)
     if s.isna().any():
         raise DataError(f"<driver {name}>", f"no value for {int(s.isna().sum())} of "
                         f"{len(s)} LSOAs, e.g. {list(s[s.isna()].index[:3])}")
@@ -245,7 +265,7 @@ def district_driver(name: str) -> pd.DataFrame:
     new = current_districts(vintage)
     df["lad_code"] = df["lad_code"].mask(df["lsoa_code"].isin(list(new)),
                                          df["lsoa_code"].map(new))
-    df["value"] = df["lsoa_code"].map(_lsoa_values(name, None)).astype(float)
+    df["value"] = df["lsoa_code"].map(_england_values(name, 2015)).astype(float)
     if df["value"].isna().any() or df["region_name"].isna().any():
         raise DataError(f"<driver {name}>", f"{int(df['value'].isna().sum())} LSOAs without a "
                         f"value, {int(df['region_name'].isna().sum())} without a region")

@@ -102,8 +102,8 @@ def basis(la_code: str, year: str, source: str = "RS", table: pd.DataFrame | Non
     value = "net_current_expenditure_gbp_thousands"
     src = df[(df["source"] == source) & (df["line"] == spend_returns.SERVICE)
              & df[value].notna()]
-    own_years = set(src.loc[src["lad_code"] == la_code, "year"])
-    years = sorted(set(src["year"]), key=lambda y: (y != year, abs(_start(y) - _start(year)),
+    own_years = set(src.loc[src["lad_code"] == la_code, "year"].unique())
+    years = sorted(set(src["year"].unique()), key=lambda y: (y != year, abs(_start(y) - _start(year)),
                                                      -_start(y)))
     for y in years:
         if y in own_years:
@@ -149,9 +149,9 @@ def predecessor_series(la_code: str, source: str = "RS", table: pd.DataFrame | N
     value = "net_current_expenditure_gbp_thousands"
     src = df[(df["source"] == source) & df[value].notna()]
     own = src[src["lad_code"] == la_code]
-    own_years = set(own["year"])
+    own_years = set(own["year"].unique())
     first_own = min(own_years) if own_years else "9999"
-    before = sorted(y for y in set(src["year"]) if y < first_own)
+    before = sorted(y for y in set(src["year"].unique()) if y < first_own)
     districts = predecessor_districts(la_code) if before else pd.Series(dtype=float)
     if districts.empty:
         return df.iloc[:0]

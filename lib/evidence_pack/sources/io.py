@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import tempfile
 from collections.abc import Iterator
@@ -92,6 +93,9 @@ def read_yaml(path: str | os.PathLike, what: str = "YAML file") -> object:
         line = raw[:exc.start].count(b"\n") + 1
         raise DataError(p, f"the {what} is not UTF-8 text (byte {raw[exc.start]:#04x}): save "
                            "it as UTF-8", row=f"line {line}") from None
+    key = (str(p), text)
+    if key in _PARSED:  # the same file with the same text: parsed once per process
+        return copy.deepcopy(_PARSED[key])
     for i, line_text in enumerate(text.splitlines(), start=1):
         if "\t" in line_text:
             raise DataError(p, f"tab character in the {what}: use spaces", row=f"line {i}")
@@ -99,7 +103,7 @@ def read_yaml(path: str | os.PathLike, what: str = "YAML file") -> object:
         loader = _StrictLoader(text)
         loader.name = str(p)
         try:
-            return loader.get_single_data()
+            doc = loader.get_single_data()
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
@@ -107,6 +111,16 @@ def read_yaml(path: str | os.PathLike, what: str = "YAML file") -> object:
         row = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise DataError(p, f"bad YAML: {problem}", row=f"line {row}" if row else None) from exc
+    _PARSED[key] = doc
+    while len(_PARSED) > MAX_PARSED:
+        _PARSED.pop(next(iter(_PARSED)))
+    return copy.deepcopy(doc)
+
+
+#: YAML documents parsed in this process, keyed by path and text (an areas file, the spend
+#: configs: read by many functions of every report, ~0.05-0.1 s a parse); a copy to each caller.
+_PARSED: dict[tuple[str, str], object] = {}
+MAX_PARSED = 32
 
 
 def read_rda_frame(path: str | os.PathLike, expected_columns: list[str] | None = None) -> pd.DataFrame:
