@@ -302,7 +302,8 @@ def describe_error(exc: BaseException) -> str:
 def memo_dir(settings: Settings) -> str:
     """Where the build's kernels keep memoised district- and England-wide results
     (``table_cache.memo``): one kernel computes, the others read."""
-    return os.environ.get("EVIDENCE_PACK_MEMO_DIR") or str(Path(settings.build_dir) / "memo")
+    return (settings.memo_dir or os.environ.get("EVIDENCE_PACK_MEMO_DIR")
+            or str(Path(settings.build_dir) / "memo"))
 
 
 def executed_path(job: Job, settings: Settings) -> Path:
