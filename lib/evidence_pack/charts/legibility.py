@@ -23,6 +23,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.colors import to_rgba
 from matplotlib.text import Text
+from PIL import Image
 
 SAVE_DPI = 150
 CSS_DPI = 96
@@ -48,59 +49,48 @@ def contrast(fg: Any, bg: Any) -> float:
     return (a + 0.05) / (b + 0.05)
 
 
-#: The last figure measured (a weak reference), its tight bounding box (inches) and its size:
-#: ``print_height_mm``, ``problems`` and ``tight_png`` of the same unchanged figure draw it
-#: once, not three times (~0.1-0.4 s a draw).
-_MEASURED: list[tuple[Any, Any, tuple[float, float]]] = []
+#: The last figure measured (a weak reference) and what measuring it made: its tight
+#: bounding box (inches), the box's size, the PNG reports embed and that PNG's pixels with
+#: the offset of the PNG in the figure (pixels). ``print_height_mm``, ``problems`` and
+#: ``tight_png`` of the same unchanged figure lay it out and draw it once.
+_MEASURED: list[tuple[Any, ...]] = []
 
 
-def _measured(fig: Any) -> tuple[Any, tuple[float, float]]:
-    """The figure drawn on its canvas at ``SAVE_DPI`` (the resolution reports save it at;
-    ``problems`` reads those pixels) and its tight bounding box (inches) with its size;
-    reused while the figure has not changed since it was last measured."""
+def _measured(fig: Any) -> tuple[Any, ...]:
+    """Lay the figure out at ``SAVE_DPI`` (the resolution reports save it at), take its tight
+    bounding box and save it with that box (padded as savefig pads), white behind: the image
+    ``savefig(dpi=SAVE_DPI, bbox_inches="tight", facecolor="white")`` writes, with one layout
+    pass and one draw instead of a draw, a layout pass and a draw. Reused while the figure
+    has not changed since it was last measured."""
     if _MEASURED and _MEASURED[0][0]() is fig and not fig.stale:
-        return _MEASURED[0][1], _MEASURED[0][2]
+        return _MEASURED[0][1:]
     if fig.dpi != SAVE_DPI:
         fig.set_dpi(SAVE_DPI)
-    fig.canvas.draw()
+    fig.draw_without_rendering()
     box = fig.get_tightbbox(fig.canvas.get_renderer())
+    pad = box.padded(mpl.rcParams["savefig.pad_inches"])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=SAVE_DPI, bbox_inches=pad, facecolor="white")
+    png = buf.getvalue()
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
     size = max(box.width, 1e-6), max(box.height, 1e-6)
     # measuring re-derives what the draw laid out (title positions) and marks the figure
     # changed; it is not: any later change to the figure marks it again
     fig.stale = False
-    _MEASURED[:] = [(weakref.ref(fig), box, size)]
-    return box, size
+    _MEASURED[:] = [(weakref.ref(fig), box, size, png, pixels,
+                     (pad.x0 * SAVE_DPI, pad.y0 * SAVE_DPI))]
+    return _MEASURED[0][1:]
 
 
 def _size_inches(fig: Any) -> tuple[float, float]:
-    """The figure's tight bounding box size (inches), as drawn at ``SAVE_DPI``."""
+    """The figure's tight bounding box size (inches), laid out at ``SAVE_DPI``."""
     return _measured(fig)[1]
 
 
 def tight_png(fig: Any) -> bytes:
     """The figure as ``savefig(dpi=SAVE_DPI, bbox_inches="tight", facecolor="white")`` writes
-    it (PNG), without drawing it twice more: cut from the draw its measurement made (the same
-    picture, within a pixel's placement), or, when something is drawn outside the figure's
-    area or its background is not opaque white, saved with the measured box (one draw)."""
-    fig = getattr(fig, "figure", fig)
-    box, _ = _measured(fig)
-    pad = box.padded(mpl.rcParams["savefig.pad_inches"])
-    buf = io.BytesIO()
-    if (to_rgba(fig.get_facecolor()) != (1.0, 1.0, 1.0, 1.0)
-            or box.x0 < 0 or box.y0 < 0 or box.x1 > fig.get_figwidth() or box.y1 > fig.get_figheight()):
-        fig.savefig(buf, format="png", dpi=SAVE_DPI, bbox_inches=pad, facecolor="white")
-        return buf.getvalue()
-    full = np.asarray(fig.canvas.buffer_rgba())
-    w, h = int(pad.width * SAVE_DPI), int(pad.height * SAVE_DPI)
-    left = round(pad.x0 * SAVE_DPI)
-    top = round(full.shape[0] - pad.y0 * SAVE_DPI - h)
-    out = np.full((h, w, 4), 255, dtype=np.uint8)  # the padding beyond the figure: white
-    r0, c0 = max(top, 0), max(left, 0)
-    r1, c1 = min(top + h, full.shape[0]), min(left + w, full.shape[1])
-    if r1 > r0 and c1 > c0:
-        out[r0 - top:r1 - top, c0 - left:c1 - left] = full[r0:r1, c0:c1]
-    mpl.image.imsave(buf, out, format="png", origin="upper", dpi=SAVE_DPI)
-    return buf.getvalue()
+    it (PNG, the same bytes), from the draw its measurement made."""
+    return _measured(getattr(fig, "figure", fig))[2]
 
 
 def _scale(w_in: float, h_in: float, height_mm: float) -> float:
@@ -159,8 +149,8 @@ def problems(fig: Any, height_mm: float = PRINT_HEIGHT_MM) -> list[str]:
     ``height_mm``) or with contrast below 4.5:1."""
     fig = getattr(fig, "figure", fig)
     scale = print_scale(fig, height_mm)
+    _, _, _, pixels, (dx, dy) = _measured(fig)  # the saved image, (dx, dy) into the figure
     renderer = fig.canvas.get_renderer()
-    pixels = np.asarray(fig.canvas.buffer_rgba())
     height = pixels.shape[0]
     out = []
     for t in _texts(fig):
@@ -169,7 +159,7 @@ def problems(fig: Any, height_mm: float = PRINT_HEIGHT_MM) -> list[str]:
         if size < MIN_PRINTED_PT - 0.05:
             out.append(f'"{label}" prints at {size:.1f} pt (minimum {MIN_PRINTED_PT:g})')
         fg = to_rgba(t.get_color())
-        bg = _background(pixels, t.get_window_extent(renderer), height, fg)
+        bg = _background(pixels, t.get_window_extent(renderer).translated(-dx, -dy), height, fg)
         if bg is None:
             continue
         fg_rgb = tuple(fg[3] * c + (1 - fg[3]) * b for c, b in zip(fg[:3], bg, strict=True))
