@@ -46,17 +46,20 @@ def _read(name: str, columns: list[str] | None = None) -> pd.DataFrame:
     return table_cache.read_parquet(path, columns)
 
 
-def run(areas_file: str | Path = config.DEFAULT_AREAS_FILE, spec: MatchSpec | None = None,
-        n_boot: int = 999, seed: int = 20110) -> dict[str, pd.DataFrame]:
-    """Everything the notebook shows, computed from the processed store.
+def run(areas_file: str | Path | areas.AreaSet = config.DEFAULT_AREAS_FILE,
+        spec: MatchSpec | None = None, n_boot: int = 999, seed: int = 20110
+        ) -> dict[str, pd.DataFrame]:
+    """Everything the notebook shows, computed from the processed store for an areas file
+    (or its parsed set). Reads only the areas' membership (district code, slugs, LSOAs):
+    no frame carries a name.
 
     Returns frames: units (panel + attributes + group flags for the LSOAs used), matches,
     balance, did, context, trajectories, monitoring.
     """
 
     spec = spec or MatchSpec()
-    areas_file = _resolve(areas_file)
-    area_set = areas.load_areas(areas_file)
+    area_set = (areas_file if isinstance(areas_file, areas.AreaSet)
+                else areas.load_areas(_resolve(areas_file)))
     iod = _read("iod_lsoa.parquet", columns=["release", "lsoa_code", "lsoa_vintage", "lad_code",
                                               "lad_name", "measure", "score", "rank"])
     geo = _read("lsoa_geography.parquet", columns=["lsoa_code", "lsoa_vintage", "region_name",
@@ -145,21 +148,24 @@ def _resolve(areas_file: str | Path) -> Path:
 
 
 def load(areas_file: str | Path = config.DEFAULT_AREAS_FILE) -> dict[str, pd.DataFrame]:
-    """The evaluation frames for ``areas_file``, from ``data/processed/evaluation/<hash>/``
-    (hash of the file's content). Computed once (``run``, matching and 999 bootstrap draws:
-    several seconds) the first time a file is seen or when an input or the code changed, then
-    reused by every later report, in this process and others."""
+    """The evaluation frames for ``areas_file``, from ``data/processed/evaluation/<key>/``
+    (``AreaSet.membership_key``: the district and every area's LSOAs, not names, so a renamed
+    area or a new lead officer reuses them). Computed once (``run``, matching and 999
+    bootstrap draws: several seconds) the first time a membership is seen or when an input or
+    the code changed, then reused by every later report, in this process and others."""
     path = _resolve(areas_file)
     if not path.exists():
         raise DataError(path, "areas file not found")
-    return table_cache.frames_for(CACHE_DIR, path, FRAMES, lambda: run(path), _inputs())
+    aset = areas.load_areas(path)
+    return table_cache.frames_for(CACHE_DIR, path, FRAMES, lambda: run(aset.members_only()),
+                                  _inputs(), key=aset.membership_key())
 
 
 def prepare(force: bool = False) -> list[Path]:
     """Stage "evaluation": the frames for the default areas file, in
     ``data/processed/evaluation/<hash>/`` (skipped when fresh, unless ``force``)."""
     path = config.DEFAULT_AREAS_FILE
-    folder = CACHE_DIR / table_cache.content_key(path)
+    folder = CACHE_DIR / areas.load_areas(path).membership_key()
     if force:
         for f in folder.glob("*.parquet"):
             f.unlink()
