@@ -60,17 +60,8 @@ def run(areas_file: str | Path | areas.AreaSet = config.DEFAULT_AREAS_FILE,
     spec = spec or MatchSpec()
     area_set = (areas_file if isinstance(areas_file, areas.AreaSet)
                 else areas.load_areas(_resolve(areas_file)))
-    iod = _read("iod_lsoa.parquet", columns=["release", "lsoa_code", "lsoa_vintage", "lad_code",
-                                              "lad_name", "measure", "score", "rank"])
-    geo = _read("lsoa_geography.parquet", columns=["lsoa_code", "lsoa_vintage", "region_name",
-                                                    "ruc"])
-    panel = build_panel(iod)
-    expected = config.ENGLAND_LSOAS[UNIT_VINTAGE]
-    if len(panel) != expected:
-        raise DataError("iod_lsoa.parquet", f"{len(panel)} LSOAs 2001 in the panel, England "
-                        f"had {expected}")
-    attrs = unit_attributes(geo, iod[(iod["release"] == BASE) & (iod["measure"] == "imd")])
-    units = panel.join(attrs).join(covariates(panel)[["imd_trend_2004_2010"]])
+    england = england_inputs()
+    panel, units = england["panel"], england["units"]
 
     mem01 = areas.members(area_set, 2001)
     groups = (mem01.drop_duplicates("lsoa_code").set_index("lsoa_code")["slug"])
@@ -103,14 +94,9 @@ def run(areas_file: str | Path | areas.AreaSet = config.DEFAULT_AREAS_FILE,
     traj = pd.concat([trajectories(panel, named, matches), trajectories(panel, context)],
                      ignore_index=True)
 
-    ind = _read("iod_indicators.parquet")
-    pop_path = _processed("lsoa_population.parquet")
-    pop = table_cache.read_parquet(pop_path) if pop_path.exists() else None
-    ind = pd.concat([ind, rate_indicators(ind, iod, pop)], ignore_index=True)
-    imd_rank = {r: iod[(iod["release"] == r) & (iod["measure"] == "imd")]
-                .drop_duplicates("lsoa_code").set_index("lsoa_code")["rank"] for r in (2019, 2025)}
+    ind = pd.concat([_read("iod_indicators.parquet"), england["rates"]], ignore_index=True)
     mons = monitoring(ind, {2019: areas.members(area_set, 2011),
-                            2025: areas.members(area_set, 2021)}, imd_rank)
+                            2025: areas.members(area_set, 2021)}, england["imd_rank"])
 
     used = set(groups.index) | set(matches["control"]) | set().union(*map(set, context.values()))
     flags = pd.DataFrame(index=units.index)
@@ -122,6 +108,31 @@ def run(areas_file: str | Path | areas.AreaSet = config.DEFAULT_AREAS_FILE,
     return {"units": out_units, "matches": matches.assign(area_slug=matches["treated"].map(groups)),
             "balance": bal, "did": est, "context": ctx, "trajectories": traj,
             "monitoring": mons}
+
+
+@table_cache.memo  # the same for every areas file: computed once, kept in the build's memo
+def england_inputs() -> dict[str, object]:
+    """What ``run`` reads that does not depend on the areas: ``panel`` (England percentile of
+    every LSOA 2001 by measure and release), ``units`` (panel, region, rural-urban class and
+    2004-2010 trend), ``rates`` (the indicators' rates, ``rate_indicators``) and ``imd_rank``
+    (IMD rank by LSOA for 2019 and 2025)."""
+    iod = _read("iod_lsoa.parquet", columns=["release", "lsoa_code", "lsoa_vintage", "lad_code",
+                                              "lad_name", "measure", "score", "rank"])
+    geo = _read("lsoa_geography.parquet", columns=["lsoa_code", "lsoa_vintage", "region_name",
+                                                    "ruc"])
+    panel = build_panel(iod)
+    expected = config.ENGLAND_LSOAS[UNIT_VINTAGE]
+    if len(panel) != expected:
+        raise DataError("iod_lsoa.parquet", f"{len(panel)} LSOAs 2001 in the panel, England "
+                        f"had {expected}")
+    attrs = unit_attributes(geo, iod[(iod["release"] == BASE) & (iod["measure"] == "imd")])
+    units = panel.join(attrs).join(covariates(panel)[["imd_trend_2004_2010"]])
+    pop_path = _processed("lsoa_population.parquet")
+    pop = table_cache.read_parquet(pop_path) if pop_path.exists() else None
+    rates = rate_indicators(_read("iod_indicators.parquet"), iod, pop)
+    imd_rank = {r: iod[(iod["release"] == r) & (iod["measure"] == "imd")]
+                .drop_duplicates("lsoa_code").set_index("lsoa_code")["rank"] for r in (2019, 2025)}
+    return {"panel": panel, "units": units, "rates": rates, "imd_rank": imd_rank}
 
 
 #: Every frame ``run`` returns (one parquet file each in the cache folder).
