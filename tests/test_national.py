@@ -5,10 +5,12 @@ mid-task, which still gets every report."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -102,6 +104,33 @@ def _task(tmp: Path, pdf: bool = False) -> Task:
                 pdf)
 
 
+def test_districts_interleaved_per_worker_longest_first():
+    """Two workers get two different districts at a time, each district's longest first."""
+    def task(code: str, area: str, nb: str) -> Task:
+        job = build.Job(notebook=nb, path="x.ipynb", area=area, area_name="", parameters={},
+                        key="k", title="t")
+        return Task(code, code, job, "", "", "", False)
+
+    todo = [task(c, a, nb) for c in ("A", "B", "C") for a in ("borough", "x")
+            for nb in ("one", "two")]
+    last = {"A/borough/two": 9.0, "B/x/one": 5.0}
+    order = [t.id for t in national_plan.interleave(todo, 2, last)]
+    assert order == ["A/borough/two", "B/x/one", "A/borough/one", "B/borough/one",
+                     "A/x/one", "B/borough/two", "A/x/two", "B/x/two",
+                     "C/borough/one", "C/borough/two", "C/x/one", "C/x/two"]
+    assert sorted(order) == sorted(t.id for t in todo)
+    assert [t.id for t in national_plan.interleave(todo, 1)][:4] == [
+        "A/borough/one", "A/borough/two", "A/x/one", "A/x/two"]
+
+
+def test_memo_shared_only_with_workers_on_the_clients_host(tmp_path):
+    task = dataclasses.replace(_task(tmp_path), shared_memo=(socket.gethostname(), "/m"))
+    assert national_worker.shared_memo_dir(task) == "/m"
+    assert national_worker.shared_memo_dir(
+        dataclasses.replace(task, shared_memo=("another-host", "/m"))) is None
+    assert national_worker.shared_memo_dir(_task(tmp_path)) is None
+
+
 def test_outputs_written_together_or_not_at_all(tmp_path):
     task = _task(tmp_path, pdf=True)
     with pytest.raises(KeyError):  # the PDF is missing: nothing may be renamed into place
@@ -181,6 +210,8 @@ def test_two_districts_on_two_workers_then_resume(client, tmp_path_factory):
     index = (out / "index.html").read_text()
     assert all(f'href="{c}/index.html"' in index for c in SMALL)
     assert max(r["worker_mb"] for r in rep.results) < 3000
+    # both workers (on this host) kept their memoised results in the batch's shared folder
+    assert list((out / "build" / "national" / "memo").glob("*.pkl"))
     again = _run(client, out)  # resumes: everything is current
     assert (again.ran, again.skipped, again.failures) == (0, 2, {})
 

@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -51,6 +53,7 @@ from evidence_pack.publish.national_plan import (
     DistrictPlan,
     Task,
     districts_from,
+    interleave,
     is_current,
     manifest_for,
     plan_districts,
@@ -326,7 +329,7 @@ def build_national(selection: str | Sequence[str], only: Sequence[str] | None = 
         try:
             rep = _run_batch(districts, specs, only, pdf, force, scheduler, n_workers, client,
                              reports_dir, root, progress, kernel_name, dashboard_address,
-                             manifest_path)
+                             manifest_path, build_dir / "national" / "memo")
         finally:
             sweep_partials(reports_dir)
     rep.seconds = time.perf_counter() - t0
@@ -337,8 +340,9 @@ def _run_batch(districts: Sequence[Any], specs: Sequence[build.ReportSpec],
                only: Sequence[str] | None, pdf: bool, force: bool, scheduler: str,
                n_workers: int | None, client: Any, reports_dir: Path, root: Path,
                progress: bool, kernel_name: str, dashboard_address: str | None,
-               manifest_path: Path) -> NationalReport:
-    """:func:`build_national` inside the lock."""
+               manifest_path: Path, memo_dir: Path) -> NationalReport:
+    """:func:`build_national` inside the lock. ``memo_dir``: the memoised results that
+    workers on this host share."""
     t0 = time.perf_counter()
     phases: dict[str, float] = {}
     manifest = read_manifest(manifest_path)
@@ -349,7 +353,6 @@ def _run_batch(districts: Sequence[Any], specs: Sequence[build.ReportSpec],
     for spec in {s.name: s for s in specs if any(t.job.notebook == s.name for t in todo)}.values():
         build.check_parameters(spec)
     last = {t.id: (manifest["tasks"].get(t.id) or {}).get("seconds") for t in todo}
-    todo.sort(key=lambda t: -(last[t.id] or (2.0 if t.job.area == build.BOROUGH else 1.0)))
     for t in todo:  # a run in progress or interrupted is never listed as built
         manifest["tasks"].pop(t.id, None)
     manifest["files"] = hasher.pruned_cache()
@@ -395,6 +398,10 @@ def _run_batch(districts: Sequence[Any], specs: Sequence[build.ReportSpec],
             if progress:
                 print(f"build: {len(todo)} report(s) of {len(plans)} district(s) on {workers} "
                       f"Dask worker(s); dashboard {dashboard or 'off'}", file=sys.stderr)
+            # workers on this host share memoised results (a district's reports compute its
+            # spend baseline, risk and evaluation results once, England's tables once a batch)
+            todo = [dataclasses.replace(t, shared_memo=(socket.gethostname(), str(memo_dir)))
+                    for t in interleave(todo, workers, last)]
             t1 = time.perf_counter()
             try:
                 run_tasks(client, todo, record, kernel_name, progress)

@@ -72,6 +72,9 @@ class Task:
     areas_rel: str  # where runs read it, relative to the project root
     notebook_text: str
     pdf: bool
+    #: (host, folder): where workers on that host keep memoised district- and England-wide
+    #: results, shared by all of them (the client's build folder); None: each its own
+    shared_memo: tuple[str, str] | None = None
 
     @property
     def id(self) -> str:
@@ -242,3 +245,29 @@ def is_current(task: Task, manifest: dict[str, Any], reports_dir: Path) -> bool:
     entry = manifest["tasks"].get(task.id)
     return bool(entry and entry.get("ok") and entry.get("key") == task.job.key
                 and all(p.exists() for p in task.outputs(reports_dir).values()))
+
+
+def interleave(todo: Sequence[Task], width: int,
+               seconds: dict[str, float | None] | None = None) -> list[Task]:
+    """The order tasks are handed out: districts in blocks of ``width`` (the number of
+    workers), each block's tasks taken in turn from its districts, each district's longest
+    first (``seconds``: the last time of a task, else a borough report counts 2, an area
+    report 1). So the workers run different districts at once: what one district's reports
+    share (its spend baseline, risk and evaluation results: computed by the first, read by
+    the others from the shared memo) is not computed twice at the same time or waited for."""
+    seconds = seconds or {}
+    by_district: dict[str, list[Task]] = {}
+    for t in todo:
+        by_district.setdefault(t.district, []).append(t)
+
+    def cost(t: Task) -> float:
+        return seconds.get(t.id) or (2.0 if t.job.area == build_plan.BOROUGH else 1.0)
+
+    queues = [sorted(ts, key=lambda t: -cost(t)) for ts in by_district.values()]
+    out: list[Task] = []
+    width = max(1, width)
+    for i in range(0, len(queues), width):
+        block = queues[i:i + width]
+        for k in range(max(len(q) for q in block)):
+            out += [q[k] for q in block if k < len(q)]
+    return out

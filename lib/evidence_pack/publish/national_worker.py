@@ -22,6 +22,7 @@ import multiprocessing.util
 import os
 import shutil
 import signal
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -73,21 +74,34 @@ def remove_scratch(pid: int | None = None) -> None:
     shutil.rmtree(scratch_dir(pid), ignore_errors=True)
 
 
-def _settings(kernel_name: str) -> Settings:
+def shared_memo_dir(task: Task) -> str | None:
+    """The folder of memoised results this worker shares with the others on its host (the
+    task's, when the worker runs on the client's host), else None (its own, in its scratch
+    folder)."""
+    if task.shared_memo and task.shared_memo[0] == socket.gethostname():
+        return task.shared_memo[1]
+    return None
+
+
+def _settings(kernel_name: str, memo: str | None = None) -> Settings:
     """The worker's run settings, handed once to the build's runner (its warm kernel starts
     on the first run). The runner keeps this very object: :func:`run_task` sets its
-    per-task fields (reports folder, district name, PDF) before each run."""
-    if _STATE.get("pid") != os.getpid() or _STATE.get("kernel") != kernel_name:
+    per-task fields (reports folder, district name, PDF) before each run. ``memo``: the
+    shared folder of memoised results (None: the worker's own); the kernel reads it at its
+    start, so a change restarts it."""
+    if (_STATE.get("pid") != os.getpid() or _STATE.get("kernel") != kernel_name
+            or _STATE.get("memo") != memo):
         if _STATE.get("pid") == os.getpid():
             runner.stop_kernel()
         wd = scratch_dir()
         s = Settings(root=str(config.ROOT), reports_dir=str(wd / "reports"),
-                     build_dir=str(wd / "build"), pdf=False, kernel_name=kernel_name)
+                     build_dir=str(wd / "build"), pdf=False, kernel_name=kernel_name,
+                     memo_dir=memo or "")
         # Not a pool worker: Dask runs tasks in a thread, where signal handlers cannot be set.
         runner.init_worker(MachineLock(), s, in_pool=False)
         multiprocessing.util.Finalize(None, runner.stop_kernel, exitpriority=10)
         multiprocessing.util.Finalize(None, remove_scratch, exitpriority=5)  # after the kernel
-        _STATE.update(pid=os.getpid(), kernel=kernel_name, settings=s)
+        _STATE.update(pid=os.getpid(), kernel=kernel_name, settings=s, memo=memo)
     return _STATE["settings"]
 
 
@@ -123,7 +137,7 @@ def run_task(task: Task, kernel_name: str = config.KERNEL_NAME) -> dict[str, Any
                            "files": {}, "dropped_outputs": 0, "pid": os.getpid(),
                            "timings": {}}
     try:
-        s = _settings(kernel_name)
+        s = _settings(kernel_name, shared_memo_dir(task))
         root = Path(s.root)
         areas_path = place_areas_file(task.areas_rel, task.areas_text, root)
         job = dataclasses.replace(task.job, path=str(_notebook_file(task.job.notebook,

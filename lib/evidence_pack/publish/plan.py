@@ -122,6 +122,7 @@ class Settings:
     la_name: str = config.DEFAULT_LA_NAME
     runs_per_kernel: int = 0  # 0 = reuse the warm kernel for every run
     start_timeout: int = 120
+    memo_dir: str = ""  # memoised results ("": $EVIDENCE_PACK_MEMO_DIR, else build_dir/memo)
 
 
 @dataclass

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import functools
 import multiprocessing as mp
 import multiprocessing.util
 import os
+import queue
 import signal
 import sys
 import threading
@@ -34,6 +36,8 @@ from evidence_pack.sources.io import atomic_path, write_text
 CELL_TIMEOUT_S = 1800
 #: Seconds a worker gets to exit after SIGTERM before it is killed.
 STOP_GRACE_S = 3.0
+#: Seconds a new client waits for an IOPub message before it asks the kernel again.
+SUBSCRIBE_POLL_S = 0.02
 
 #: Modules the notebooks import (the heavy ones: ~3-7 s in all), imported by the warm-up so
 #: that a worker's first report does not pay for them; one that fails is left for the notebook
@@ -68,6 +72,10 @@ for _m in {modules!r}:
     except Exception:
         pass
 del _il, _m
+import gc as _gc
+_gc.collect()
+_gc.freeze()  # the imported modules' objects: never traversed by a later collection
+del _gc
 """
 # Run before each notebook in a reused kernel: a clean namespace and default state.
 _RESET = r"""
@@ -206,6 +214,7 @@ def _start_kernel() -> None:
             # A session of its own (a zmq identity of its own: replies never go astray),
             # remembered so that it is closed after the run.
             c = orig_client(**{"session": _fresh_session(km), **kw})
+            c.wait_for_ready = functools.partial(_wait_until_subscribed, c)
             _W["clients"].append(c)
             return c
 
@@ -213,6 +222,35 @@ def _start_kernel() -> None:
         _W.update(km=km, kc=kc, runs=0, clients=[])
         return
     raise RuntimeError(f"could not start kernel {s.kernel_name!r}: {last}")
+
+
+def _wait_until_subscribed(client: Any, timeout: float | None = None) -> None:
+    """Return once a new client on a running kernel is ready: its kernel_info request is
+    answered on the shell channel and the request's busy and idle states have reached it on
+    IOPub (so the subscription is live and nothing of the check is left unread).
+    jupyter_client's own ``wait_for_ready`` ends by waiting for 0.2 s of silence on IOPub:
+    0.2 s a report. A round that gets no IOPub message within 20 ms asks again."""
+    deadline = time.monotonic() + (timeout or 60.0)
+    while time.monotonic() < deadline:
+        msg_id = client.kernel_info()
+        try:
+            reply = client.get_shell_msg(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if reply["parent_header"].get("msg_id") != msg_id:
+            continue
+        seen = False
+        while True:
+            wait = max(0.01, deadline - time.monotonic()) if seen else SUBSCRIBE_POLL_S
+            try:
+                msg = client.get_iopub_msg(timeout=wait)
+            except queue.Empty:
+                break
+            if msg["parent_header"].get("msg_id") == msg_id:
+                seen = True
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    return
+    raise RuntimeError("the kernel did not answer a new client in time")
 
 
 def _kernel_for_run() -> Any:
@@ -264,7 +302,8 @@ def describe_error(exc: BaseException) -> str:
 def memo_dir(settings: Settings) -> str:
     """Where the build's kernels keep memoised district- and England-wide results
     (``table_cache.memo``): one kernel computes, the others read."""
-    return os.environ.get("EVIDENCE_PACK_MEMO_DIR") or str(Path(settings.build_dir) / "memo")
+    return (settings.memo_dir or os.environ.get("EVIDENCE_PACK_MEMO_DIR")
+            or str(Path(settings.build_dir) / "memo"))
 
 
 def executed_path(job: Job, settings: Settings) -> Path:
