@@ -17,7 +17,11 @@ from evidence_pack import config
 from evidence_pack.analysis import areas
 from evidence_pack.analysis.evaluation_did import context_changes, did, did_by_area, trajectories
 from evidence_pack.analysis.evaluation_match import MatchSpec, balance, match
-from evidence_pack.analysis.evaluation_monitoring import monitoring, rate_indicators
+from evidence_pack.analysis.evaluation_monitoring import (
+    england_positions,
+    monitoring,
+    rate_indicators,
+)
 from evidence_pack.analysis.evaluation_panel import (
     BASE,
     CONTEXT_DISTRICT_D1,
@@ -94,9 +98,9 @@ def run(areas_file: str | Path | areas.AreaSet = config.DEFAULT_AREAS_FILE,
     traj = pd.concat([trajectories(panel, named, matches), trajectories(panel, context)],
                      ignore_index=True)
 
-    ind = pd.concat([_read("iod_indicators.parquet"), england["rates"]], ignore_index=True)
-    mons = monitoring(ind, {2019: areas.members(area_set, 2011),
-                            2025: areas.members(area_set, 2021)}, england["imd_rank"])
+    mons = monitoring(None, {2019: areas.members(area_set, 2011),
+                             2025: areas.members(area_set, 2021)}, None,
+                      england=england["monitoring"])
 
     used = set(groups.index) | set(matches["control"]) | set().union(*map(set, context.values()))
     flags = pd.DataFrame(index=units.index)
@@ -114,8 +118,8 @@ def run(areas_file: str | Path | areas.AreaSet = config.DEFAULT_AREAS_FILE,
 def england_inputs() -> dict[str, object]:
     """What ``run`` reads that does not depend on the areas: ``panel`` (England percentile of
     every LSOA 2001 by measure and release), ``units`` (panel, region, rural-urban class and
-    2004-2010 trend), ``rates`` (the indicators' rates, ``rate_indicators``) and ``imd_rank``
-    (IMD rank by LSOA for 2019 and 2025)."""
+    2004-2010 trend) and ``monitoring`` (``england_positions`` of the IoD 2019 and 2025
+    indicators and their rates, ``rate_indicators``, against England)."""
     iod = _read("iod_lsoa.parquet", columns=["release", "lsoa_code", "lsoa_vintage", "lad_code",
                                               "lad_name", "measure", "score", "rank"])
     geo = _read("lsoa_geography.parquet", columns=["lsoa_code", "lsoa_vintage", "region_name",
@@ -129,10 +133,12 @@ def england_inputs() -> dict[str, object]:
     units = panel.join(attrs).join(covariates(panel)[["imd_trend_2004_2010"]])
     pop_path = _processed("lsoa_population.parquet")
     pop = table_cache.read_parquet(pop_path) if pop_path.exists() else None
-    rates = rate_indicators(_read("iod_indicators.parquet"), iod, pop)
+    ind = _read("iod_indicators.parquet")
+    ind = pd.concat([ind, rate_indicators(ind, iod, pop)], ignore_index=True)
     imd_rank = {r: iod[(iod["release"] == r) & (iod["measure"] == "imd")]
                 .drop_duplicates("lsoa_code").set_index("lsoa_code")["rank"] for r in (2019, 2025)}
-    return {"panel": panel, "units": units, "rates": rates, "imd_rank": imd_rank}
+    return {"panel": panel, "units": units,
+            "monitoring": england_positions(ind, imd_rank, (2019, 2025))}
 
 
 #: Every frame ``run`` returns (one parquet file each in the cache folder).
