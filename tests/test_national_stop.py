@@ -51,11 +51,12 @@ def _project(tmp: Path) -> Path:
     return root
 
 
-def _cli(root: Path, out: Path, **kw) -> subprocess.Popen:
+def _cli(root: Path, out: Path, extra: tuple[str, ...] | list[str] = ("--workers", "1"),
+         **kw) -> subprocess.Popen:
     env = {**os.environ, "EVIDENCE_PACK_ROOT": str(root), "MPLBACKEND": "Agg",
            "PYTHONPATH": str(config.ROOT / "lib")}
     cmd = [sys.executable, "-m", "evidence_pack.cli", "build", "--districts", CODES,
-           "--only", "borough", "--notebooks", "imd_trends", "--no-pdf", "--workers", "1",
+           "--only", "borough", "--notebooks", "imd_trends", "--no-pdf", *extra,
            "--reports-dir", str(out)]
     return subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kw)
@@ -133,3 +134,96 @@ def test_an_interrupt_waits_while_a_report_is_written():
         steps.append("not reached")
     assert steps == ["files and manifest written"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+def _start(cmd: list[str], root: Path) -> subprocess.Popen:
+    env = {**os.environ, "EVIDENCE_PACK_ROOT": str(root), "MPLBACKEND": "Agg",
+           "PYTHONPATH": str(config.ROOT / "lib")}
+    log = open(root.parent / f"{cmd[0].rsplit('_', 1)[-1]}.log", "w")  # noqa: SIM115
+    return subprocess.Popen([sys.executable, "-m", *cmd], cwd=root, env=env,
+                            stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def _kernels(pid: int) -> list[psutil.Process]:
+    try:
+        kids = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    out = []
+    for p in kids:
+        try:
+            if "ipykernel_launcher" in " ".join(p.cmdline()):
+                out.append(p)
+        except psutil.Error:
+            pass
+    return out
+
+
+@pytest.mark.mirror
+@pytest.mark.slow
+def test_ctrl_c_on_a_running_scheduler_kills_kernels_not_its_workers(tmp_path, processed):
+    """With ``--scheduler tcp://...`` (a cluster the batch did not start), Ctrl-C stops the
+    batch within seconds: the running notebook's kernel is killed, the cluster's scheduler
+    and worker stay up, nothing is half-written, and a rerun on the same cluster resumes."""
+    root, out = _project(tmp_path), tmp_path / "out"
+    manifest = manifest_for(out, root, root / "build")
+    info = tmp_path / "scheduler.json"
+    scheduler = _start(["distributed.cli.dask_scheduler", "--scheduler-file", str(info),
+                        "--host", "127.0.0.1", "--port", "0", "--no-dashboard"], root)
+    worker = None
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(info.read_text())["address"]
+        worker = _start(["distributed.cli.dask_worker", "--scheduler-file", str(info),
+                         "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
+                         "--memory-limit", "3GB"], root)
+        cmd = ["--scheduler", address]
+        batch = _cli(root, out, start_new_session=True, extra=cmd)
+        kernels: list[psutil.Process] = []
+        try:
+            deadline = time.monotonic() + 240
+            while not kernels and time.monotonic() < deadline:
+                assert batch.poll() is None, batch.communicate()
+                kernels = _kernels(worker.pid)
+                time.sleep(0.2)
+            assert kernels, "no kernel started on the worker"
+            time.sleep(2.0)  # the kernel is warming up (heavy imports) or running the notebook
+            assert not _tasks(manifest)
+            t0 = time.monotonic()
+            os.killpg(batch.pid, signal.SIGINT)
+            _, err = batch.communicate(timeout=60)
+            stopped = time.monotonic() - t0
+        finally:
+            if batch.poll() is None:
+                os.killpg(batch.pid, signal.SIGKILL)
+        assert batch.returncode == 130, err
+        assert stopped < 15, f"took {stopped:.1f} s to stop"
+        _, alive = psutil.wait_procs(kernels, timeout=5)
+        assert not alive, "the running notebook's kernel outlived the interrupt"
+        assert scheduler.poll() is None and worker.poll() is None  # not the batch's to stop
+        # and its worker is free again at once (a kernel killed while warming up used to
+        # hold it for the 120 s start timeout)
+        from dask.distributed import Client
+
+        with Client(address, timeout=30) as dask:
+            assert dask.submit(os.getpid, pure=False).result(timeout=20) > 0
+        assert not list(out.rglob("*.part")) and not list(out.rglob("imd_trends.html"))
+        assert not _tasks(manifest)
+        assert not (root / "build" / "build.lock").exists()
+
+        again = _cli(root, out, extra=cmd)
+        text, err = again.communicate(timeout=300)
+        assert again.returncode == 0, err
+        assert "2 report(s), 2 run, 0 up to date" in text
+        assert len(_tasks(manifest)) == 2 and all(e.get("ok") for e in _tasks(manifest).values())
+    finally:
+        for proc in (worker, scheduler):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)

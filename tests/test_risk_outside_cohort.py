@@ -10,6 +10,7 @@ import pytest
 from evidence_pack import config
 from evidence_pack.analysis import risk
 from evidence_pack.findings import risk as risk_findings
+from evidence_pack.findings import risk_tables
 
 #: Blackpool (many LSOAs in the 2010 most deprived 10%, many not) and West Devon (none).
 MIXED, OUTSIDE = ("E06000009", "Blackpool"), ("E07000047", "West Devon")
@@ -99,3 +100,17 @@ def test_some_areas_in_cohort(mixed, outputs):
     assert inner.startswith("Inner Area (1 neighbourhood, 1 in England's 2010 most deprived 10%)")
     outer = _findings(mixed, ["outer"], MIXED, outputs)
     assert "does not apply to it" in outer and "nan" not in outer.lower()
+
+
+@pytest.mark.mirror
+def test_table_caption_names_areas_outside_the_group(mixed, outside):
+    names = {"inner": "Inner Area", "outer": "Outer Area", "first": "First Area",
+             "second": "Second Area"}
+    table = risk_tables.area_scores_table(mixed, ["inner", "outer"], names)
+    assert table.loc[1, "Predicted 2025 (%)"] != table.loc[1, "Predicted 2025 (%)"]  # a dash
+    note = risk_findings.outside_group_note(mixed, ["inner", "outer"], names, 2025, 10)
+    assert note == (" A dash: none of the neighbourhoods of Outer Area was in England's most "
+                    "deprived 10% on the IMD 2010, so the model makes no prediction for it.")
+    assert risk_findings.outside_group_note(mixed, ["inner"], names, 2025, 10) == ""
+    both = risk_findings.outside_group_note(outside, ["first", "second"], names, 2025, 10)
+    assert "of First Area and Second Area was" in both and both.endswith("for them.")

@@ -57,3 +57,32 @@ def test_warm_up_freezes_the_imported_modules(warm_kernel):
         assert int("".join(seen).strip()) > 100_000  # pandas, geopandas, matplotlib, the package
     finally:
         client.stop_channels()
+
+
+def test_code_on_a_kernel_killed_meanwhile_fails_within_seconds(tmp_path):
+    """A kernel killed while it runs the warm-up or the reset (an interrupted batch kills
+    kernels) fails the run within about a second, instead of holding the worker for the
+    whole timeout."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name=config.KERNEL_NAME)
+    km.start_kernel(cwd=str(tmp_path))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        assert runner.run_code(km, kc, "x = 1", timeout=30)["content"]["status"] == "ok"
+        pid = km.provisioner.process.pid
+        threading.Timer(1.0, os.kill, (pid, signal.SIGKILL)).start()
+        t0 = time.monotonic()
+        with pytest.raises(RuntimeError, match="died"):
+            runner.run_code(km, kc, "import time; time.sleep(300)", timeout=120)
+        assert time.monotonic() - t0 < 10
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

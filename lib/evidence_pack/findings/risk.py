@@ -164,6 +164,20 @@ def cohort_members(res: Mapping[str, pd.DataFrame], slugs: list[str], release: i
     return int(res[f"areas_{release}"].set_index("slug").loc[slugs, "in_cohort"].sum())
 
 
+def outside_group_note(res: Mapping[str, pd.DataFrame], slugs: list[str],
+                       names: Mapping[str, str], release: int, cohort: int) -> str:
+    """For the per-area table's caption: which areas show dashes because none of their
+    neighbourhoods was in the 2010 group ("" when every area had one)."""
+    counts = res[f"areas_{release}"].set_index("slug").loc[slugs, "in_cohort"]
+    outside = [names[s] for s in slugs if int(counts[s]) == 0]
+    if not outside:
+        return ""
+    who = outside[0] if len(outside) == 1 else ", ".join(outside[:-1]) + " and " + outside[-1]
+    return (f" A dash: none of the neighbourhoods of {who} was in England's most deprived "
+            f"{cohort}% on the IMD 2010, so the model makes no prediction for "
+            f"{'it' if len(outside) == 1 else 'them'}.")
+
+
 def no_cohort_finding(focus: str, n_lsoas: int, cohort: int, several: bool,
                       england_where: str = "below") -> str:
     """The finding for areas none of whose ``n_lsoas`` neighbourhoods was in the 2010 group:

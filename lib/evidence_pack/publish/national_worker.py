@@ -188,10 +188,13 @@ def kill_kernels() -> int:
     import psutil
 
     n = 0
-    for child in psutil.Process().children(recursive=True):
+    children = psutil.Process().children(recursive=True)
+    for child in children:
         with contextlib.suppress(psutil.Error, OSError):
             os.kill(child.pid, signal.SIGKILL)
             n += 1
+    with contextlib.suppress(psutil.Error, OSError):  # reaped: no zombie left behind
+        psutil.wait_procs(children, timeout=1.0)
     return n
 
 

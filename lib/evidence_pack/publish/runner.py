@@ -203,9 +203,7 @@ def _start_kernel() -> None:
                     km.shutdown_kernel(now=True)
                 _W["km"] = None
                 continue
-        reply = kc.execute_interactive(_WARMUP.format(modules=PREIMPORT), timeout=s.start_timeout,
-                                       store_history=False,
-                                       output_hook=lambda msg: None)
+        reply = run_code(km, kc, _WARMUP.format(modules=PREIMPORT), timeout=s.start_timeout)
         if reply["content"].get("status") != "ok":
             raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
         orig_client = km.client
@@ -222,6 +220,32 @@ def _start_kernel() -> None:
         _W.update(km=km, kc=kc, runs=0, clients=[])
         return
     raise RuntimeError(f"could not start kernel {s.kernel_name!r}: {last}")
+
+
+def run_code(km: Any, kc: Any, code: str, timeout: float) -> dict[str, Any]:
+    """Run ``code`` on the kernel and return its execute reply. Raises RuntimeError as soon as
+    the kernel is found dead (checked every second) or after ``timeout`` seconds: a kernel
+    killed while it warms up (an interrupted batch) must not hold its worker for the whole
+    timeout, as jupyter_client's ``execute_interactive`` would. Its IOPub messages are
+    dropped."""
+    msg_id = kc.execute(code, silent=False, store_history=False)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                reply = kc.get_shell_msg(timeout=1.0)
+            except queue.Empty:
+                if not km.is_alive():
+                    raise RuntimeError("the kernel died") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the kernel did not answer in {timeout:.0f} s") from None
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply
+    finally:
+        with contextlib.suppress(Exception):
+            while True:
+                kc.get_iopub_msg(timeout=0)
 
 
 def _wait_until_subscribed(client: Any, timeout: float | None = None) -> None:
@@ -261,8 +285,10 @@ def _kernel_for_run() -> Any:
     if _W.get("km") is None:
         _start_kernel()
     else:
-        reply = _W["kc"].execute_interactive(_RESET.format(root=s.root), timeout=60,
-                                             store_history=False, output_hook=lambda msg: None)
+        try:
+            reply = run_code(km, _W["kc"], _RESET.format(root=s.root), timeout=60)
+        except RuntimeError:
+            reply = {"content": {"status": "error"}}
         if reply["content"].get("status") != "ok":
             stop_kernel()
             _start_kernel()
