@@ -189,6 +189,9 @@ def test_monitoring_flags_red_red_and_keeps_like_with_like():
            2025: pd.DataFrame({"slug": ["worse", "better"], "name": ["W", "B"],
                                "lsoa_code": ["B20", "B60"], "weight": [1.0, 1.0]})}
     out = mon.monitoring(ind, mem, {2019: rank19, 2025: rank25})
+    # England's part computed once (evaluation.england_inputs) gives the same table
+    england = mon.england_positions(ind, {2019: rank19, 2025: rank25})
+    pd.testing.assert_frame_equal(mon.monitoring(None, mem, None, england=england), out)
     assert "income_domain_numerator" not in set(out["indicator"])  # counts left out
     bad = out[out["indicator"] == "bad_thing"].set_index("slug")
     assert bad.loc["worse", "direction"] == "worsening" and bad.loc["worse", "red_red"]

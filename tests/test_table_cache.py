@@ -46,7 +46,7 @@ def test_frames_for_computes_once_per_content(tmp_path):
     src.write_text("la_code: E08000019\n")  # other content, other folder
     table_cache.frames_for(root, src, ["x", "y"], _compute(calls))
     assert calls.read_text() == "xx"
-    assert not [p for p in root.iterdir() if p.name.startswith(".")]  # no temporary left
+    assert not [p for p in root.iterdir() if p.name.startswith(".") and p.name != table_cache.LOCKS]
 
 
 def test_frames_for_recomputes_when_an_input_is_newer(tmp_path):
@@ -75,7 +75,8 @@ def test_two_processes_at_once(tmp_path):
     assert results == [[1.0, 2.0], [1.0, 2.0]]
     folder = tmp_path / "cache" / table_cache.content_key(src)
     assert sorted(p.name for p in folder.iterdir()) == ["source.json", "x.parquet", "y.parquet"]
-    assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".")]
+    assert not [p for p in (tmp_path / "cache").iterdir()
+                if p.name.startswith(".") and p.name != table_cache.LOCKS]  # no temporary left
 
 
 def test_memo_computes_once_per_content_and_data_version(tmp_path, monkeypatch):
@@ -187,31 +188,35 @@ def test_data_stamp_leaves_out_results_cached_per_areas_file(tmp_path, monkeypat
     assert table_cache.data_stamp(tmp_path) != before
 
 
-def test_memo_keys_an_area_set_without_its_leads_evidence_and_confidence(processed):
-    """A lead officer's change reuses the district's spend results (no memoised computation
-    reads leads, evidence or confidence: the uncached results are equal); a name or an LSOA
-    list change computes again."""
+def test_memo_keys_an_area_set_by_membership_and_names_are_joined_at_use(processed):
+    """A lead officer's or a name change reuses the district's spend results (the memoised
+    computation is given the set without names, leads, evidence and confidence, so it cannot
+    read them); an LSOA list change computes again; the names shown are the current ones."""
     from dataclasses import replace
 
-    from evidence_pack.analysis import areas, partner_spend, spend
+    from evidence_pack.analysis import areas, spend
 
     aset = areas.load_areas()
     first = aset.areas[0]
     led = replace(aset, areas=[replace(first, slt_lead="A. Officer", cabinet_member="Cllr B",
                                        evidence="said so", confidence="high"), *aset.areas[1:]])
     renamed = replace(aset, areas=[replace(first, name="Elsewhere"), *aset.areas[1:]])
-    assert led.memo_key() == aset.memo_key() and renamed.memo_key() != aset.memo_key()
-    pd.testing.assert_frame_equal(partner_spend.modelled_partner_spend.uncached(led, "2017-18"),
-                                  partner_spend.modelled_partner_spend.uncached(aset, "2017-18"))
-    a, b = spend.baseline.uncached(led, "2011-12"), spend.baseline.uncached(aset, "2011-12")
-    pd.testing.assert_frame_equal(a.areas, b.areas)
-    calls = []
+    dropped = replace(aset, areas=[replace(first, lsoas=first.lsoas[:-1]), *aset.areas[1:]])
+    assert led.memo_key() == aset.memo_key() == renamed.memo_key() != dropped.memo_key()
+    assert aset.membership_key() == renamed.membership_key() == led.membership_key()
+    assert dropped.membership_key() != aset.membership_key()
+    seen = []
 
     @table_cache.memo
-    def f(area_set) -> int:
-        calls.append(1)
-        return len(area_set)
+    def f(area_set) -> list[str]:
+        seen.append([a.name for a in area_set.areas])
+        return [a.slug for a in area_set.areas]
 
     table_cache.clear_results()
-    f(aset), f(led), f(renamed)
-    assert len(calls) == 2
+    f(aset), f(led), f(renamed), f(dropped)
+    assert len(seen) == 2 and not any(n for names in seen for n in names)  # never given names
+    table_cache.clear_results()
+    a, b = spend.baseline(aset, "2011-12"), spend.baseline(renamed, "2011-12")
+    assert a.areas["area"].iloc[0] == first.name and b.areas["area"].iloc[0] == "Elsewhere"
+    pd.testing.assert_frame_equal(a.areas.drop(columns="area"), b.areas.drop(columns="area"))
+    assert list(b.areas["area"]) == [*[x.name for x in renamed.areas], "Rest of borough"]

@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from evidence_pack import config
+from evidence_pack.sources.hashing import sha256_json
 from evidence_pack.sources.io import DataError, read_yaml
 from evidence_pack.stores.lookups import VINTAGES, cached_crosswalk, lsoa_districts
 from evidence_pack.stores.lsoa_geography import district_lsoas
@@ -90,11 +91,35 @@ class AreaSet:
         return iter(self.areas)
 
     def memo_key(self) -> AreaSet:
-        """This set without the areas' cabinet member, lead officer, evidence and confidence:
-        what ``table_cache.memo`` keys a computation by (no computation it memoises reads
-        them, so a lead officer's change does not recompute the district's spend)."""
-        return replace(self, areas=[replace(a, cabinet_member="", slt_lead="", evidence="",
-                                            confidence=None) for a in self.areas])
+        """This set without the areas' names, cabinet member, lead officer, evidence and
+        confidence: what ``table_cache.memo`` keys a computation by, and what the computation
+        is given (so no cached result can carry a name: callers join names at use). A lead
+        officer's or a name change does not recompute the district's spend."""
+        return replace(self, areas=[replace(a, name="", cabinet_member="", slt_lead="",
+                                            evidence="", confidence=None) for a in self.areas])
+
+    def membership(self) -> dict[str, object]:
+        """What a computation of the areas' neighbourhoods reads: the district code and each
+        area's slug, LSOA vintage and LSOAs, in the file's order (no names, types, leads)."""
+        return {"la_code": self.la_code,
+                "areas": [[a.slug, a.lsoa_vintage, list(a.lsoas)] for a in self.areas]}
+
+    def membership_key(self) -> str:
+        """First 16 hex digits of the sha256 of ``membership()``: the cache key of results
+        computed from the areas' neighbourhoods alone (``table_cache.frames_for``)."""
+        return sha256_json(self.membership())[:16]
+
+    def members_only(self) -> AreaSet:
+        """This set reduced to ``membership()`` (no names, types, leads, district name or
+        document): what a computation keyed by ``membership_key`` is given, so that it
+        cannot read more than its key covers."""
+        return AreaSet(la_code=self.la_code, la_name="", areas=[
+            Area(slug=a.slug, name="", area_type="", lsoa_vintage=a.lsoa_vintage, lsoas=a.lsoas)
+            for a in self.areas])
+
+    def names(self) -> dict[str, str]:
+        """Area name by slug, in the file's order."""
+        return {a.slug: a.name for a in self.areas}
 
     def table(self) -> pd.DataFrame:
         """One row per area x member LSOA (in the file's own vintage)."""

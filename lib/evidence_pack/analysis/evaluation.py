@@ -17,7 +17,11 @@ from evidence_pack import config
 from evidence_pack.analysis import areas
 from evidence_pack.analysis.evaluation_did import context_changes, did, did_by_area, trajectories
 from evidence_pack.analysis.evaluation_match import MatchSpec, balance, match
-from evidence_pack.analysis.evaluation_monitoring import monitoring, rate_indicators
+from evidence_pack.analysis.evaluation_monitoring import (
+    england_positions,
+    monitoring,
+    rate_indicators,
+)
 from evidence_pack.analysis.evaluation_panel import (
     BASE,
     CONTEXT_DISTRICT_D1,
@@ -46,28 +50,22 @@ def _read(name: str, columns: list[str] | None = None) -> pd.DataFrame:
     return table_cache.read_parquet(path, columns)
 
 
-def run(areas_file: str | Path = config.DEFAULT_AREAS_FILE, spec: MatchSpec | None = None,
-        n_boot: int = 999, seed: int = 20110) -> dict[str, pd.DataFrame]:
-    """Everything the notebook shows, computed from the processed store.
+def run(areas_file: str | Path | areas.AreaSet = config.DEFAULT_AREAS_FILE,
+        spec: MatchSpec | None = None, n_boot: int = 999, seed: int = 20110
+        ) -> dict[str, pd.DataFrame]:
+    """Everything the notebook shows, computed from the processed store for an areas file
+    (or its parsed set). Reads only the areas' membership (district code, slugs, LSOAs):
+    no frame carries a name.
 
     Returns frames: units (panel + attributes + group flags for the LSOAs used), matches,
     balance, did, context, trajectories, monitoring.
     """
 
     spec = spec or MatchSpec()
-    areas_file = _resolve(areas_file)
-    area_set = areas.load_areas(areas_file)
-    iod = _read("iod_lsoa.parquet", columns=["release", "lsoa_code", "lsoa_vintage", "lad_code",
-                                              "lad_name", "measure", "score", "rank"])
-    geo = _read("lsoa_geography.parquet", columns=["lsoa_code", "lsoa_vintage", "region_name",
-                                                    "ruc"])
-    panel = build_panel(iod)
-    expected = config.ENGLAND_LSOAS[UNIT_VINTAGE]
-    if len(panel) != expected:
-        raise DataError("iod_lsoa.parquet", f"{len(panel)} LSOAs 2001 in the panel, England "
-                        f"had {expected}")
-    attrs = unit_attributes(geo, iod[(iod["release"] == BASE) & (iod["measure"] == "imd")])
-    units = panel.join(attrs).join(covariates(panel)[["imd_trend_2004_2010"]])
+    area_set = (areas_file if isinstance(areas_file, areas.AreaSet)
+                else areas.load_areas(_resolve(areas_file)))
+    england = england_inputs()
+    panel, units = england["panel"], england["units"]
 
     mem01 = areas.members(area_set, 2001)
     groups = (mem01.drop_duplicates("lsoa_code").set_index("lsoa_code")["slug"])
@@ -100,14 +98,9 @@ def run(areas_file: str | Path = config.DEFAULT_AREAS_FILE, spec: MatchSpec | No
     traj = pd.concat([trajectories(panel, named, matches), trajectories(panel, context)],
                      ignore_index=True)
 
-    ind = _read("iod_indicators.parquet")
-    pop_path = _processed("lsoa_population.parquet")
-    pop = table_cache.read_parquet(pop_path) if pop_path.exists() else None
-    ind = pd.concat([ind, rate_indicators(ind, iod, pop)], ignore_index=True)
-    imd_rank = {r: iod[(iod["release"] == r) & (iod["measure"] == "imd")]
-                .drop_duplicates("lsoa_code").set_index("lsoa_code")["rank"] for r in (2019, 2025)}
-    mons = monitoring(ind, {2019: areas.members(area_set, 2011),
-                            2025: areas.members(area_set, 2021)}, imd_rank)
+    mons = monitoring(None, {2019: areas.members(area_set, 2011),
+                             2025: areas.members(area_set, 2021)}, None,
+                      england=england["monitoring"])
 
     used = set(groups.index) | set(matches["control"]) | set().union(*map(set, context.values()))
     flags = pd.DataFrame(index=units.index)
@@ -119,6 +112,33 @@ def run(areas_file: str | Path = config.DEFAULT_AREAS_FILE, spec: MatchSpec | No
     return {"units": out_units, "matches": matches.assign(area_slug=matches["treated"].map(groups)),
             "balance": bal, "did": est, "context": ctx, "trajectories": traj,
             "monitoring": mons}
+
+
+@table_cache.memo  # the same for every areas file: computed once, kept in the build's memo
+def england_inputs() -> dict[str, object]:
+    """What ``run`` reads that does not depend on the areas: ``panel`` (England percentile of
+    every LSOA 2001 by measure and release), ``units`` (panel, region, rural-urban class and
+    2004-2010 trend) and ``monitoring`` (``england_positions`` of the IoD 2019 and 2025
+    indicators and their rates, ``rate_indicators``, against England)."""
+    iod = _read("iod_lsoa.parquet", columns=["release", "lsoa_code", "lsoa_vintage", "lad_code",
+                                              "lad_name", "measure", "score", "rank"])
+    geo = _read("lsoa_geography.parquet", columns=["lsoa_code", "lsoa_vintage", "region_name",
+                                                    "ruc"])
+    panel = build_panel(iod)
+    expected = config.ENGLAND_LSOAS[UNIT_VINTAGE]
+    if len(panel) != expected:
+        raise DataError("iod_lsoa.parquet", f"{len(panel)} LSOAs 2001 in the panel, England "
+                        f"had {expected}")
+    attrs = unit_attributes(geo, iod[(iod["release"] == BASE) & (iod["measure"] == "imd")])
+    units = panel.join(attrs).join(covariates(panel)[["imd_trend_2004_2010"]])
+    pop_path = _processed("lsoa_population.parquet")
+    pop = table_cache.read_parquet(pop_path) if pop_path.exists() else None
+    ind = _read("iod_indicators.parquet")
+    ind = pd.concat([ind, rate_indicators(ind, iod, pop)], ignore_index=True)
+    imd_rank = {r: iod[(iod["release"] == r) & (iod["measure"] == "imd")]
+                .drop_duplicates("lsoa_code").set_index("lsoa_code")["rank"] for r in (2019, 2025)}
+    return {"panel": panel, "units": units,
+            "monitoring": england_positions(ind, imd_rank, (2019, 2025))}
 
 
 #: Every frame ``run`` returns (one parquet file each in the cache folder).
@@ -145,21 +165,24 @@ def _resolve(areas_file: str | Path) -> Path:
 
 
 def load(areas_file: str | Path = config.DEFAULT_AREAS_FILE) -> dict[str, pd.DataFrame]:
-    """The evaluation frames for ``areas_file``, from ``data/processed/evaluation/<hash>/``
-    (hash of the file's content). Computed once (``run``, matching and 999 bootstrap draws:
-    several seconds) the first time a file is seen or when an input or the code changed, then
-    reused by every later report, in this process and others."""
+    """The evaluation frames for ``areas_file``, from ``data/processed/evaluation/<key>/``
+    (``AreaSet.membership_key``: the district and every area's LSOAs, not names, so a renamed
+    area or a new lead officer reuses them). Computed once (``run``, matching and 999
+    bootstrap draws: several seconds) the first time a membership is seen or when an input or
+    the code changed, then reused by every later report, in this process and others."""
     path = _resolve(areas_file)
     if not path.exists():
         raise DataError(path, "areas file not found")
-    return table_cache.frames_for(CACHE_DIR, path, FRAMES, lambda: run(path), _inputs())
+    aset = areas.load_areas(path)
+    return table_cache.frames_for(CACHE_DIR, path, FRAMES, lambda: run(aset.members_only()),
+                                  _inputs(), key=aset.membership_key())
 
 
 def prepare(force: bool = False) -> list[Path]:
     """Stage "evaluation": the frames for the default areas file, in
     ``data/processed/evaluation/<hash>/`` (skipped when fresh, unless ``force``)."""
     path = config.DEFAULT_AREAS_FILE
-    folder = CACHE_DIR / table_cache.content_key(path)
+    folder = CACHE_DIR / areas.load_areas(path).membership_key()
     if force:
         for f in folder.glob("*.parquet"):
             f.unlink()

@@ -42,6 +42,13 @@ def _did_replicates(d_t: np.ndarray, d_c: np.ndarray, weights: np.ndarray,
     return ((d_t[None, :] - cmean) * weights).sum(axis=1) / weights.sum(axis=1)
 
 
+def _at(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``values`` at ``positions`` (NaN where a position is -1: not in the panel)."""
+    out = values[positions]
+    out[positions < 0] = np.nan
+    return out
+
+
 def did(panel: pd.DataFrame, matches: pd.DataFrame, groups: pd.Series,
         measures: Sequence[str] = MEASURES, releases: Sequence[int] = (*PRE, *POST),
         n_boot: int = 999, seed: int = 20110, cluster: str = "lsoa",
@@ -68,19 +75,23 @@ def did(panel: pd.DataFrame, matches: pd.DataFrame, groups: pd.Series,
     clusters = (pd.factorize(groups.to_numpy())[0] if cluster == "area"
                 else np.arange(len(treated)))
     weights, cols = bootstrap_draws(n_c, clusters, n_boot, rng)
+    filled = ctrl != ""
+    # positions in the panel, found once (a code not in the panel: -1, read as NaN)
+    t_pos = panel.index.get_indexer(pd.Index(treated, dtype=object))
+    c_pos = panel.index.get_indexer(pd.Index(ctrl[filled], dtype=object))
     rows = []
     for meas in measures:
         if col(meas, BASE) not in panel:
             continue
+        base = panel[col(meas, BASE)].to_numpy(float)
         for rel in releases:
             c = col(meas, rel)
             if c not in panel:
                 continue
-            change = panel[c] - panel[col(meas, BASE)]
-            d_t = change.reindex(treated).to_numpy(float)
+            change = panel[c].to_numpy(float) - base
+            d_t = _at(change, t_pos)
             d_c = np.full(ctrl.shape, np.nan)
-            filled = ctrl != ""
-            d_c[filled] = change.reindex(ctrl[filled]).to_numpy(float)
+            d_c[filled] = _at(change, c_pos)
             if np.isnan(d_t).any() or np.isnan(d_c[filled]).any():
                 continue
             est = float(np.mean(d_t - np.nanmean(d_c, axis=1)))

@@ -6,7 +6,7 @@ middle; higher = worse). Direction compares positions between releases (5-point 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -72,9 +72,36 @@ def indicator_polarity(values: pd.Series, imd_rank: pd.Series) -> int:
     return 1 if v[r <= lo].mean() >= v[r >= hi].mean() else -1
 
 
-def monitoring(indicators: pd.DataFrame, members: Mapping[int, pd.DataFrame],
-               imd_rank: Mapping[int, pd.Series], first: int = 2019,
-               last: int = 2025) -> pd.DataFrame:
+def england_positions(indicators: pd.DataFrame, imd_rank: Mapping[int, pd.Series],
+                      releases: Iterable[int] = (2019, 2025)) -> dict[int, dict[str, object]]:
+    """What ``monitoring`` needs of England, whatever the areas: for each release, ``wide``
+    (LSOA x indicator values, count indicators left out) and, per indicator, ``stats``
+    (polarity, England's sorted values times the polarity, England's median)."""
+    names = pd.Series(indicators["indicator"].unique())
+    names = names[~names.str.endswith("_numerator")]
+    out: dict[int, dict[str, object]] = {}
+    for rel in releases:
+        sub = indicators[(indicators["release"] == rel) & indicators["indicator"].isin(names)]
+        wide = sub.pivot_table(index="lsoa_code", columns="indicator", values="value",
+                               aggfunc="first")
+        wide.index = pd.Index(wide.index.to_numpy(dtype=object))
+        rank = imd_rank[rel].copy()
+        rank.index = pd.Index(rank.index.to_numpy(dtype=object))
+        rank = rank[~rank.index.duplicated()].reindex(wide.index)
+        stats = {}
+        for name in wide.columns:
+            vals = wide[name]
+            pol = indicator_polarity(vals, rank)
+            clean = vals.dropna().to_numpy(dtype=float)
+            stats[name] = (pol, np.sort(clean * pol), float(np.median(clean)))
+        out[rel] = {"wide": wide, "stats": stats}
+    return out
+
+
+def monitoring(indicators: pd.DataFrame | None, members: Mapping[int, pd.DataFrame],
+               imd_rank: Mapping[int, pd.Series] | None, first: int = 2019,
+               last: int = 2025, england: Mapping[int, Mapping[str, object]] | None = None
+               ) -> pd.DataFrame:
     """Per area and indicator: value and England position in ``first`` and ``last``.
 
     ``indicators``: long (release, lsoa_code, indicator, value), each release on its own
@@ -84,28 +111,21 @@ def monitoring(indicators: pd.DataFrame, members: Mapping[int, pd.DataFrame],
     England's middle LSOA, higher = worse). Direction compares positions (not raw values,
     whose scales differ between releases): worsening if the position rose by at least
     ``DIRECTION_THRESHOLD`` points. ``red_red`` = worse than England's middle LSOA in
-    ``last`` and worsening. Count indicators (numerators) are left out.
+    ``last`` and worsening. Count indicators (numerators) are left out. ``england``:
+    ``england_positions(indicators, imd_rank, (first, last))`` when already computed (the
+    same for every areas file); then ``indicators`` and ``imd_rank`` are not read.
     """
-    names = pd.Series(indicators["indicator"].unique())
-    names = names[~names.str.endswith("_numerator")]
-    keymap = {n: norm_indicator(n) for n in names}
+    if england is None:
+        england = england_positions(indicators, imd_rank, (first, last))
     per_release: dict[int, pd.DataFrame] = {}
     for rel in (first, last):
-        sub = indicators[(indicators["release"] == rel) & indicators["indicator"].isin(names)]
-        wide = sub.pivot_table(index="lsoa_code", columns="indicator", values="value",
-                               aggfunc="first")
-        wide.index = pd.Index(wide.index.to_numpy(dtype=object))
-        rank = imd_rank[rel].copy()
-        rank.index = pd.Index(rank.index.to_numpy(dtype=object))
-        rank = rank[~rank.index.duplicated()].reindex(wide.index)
+        wide, stats = england[rel]["wide"], england[rel]["stats"]
         mem = members[rel]
         rows = []
         for name in wide.columns:
             vals = wide[name]
-            pol = indicator_polarity(vals, rank)
-            clean = vals.dropna().to_numpy(dtype=float)
-            sorted_vals = np.sort(clean * pol)
-            median = float(np.median(clean))
+            pol, sorted_vals, median = stats[name]
+            key = norm_indicator(name)
             for slug, m in mem.groupby("slug"):
                 v = vals.reindex(m["lsoa_code"].to_numpy(dtype=object)).to_numpy(dtype=float)
                 w = m["weight"].to_numpy(dtype=float)
@@ -115,7 +135,7 @@ def monitoring(indicators: pd.DataFrame, members: Mapping[int, pd.DataFrame],
                 val = float(np.average(v[ok], weights=w[ok]))
                 below = np.searchsorted(sorted_vals, val * pol, side="left")
                 ties = np.searchsorted(sorted_vals, val * pol, side="right") - below
-                rows.append({"slug": slug, "key": keymap[name], "indicator": name,
+                rows.append({"slug": slug, "key": key, "indicator": name,
                              "value": val, "england_median": median,
                              "position": 100.0 * (below + 0.5 * ties) / len(sorted_vals),
                              "worse": (val - median) * pol > 0, "polarity": pol})

@@ -78,8 +78,8 @@ def load_all() -> dict[str, pd.DataFrame]:
     return {k: load(k) for k in OUT_FILES}
 
 
-def _compute_area_results(path: Path, cohort: int, k_similar: int) -> dict[str, pd.DataFrame]:
-    aset = areas.load_areas(path)
+def _compute_area_results(aset: areas.AreaSet, cohort: int, k_similar: int
+                          ) -> dict[str, pd.DataFrame]:
     members11, members21 = areas.members(aset, 2011), areas.members(aset, 2021)
     outputs = load_all()
     out: dict[str, pd.DataFrame] = {}
@@ -92,19 +92,35 @@ def _compute_area_results(path: Path, cohort: int, k_similar: int) -> dict[str, 
     return out
 
 
+def _named(frames: dict[str, pd.DataFrame], aset: areas.AreaSet) -> dict[str, pd.DataFrame]:
+    """``frames`` with each area's name (column ``name`` after ``slug``) from ``aset``: the
+    cached frames hold none, so a renamed area reuses them."""
+    names = aset.names()
+    out = {}
+    for key, frame in frames.items():
+        if "name" in frame.columns:
+            frame = frame.assign(name=frame["slug"].map(names).fillna(""))
+        out[key] = frame
+    return out
+
+
 def area_results(areas_file: str | Path = config.DEFAULT_AREAS_FILE, cohort: int = 10,
                  k_similar: int = 50) -> dict[str, pd.DataFrame]:
     """Scores of every area of ``areas_file`` for each outcome release (``lsoas_<r>``,
     ``areas_<r>``, ``factors_<r>``: see ``score_areas``) and the vulnerability profile, from
-    ``data/processed/risk_areas/<hash>/`` (the default cohort and ``k_similar``), computed
-    once per areas file and reused. Other settings are computed on the spot."""
+    ``data/processed/risk_areas/<key>/`` (the default cohort and ``k_similar``; key: the areas'
+    membership, ``AreaSet.membership_key``; names joined on reading), computed once per
+    membership and reused. Other settings are computed on the spot."""
     path = Path(areas_file)
     path = path if path.is_absolute() else config.ROOT / path
     if not path.exists():
         raise DataError(path, "areas file not found")
+    aset = areas.load_areas(path)
+    bare = aset.members_only()  # computed without names: they are joined after
     if (cohort, k_similar) != (10, 50):
-        return _compute_area_results(path, cohort, k_similar)
+        return _named(_compute_area_results(bare, cohort, k_similar), aset)
     inputs = [*OUT_FILES.values(), iod.INDICATORS_FILE, iod.IOD_FILE, iod.POPULATION_FILE,
               *AREA_CODE_FILES]
-    return table_cache.frames_for(AREA_CACHE_DIR, path, AREA_FRAMES,
-                                  lambda: _compute_area_results(path, cohort, k_similar), inputs)
+    return _named(table_cache.frames_for(
+        AREA_CACHE_DIR, path, AREA_FRAMES, lambda: _compute_area_results(bare, cohort, k_similar),
+        inputs, key=aset.membership_key()), aset)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from evidence_pack.analysis.risk_model import standardise
 from evidence_pack.analysis.risk_spec import FACTORS
+from evidence_pack.sources import table_cache
 from evidence_pack.stores import iod
 
 #: Baseline factors used to find similar neighbourhoods (IoD 2010 domain/sub-domain scores).
@@ -190,6 +191,7 @@ VULNERABILITY_INDICATORS: tuple[tuple[str, int, str, str, str], ...] = (
 )
 
 
+@table_cache.memo  # the same for every areas file: once per build (kept in build/memo)
 def england_values(release: int) -> pd.DataFrame:
     """Every LSOA's value of each vulnerability measure for ``release`` (its own LSOA vintage):
     lsoa_code, key, kind, value (higher = worse; for domains the rank turned into the share of

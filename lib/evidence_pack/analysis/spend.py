@@ -264,10 +264,10 @@ def area_table(apportioned: pd.DataFrame, area_set, population: pd.Series, need:
     Money in GBP (from pence); shares in percent of the borough.
     """
     tot = apportioned.groupby("slug")["pence"].sum()
-    names = {a.slug: a.name for a in area_set.areas} if area_set is not None else {}
-    order = [*(names or [s for s in tot.index if s != REST]), REST]
+    slugs = area_set.slugs if area_set is not None else [s for s in tot.index if s != REST]
+    order = [*slugs, REST]
     df = pd.DataFrame(index=pd.Index(order, name="slug"))
-    df["area"] = [names.get(s, "Rest of borough" if s == REST else s) for s in order]
+    df["area"] = area_names(order, area_set)
     df["spend_gbp"] = tot.reindex(order).fillna(0).astype("int64") / 100
     df["population"] = population.reindex(order)
     df["spend_per_head_gbp"] = df["spend_gbp"] / df["population"]
@@ -275,6 +275,12 @@ def area_table(apportioned: pd.DataFrame, area_set, population: pd.Series, need:
     df["share_of_population_pct"] = 100 * df["population"] / df["population"].sum()
     df["share_of_need_pct"] = 100 * need.reindex(order) / need.reindex(order).sum()
     return df.reset_index()
+
+
+def area_names(slugs: Iterable[str], area_set) -> list[str]:
+    """The name shown for each slug of an area table: the area's name, "Rest of borough"."""
+    names = area_set.names() if area_set is not None else {}
+    return [names.get(s) or ("Rest of borough" if s == REST else s) for s in slugs]
 
 
 def area_measure(name: str, area_set, la_code: str | None = None,
@@ -402,12 +408,24 @@ class Baseline:
     basis: spend_predecessors.Basis | None = None
 
 
-@table_cache.memo  # district-wide: computed once per kernel
 def baseline(area_set, year: str = "2011-12", ledger: Ledger | None = None,
              source: str = "RS", cfg: Apportionment | None = None,
              override: Mapping[str, str] | None = None) -> Baseline:
     """The council's ``source`` net current expenditure for ``year`` (plus an accepted
-    partner ledger's lines for that year, if given) shared to the areas by the drivers."""
+    partner ledger's lines for that year, if given) shared to the areas by the drivers.
+    Computed once per district membership (``shared_baseline``); the areas' names are
+    joined here, so a renamed area reuses the computation."""
+    b = shared_baseline(area_set, year, ledger, source, cfg, override)
+    b.areas["area"] = area_names(b.areas["slug"], area_set)
+    return b
+
+
+@table_cache.memo  # district-wide: computed once per kernel
+def shared_baseline(area_set, year: str = "2011-12", ledger: Ledger | None = None,
+                    source: str = "RS", cfg: Apportionment | None = None,
+                    override: Mapping[str, str] | None = None) -> Baseline:
+    """``baseline`` without the areas' names (memoised by membership: ``AreaSet.memo_key``);
+    its area table's ``area`` column holds slugs where the names go."""
     cfg = cfg or load_apportionment()
     lines = council_lines(area_set.la_code, year, source)
     if ledger is not None and len(ledger.accepted):

@@ -10,7 +10,8 @@
 - ``memo``: a decorator for district- and England-wide computations that every report of a
   build repeats (the spend baseline, partner spend, ...). In a warm kernel the result is kept,
   keyed by the content of the arguments (the parsed areas file less what no memoised
-  computation reads, see ``AreaSet.memo_key``; years, tables: pickled and hashed) and by
+  computation may read, see ``AreaSet.memo_key``: no names, so a memoised result carries
+  none and the caller joins names at use; years, tables: pickled and hashed) and by
   the state of the data files (size and modification time of every file under
   ``data/processed`` and ``data/spend``); each call gets a deep copy, so a notebook may change
   what it gets. Arguments that cannot be pickled, or ``EVIDENCE_PACK_MEMO=0``: no cache.
@@ -165,8 +166,9 @@ def _on_disk(key: str, compute: Callable[[], Any]) -> Any:
 
 
 def _keyed(arg: Any) -> Any:
-    """What an argument is keyed by: its ``memo_key()`` when it has one (an areas file's
-    parsed set leaves out fields no memoised computation reads), else itself."""
+    """What an argument is keyed by, and what the computation is given: its ``memo_key()``
+    when it has one (an areas file's parsed set without its areas' names, leads, evidence and
+    confidence), else itself."""
     key = getattr(arg, "memo_key", None)
     return key() if callable(key) else arg
 
@@ -179,11 +181,14 @@ def memo(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # the computation sees what it is keyed by (an areas file's set without names or
+        # leads), cached or not: a result can never carry a name its key does not cover
+        args = tuple(_keyed(a) for a in args)
+        kwargs = {k: _keyed(v) for k, v in kwargs.items()}
         if os.environ.get("EVIDENCE_PACK_MEMO", "1") == "0":
             return fn(*args, **kwargs)
         try:
-            blob = pickle.dumps((name, [_keyed(a) for a in args],
-                                 sorted((k, _keyed(v)) for k, v in kwargs.items()), data_stamp()),
+            blob = pickle.dumps((name, list(args), sorted(kwargs.items()), data_stamp()),
                                 protocol=5)
         except Exception:  # an argument that cannot be pickled: no cache
             return fn(*args, **kwargs)
@@ -201,6 +206,8 @@ def memo(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+#: The folder (beside ``frames_for`` folders) of their locks.
+LOCKS = ".locks"
 #: The file that marks a ``frames_for`` folder (results derived from data and an areas file).
 MARKER = "source.json"
 
@@ -218,18 +225,34 @@ def content_key(path: str | os.PathLike) -> str:
 
 def frames_for(root: Path, source: Path, names: Iterable[str],
                compute: Callable[[], Mapping[str, pd.DataFrame]],
-               inputs: Iterable[Path] = ()) -> dict[str, pd.DataFrame]:
-    """The frames ``names`` for ``source`` (an areas file): read from
-    ``root/<content hash>/<name>.parquet`` when present and newer than every path in
-    ``inputs`` (the shared freshness rule), otherwise ``compute()``d, written and returned."""
+               inputs: Iterable[Path] = (), key: str | None = None) -> dict[str, pd.DataFrame]:
+    """The frames ``names`` for ``source`` (an areas file): read from ``root/<key>/<name>.parquet``
+    when present and newer than every path in ``inputs`` (the shared freshness rule), otherwise
+    ``compute()``d, written and returned. ``key`` names what the frames depend on (e.g. the
+    areas' membership, ``AreaSet.membership``, so that a renamed area reuses them); default:
+    the file's content. A lock per key makes a second process wait for the first and read
+    its frames rather than compute them at once."""
     names = list(names)
-    folder = Path(root) / content_key(source)
+    folder = Path(root) / (key or content_key(source))
     files = [folder / f"{n}.parquet" for n in names]
     inputs = list(inputs)
     if is_fresh(files, inputs):
         return {n: read_parquet(f) for n, f in zip(names, files, strict=True)}
+    locks = folder.parent / LOCKS  # hidden: not a data file for the stamps and build keys
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f".{folder.name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when this process ends, whatever happens
+        try:
+            if is_fresh(files, inputs):  # another process wrote them while this one waited
+                return {n: read_parquet(f) for n, f in zip(names, files, strict=True)}
+            return _write_frames(folder, source, names, compute)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_frames(folder: Path, source: Path, names: list[str],
+                  compute: Callable[[], Mapping[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     frames = dict(compute())
-    folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         for n in names:
