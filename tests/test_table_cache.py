@@ -220,3 +220,22 @@ def test_memo_keys_an_area_set_by_membership_and_names_are_joined_at_use(process
     assert a.areas["area"].iloc[0] == first.name and b.areas["area"].iloc[0] == "Elsewhere"
     pd.testing.assert_frame_equal(a.areas.drop(columns="area"), b.areas.drop(columns="area"))
     assert list(b.areas["area"]) == [*[x.name for x in renamed.areas], "Rest of borough"]
+
+
+def test_prune_skips_a_result_another_process_removed_meanwhile(tmp_path, monkeypatch):
+    """Two workers prune the shared memo folder at once: a file listed but gone before it is
+    dated must not fail the report (England's national run lost one report to this)."""
+    import os
+    import pathlib
+
+    for i in range(5):
+        f = tmp_path / f"r{i}.pkl"
+        f.write_bytes(b"x")
+        os.utime(f, ns=(i * 10**9, i * 10**9))
+    real_glob = pathlib.Path.glob
+    monkeypatch.setattr(pathlib.Path, "glob",
+                        lambda self, pat: [*real_glob(self, pat), self / "gone.pkl"])
+    monkeypatch.setattr(table_cache, "MAX_DISK_RESULTS", 3)
+    table_cache._prune(tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("*.pkl") if p.exists()) == ["r2.pkl", "r3.pkl",
+                                                                             "r4.pkl"]

@@ -126,7 +126,13 @@ def code_stamp() -> str:
 
 
 def _prune(folder: Path) -> None:
-    files = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime_ns)
+    """Keep the newest ``MAX_DISK_RESULTS`` results. Other processes prune the same folder at
+    once (a build's kernels, a batch's workers): a file gone meanwhile is skipped."""
+    dated = []
+    for f in folder.glob("*.pkl"):
+        with contextlib.suppress(OSError):
+            dated.append((f.stat().st_mtime_ns, f))
+    files = [f for _, f in sorted(dated)]
     for f in files[: max(0, len(files) - MAX_DISK_RESULTS)]:
         with contextlib.suppress(OSError):
             f.unlink()
