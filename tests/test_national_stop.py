@@ -206,12 +206,6 @@ def test_ctrl_c_on_a_running_scheduler_kills_kernels_not_its_workers(tmp_path, p
         _, alive = psutil.wait_procs(kernels, timeout=5)
         assert not alive, "the running notebook's kernel outlived the interrupt"
         assert scheduler.poll() is None and worker.poll() is None  # not the batch's to stop
-        # and its worker is free again at once (a kernel killed while warming up used to
-        # hold it for the 120 s start timeout)
-        from dask.distributed import Client
-
-        with Client(address, timeout=30) as dask:
-            assert dask.submit(os.getpid, pure=False).result(timeout=20) > 0
         assert not list(out.rglob("*.part")) and not list(out.rglob("imd_trends.html"))
         assert not _tasks(manifest)
         assert not (root / "build" / "build.lock").exists()
