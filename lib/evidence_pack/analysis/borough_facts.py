@@ -15,6 +15,7 @@ import pandas as pd
 from evidence_pack import config
 from evidence_pack.analysis.area_draft import connected_groups, neighbours, selected_lsoas
 from evidence_pack.analysis.areas import AreaSet, members
+from evidence_pack.sources import table_cache
 from evidence_pack.stores import geography, iod, lookups
 from evidence_pack.stores.lsoa_geography import district_lsoas
 
@@ -37,10 +38,10 @@ class BoroughFacts:
     central: pd.DataFrame
 
 
+@table_cache.memo  # no names: one result per district and membership (a renamed area reuses it)
 def decile1_counts(area_set: AreaSet, releases: Iterable[int] = config.RELEASES) -> pd.DataFrame:
     """Per release: the district's LSOAs, how many are in England's most deprived 10% on
     the IMD, and how many of the target-area LSOAs (carried to the release's vintage)."""
-
     rows = []
     df = iod.load(releases=list(releases), measures=["imd"])
     for release in releases:

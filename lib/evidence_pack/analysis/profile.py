@@ -7,6 +7,10 @@ LSOAs are carried to 2021 LSOAs by ``areas.members`` (weights = share of an LSOA
 
 A *set* is ``DataFrame[lsoa_code, weight]``; ``None`` stands for England (every LSOA).
 Percentiles: national rank / number of LSOAs x 100 (0 = most deprived, 100 = least).
+
+``tables`` gives every table of the profile for a district's areas, computed once per
+membership (memoised with each area labelled by its slug, from the areas file without names:
+a renamed area reuses them) and labelled with the current names at use.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ import numpy as np
 import pandas as pd
 
 from evidence_pack import config
+from evidence_pack.analysis.areas import members
 from evidence_pack.analysis.trends import DOMAINS, n_lsoas
 from evidence_pack.sources import catalogue, table_cache
 from evidence_pack.sources.io import DataError, read_rda_frame
-from evidence_pack.stores import census
+from evidence_pack.stores import census, iod
 
 #: IMD domain weights (IoD 2019 and IoD 2025 technical reports: unchanged since 2004).
 IMD_WEIGHTS: dict[str, float] = {
@@ -126,19 +131,21 @@ def lsoa_to_msoa() -> pd.Series:
 
 def area_sets(area_set, members_2021: pd.DataFrame, iod2025: pd.DataFrame,
               slugs: Iterable[str] | None = None, england: bool = True,
-              combined: str | None = None) -> dict[str, pd.DataFrame | None]:
+              combined: str | None = None, labels: Mapping[str, str] | None = None
+              ) -> dict[str, pd.DataFrame | None]:
     """{display name: set} for the chosen areas, then (when ``combined`` names it) all the
     chosen areas together, then the borough, then England (None).
 
     ``members_2021`` is ``areas.members(area_set, 2021)``; the borough is every LSOA of
-    ``area_set.la_code`` in ``iod2025`` (the IoD 2025 district).
+    ``area_set.la_code`` in ``iod2025`` (the IoD 2025 district). ``labels`` (slug -> key)
+    replaces the areas' display names as keys (``tables`` keys by slug).
     """
     out: dict[str, pd.DataFrame | None] = {}
     chosen = list(slugs) if slugs is not None else area_set.slugs
     for slug in chosen:
-        a = area_set.get(slug)
+        key = labels[slug] if labels is not None else area_set.get(slug).name
         m = members_2021.loc[members_2021["slug"] == slug, ["lsoa_code", "weight"]]
-        out[a.name] = m.groupby("lsoa_code", as_index=False)["weight"].sum()
+        out[key] = m.groupby("lsoa_code", as_index=False)["weight"].sum()
     if combined:
         both = pd.concat(list(out.values()), ignore_index=True)
         out[combined] = both.groupby("lsoa_code", as_index=False)["weight"].sum().assign(
@@ -423,3 +430,61 @@ def area_domain_table(dom: pd.DataFrame, area: str, borough: str) -> pd.DataFram
     out[f"{area}: median percentile"] = pos[area].to_numpy()
     out[f"{borough}: median percentile"] = pos[borough].to_numpy()
     return out
+
+
+# --------------------------------------------------------------------------- shared tables
+
+#: Every table ``tables`` can return, in the area profile's order: residents and households,
+#: IMD and domains, sub-domains, what drives the score, Census shares, MSOA context, CNI,
+#: rurality (``population``, ``domain_table`` twice, ``drivers``, ``census_table``,
+#: ``msoa_context``, ``cni_table``, ``rurality``).
+PARTS: tuple[str, ...] = ("pop", "dom", "sub", "drv", "cen", "msoa", "cni", "rur")
+#: What a memoised table labels an area by (before ``tables`` puts its name there).
+SLUG_PREFIX = "slug:"
+
+
+def tables(area_set, release: int = 2025, slugs: Iterable[str] | None = None,
+           combined: str | None = None, england: bool = True, parts: Iterable[str] = PARTS
+           ) -> tuple[dict[str, pd.DataFrame | None], dict[str, pd.DataFrame]]:
+    """(sets, {part: table}) as ``area_sets`` and each of ``parts`` give them for IoD
+    ``release`` (2021 LSOAs), labelled by the areas' current display names: the chosen
+    areas (default all), the ``combined`` set, the district, England (when ``england``).
+    Computed once per membership, district, release and parts (``table_cache.memo``)."""
+    chosen = tuple(slugs) if slugs is not None else tuple(area_set.slugs)
+    names = {SLUG_PREFIX + s: area_set.get(s).name for s in chosen}
+    sets, out = _tables_by_slug(area_set, int(release), chosen, combined, england, tuple(parts))
+    return ({names.get(k, k): v for k, v in sets.items()},
+            {k: with_names(t, names) for k, t in out.items()})
+
+
+def with_names(table: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
+    """``table`` with slug labels replaced by display names (``names``: label -> name) in its
+    ``area`` column and its column labels."""
+    t = table.rename(columns=dict(names))
+    if "area" in t.columns:
+        t["area"] = [names.get(a, a) for a in t["area"]]
+    return t
+
+
+@table_cache.memo  # no names: keyed by the areas' membership, district, release and parts
+def _tables_by_slug(area_set, release: int, slugs: tuple[str, ...], combined: str | None,
+                    england: bool, parts: tuple[str, ...]
+                    ) -> tuple[dict[str, pd.DataFrame | None], dict[str, pd.DataFrame]]:
+    """``tables`` with each area labelled ``SLUG_PREFIX`` + slug."""
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise ValueError(f"unknown profile tables {unknown}; choose from {list(PARTS)}")
+    store = iod.load(releases=[release], measures=["imd", *DOMAINS, *SUBDOMAINS])
+    sets = area_sets(area_set, members(area_set, 2021), store, slugs=slugs, england=england,
+                     combined=combined, labels={s: SLUG_PREFIX + s for s in slugs})
+    make = {
+        "pop": lambda: population(sets),
+        "dom": lambda: domain_table(store, sets, release=release),
+        "sub": lambda: domain_table(store, sets, release=release, measures=SUBDOMAINS),
+        "drv": lambda: drivers(store, sets, release=release),
+        "cen": lambda: census_table(sets),
+        "msoa": lambda: msoa_context(sets),
+        "cni": lambda: cni_table(sets),
+        "rur": lambda: rurality(sets),
+    }
+    return sets, {p: make[p]() for p in parts}
