@@ -103,3 +103,28 @@ def test_decile1_counts_memoised_by_membership(processed, monkeypatch):
     other = borough_facts.decile1_counts(dropped)
     assert calls  # a changed LSOA list computes again
     assert other["target_lsoas"].sum() < first["target_lsoas"].sum()
+
+
+def test_district_trends_equal_the_uncached_computation(processed):
+    """The district's own trend tables (no target area in their key or content) are the
+    notebook's former computation, and a second call computes nothing."""
+    from evidence_pack import config
+    from evidence_pack.analysis import district_history, trends
+    from evidence_pack.stores.lsoa_geography import district_lsoas
+
+    aset = areas.load_areas()
+    rel = tuple(config.RELEASES)
+    table_cache.clear_results()
+    got = district_history.district_trends(aset.la_code, aset.la_name, rel)
+    store = iod.load(releases=list(rel), measures=["imd", *trends.DOMAINS])
+    grouped = trends.split(store)
+    history = {v: district_lsoas(aset.la_code, v) for v in {config.RELEASE_VINTAGE[r] for r in rel}}
+    district = trends.district_sets(store, aset.la_code, aset.la_name, lsoas_by_vintage=history)
+    pd.testing.assert_frame_equal(got["counts"], trends.decile_counts(grouped, district))
+    pd.testing.assert_frame_equal(got["domains"], trends.domain_profile(grouped, district))
+    pd.testing.assert_frame_equal(got["spread"], trends.gap(grouped, district))
+    pd.testing.assert_frame_equal(got["ranks"], trends.district_ranks(
+        trends.load_la_summary(), aset.la_code, la_name=aset.la_name, releases=rel))
+    assert got["built_from"] == [] and got["counts"]["decile1"].iloc[-1] > 0
+    text = got["counts"].to_csv() + got["domains"].to_csv() + got["ranks"].to_csv()
+    assert not any(a.name in text for a in aset.areas)

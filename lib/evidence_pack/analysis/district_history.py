@@ -4,6 +4,10 @@ average IMD score in that release, ranked among that release's other districts w
 predecessors left out (as if it had existed then). Weights are the populations the pack's
 computed district summaries use (``district_summaries.release_populations``), so the figure is
 comparable with the computed ranks of the other districts. Caveats: docs/caveats/areas.md.
+
+``district_trends``: the district's own trend tables (counts, domains, spread, ranks), which
+name no target area, computed once per district and releases (``table_cache.memo``) for
+every report that shows them.
 """
 
 from __future__ import annotations
@@ -14,8 +18,12 @@ import numpy as np
 import pandas as pd
 
 from evidence_pack import config
+from evidence_pack.analysis import trends
+from evidence_pack.sources import table_cache
 from evidence_pack.sources.io import DataError
+from evidence_pack.stores import iod
 from evidence_pack.stores.district_summaries import release_populations
+from evidence_pack.stores.lsoa_geography import district_lsoas
 
 #: ``source`` of a rank built this way (reader text says what it means).
 BUILT = "built from its neighbourhoods"
@@ -61,3 +69,27 @@ def with_built_ranks(ranks: pd.DataFrame | None, built: pd.DataFrame) -> pd.Data
     extra = built[~built["release"].isin(ranks["release"])].drop(columns="average_score")
     return pd.concat([extra, ranks], ignore_index=True).sort_values(
         "release", ignore_index=True)
+
+
+@table_cache.memo  # the district's own tables (no target area): once per district and releases
+def district_trends(la_code: str, la_name: str, releases: tuple[int, ...]) -> dict[str, object]:
+    """The district's trend tables over IoD ``releases`` (each release's own LSOAs):
+    ``counts`` (``trends.decile_counts``), ``domains`` (``trends.domain_profile``), ``spread``
+    (``trends.gap``), ``ranks`` (``trends.district_ranks``, with built ranks for releases
+    before the district existed; None without the district summaries), ``built_from`` (those
+    releases) and ``history`` ({LSOA vintage: the district's LSOAs})."""
+    releases = tuple(sorted(int(r) for r in releases))
+    store = iod.load(releases=list(releases), measures=["imd", *trends.DOMAINS])
+    grouped = trends.split(store)
+    history = {v: district_lsoas(la_code, v) for v in {config.RELEASE_VINTAGE[r] for r in releases}}
+    district = trends.district_sets(store, la_code, la_name, lsoas_by_vintage=history)
+    built_from = trends.built_from_lsoas(store, la_code, la_name)
+    summary = trends.load_la_summary()
+    ranks = (trends.district_ranks(summary, la_code, la_name=la_name, releases=releases)
+             if summary is not None else None)
+    if built_from and summary is not None:  # a district created since: ranks as if it had existed
+        ranks = with_built_ranks(ranks, built_ranks(store, summary, built_from, history))
+    return {"counts": trends.decile_counts(grouped, district),
+            "domains": trends.domain_profile(grouped, district),
+            "spread": trends.gap(grouped, district), "ranks": ranks,
+            "built_from": built_from, "history": history}
