@@ -255,7 +255,20 @@ def district_driver(name: str) -> pd.DataFrame:
     """
     if name not in DRIVERS or name == "area":
         raise KeyError(f"no national driver {name!r}")
-    vintage = DRIVERS[name].vintage
+    df = _lsoa_districts(DRIVERS[name].vintage).copy()
+    df["value"] = df["lsoa_code"].map(_england_values(name, 2015)).astype(float)
+    if df["value"].isna().any() or df["region_name"].isna().any():
+        raise DataError(f"<driver {name}>", f"{int(df['value'].isna().sum())} LSOAs without a "
+                        f"value, {int(df['region_name'].isna().sum())} without a region")
+    return df.groupby(["region", "lad_code"], as_index=False)["value"].sum()
+
+
+@lru_cache(maxsize=2)
+def _lsoa_districts(vintage: int) -> pd.DataFrame:
+    """Every LSOA of ``vintage`` (2011 or 2021) with its district as in the IoD release of
+    that vintage (one created since under its new code), its region name and region key
+    (``region_key``; missing where the lookup has no region): lsoa_code, lad_code,
+    region_name, region. Read once per process for every driver of that vintage."""
     release = {2011: 2019, 2021: 2025}[vintage]
     lsoa = _processed("iod_lsoa.parquet", ["lsoa_code", "lad_code"],
                       [("release", "==", release), ("measure", "==", "imd")])
@@ -265,12 +278,9 @@ def district_driver(name: str) -> pd.DataFrame:
     new = current_districts(vintage)
     df["lad_code"] = df["lad_code"].mask(df["lsoa_code"].isin(list(new)),
                                          df["lsoa_code"].map(new))
-    df["value"] = df["lsoa_code"].map(_england_values(name, 2015)).astype(float)
-    if df["value"].isna().any() or df["region_name"].isna().any():
-        raise DataError(f"<driver {name}>", f"{int(df['value'].isna().sum())} LSOAs without a "
-                        f"value, {int(df['region_name'].isna().sum())} without a region")
-    df["region"] = df["region_name"].map(region_key)
-    return df.groupby(["region", "lad_code"], as_index=False)["value"].sum()
+    keys = {r: region_key(r) for r in df["region_name"].dropna().unique()}  # ~9 regions
+    df["region"] = df["region_name"].map(keys)
+    return df
 
 
 def region_key(name: str) -> str:
