@@ -18,8 +18,13 @@ from evidence_pack.publish import build
 from evidence_pack.sources import table_cache
 
 ONLY = ["borough", "canklow", "east-dene"]
-#: Notebooks whose results are cached: spend baseline (memo), evaluation and risk frames.
-NOTEBOOKS = ["baseline_spend", "evaluation", "risk_factors"]
+#: Notebooks whose results are cached: spend baseline (memo), evaluation and risk frames,
+#: the profile's tables and the district's trend tables (memo, by slug; names joined at use),
+#: and the briefing (borough only), which reads all of them.
+NOTEBOOKS = ["baseline_spend", "evaluation", "risk_factors", "area_profile", "imd_trends",
+             "briefing"]
+#: The notebooks with a report per area.
+AREA_NOTEBOOKS = [n for n in NOTEBOOKS if n != "briefing"]
 EDITED, OLD_NAME, NEW_NAME = "east-dene", "East Dene", "Dene Park"
 
 
@@ -87,8 +92,9 @@ def test_incremental_rebuilds_equal_cold_builds(processed, tmp_path, monkeypatch
     incremental()
     for step, change, reran in (
             ("name", {"name": NEW_NAME}, {f"{t}/{n}" for t in ("borough", EDITED)
-                                          for n in NOTEBOOKS}),
-            ("lsoa", {"drop": True}, {f"{t}/{n}" for t in ("borough", EDITED) for n in NOTEBOOKS}
+                                          for n in AREA_NOTEBOOKS} | {"borough/briefing"}),
+            ("lsoa", {"drop": True}, {f"{t}/{n}" for t in ("borough", EDITED)
+                                      for n in AREA_NOTEBOOKS} | {"borough/briefing"}
              | {"canklow/baseline_spend", "canklow/evaluation"})):
         _edit(areas_file, **change)
         res = incremental()
@@ -98,7 +104,9 @@ def test_incremental_rebuilds_equal_cold_builds(processed, tmp_path, monkeypatch
         for key, (figures, html) in got.items():
             assert figures == cold[key][0], f"{step}: {key} differs from a cold build"
             assert OLD_NAME not in json.dumps(figures) and OLD_NAME not in html, (step, key)
-        assert NEW_NAME in got[f"{EDITED}/evaluation"][1]
+        for key in (f"{EDITED}/evaluation", f"{EDITED}/area_profile", "borough/area_profile",
+                    "borough/briefing"):
+            assert NEW_NAME in got[key][1], (step, key)
 
 
 @pytest.mark.mirror

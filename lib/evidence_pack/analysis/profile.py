@@ -198,9 +198,10 @@ def population(sets: Sets, census_lsoa: pd.DataFrame | None = None) -> pd.DataFr
     res = t.loc[t["topic"] == "disability"].groupby("lsoa_code")["total"].first()
     hh = t.loc[t["topic"] == "tenure"].groupby("lsoa_code")["total"].first()
     rows = []
-    for name, s in sets.items():
-        w_res = _weights(s, res.index.to_series())
-        w_hh = _weights(s, hh.index.to_series())
+    # every set's weights at once: one lookup table of England's LSOAs, not one per set
+    wm_res, wm_hh = _weight_matrix(sets, res.index.to_series()), _weight_matrix(sets, hh.index.to_series())
+    for j, (name, s) in enumerate(sets.items()):
+        w_res, w_hh = wm_res[:, j], wm_hh[:, j]
         rows.append({"area": name, "lsoas": float(w_res[w_res > 0].sum()) if s is not None
                      else float(len(res)),
                      "residents": float((res.to_numpy() * w_res).sum()),
