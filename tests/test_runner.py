@@ -3,9 +3,15 @@ warm-up leaves collections cheap (the imported modules are frozen out of the col
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
+
+import nbformat
 import pytest
 from evidence_pack import config
-from evidence_pack.publish import runner
+from evidence_pack.publish import plan, runner
 from evidence_pack.publish.plan import Settings
 
 
@@ -86,3 +92,69 @@ def test_code_on_a_kernel_killed_meanwhile_fails_within_seconds(tmp_path):
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def _one_cell_job(tmp_path, source: str) -> plan.Job:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    path = tmp_path / "slow.ipynb"
+    nbformat.write(nb, str(path))
+    return plan.Job(notebook="slow", path=str(path), area="borough", area_name="borough",
+                    parameters={}, key="k", title="slow")
+
+
+def _fresh_runner(tmp_path, lock=None) -> None:
+    runner.stop_kernel()  # the module's warm kernel, if a test above started it
+    settings = Settings(root=str(config.ROOT), reports_dir=str(tmp_path / "reports"),
+                        build_dir=str(tmp_path / "build"), pdf=False)
+    runner.init_worker(lock, settings, in_pool=False)
+
+
+def test_a_kernel_killed_mid_cell_fails_the_run_instead_of_hanging(tmp_path):
+    """papermill waits for a cell's output with no timeout: a kernel killed while a cell runs
+    (an interrupted national batch, the system short of memory) must fail that report within
+    seconds, not hold its worker for ever."""
+    started = tmp_path / "started"
+    job = _one_cell_job(tmp_path, f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\n"
+                                  "time.sleep(600)")
+    _fresh_runner(tmp_path)
+    results: list = []
+    run = threading.Thread(target=lambda: results.append(runner.run_job(job)), daemon=True)
+    try:
+        run.start()
+        deadline = time.monotonic() + 120
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert started.exists(), "the cell never ran"
+        os.kill(runner._W["km"].provisioner.process.pid, signal.SIGKILL)
+        run.join(60)
+        assert not run.is_alive(), "the run still waits on its dead kernel"
+        assert not results[0].ok and "died" in results[0].error
+        assert not (tmp_path / "reports" / "borough" / "slow.html").exists()
+    finally:
+        runner.stop_kernel()
+
+
+def test_a_run_whose_kernels_were_killed_gives_up_instead_of_starting_another(tmp_path):
+    """When an interrupted batch kills a worker's kernels while a report's kernel is starting,
+    that report is abandoned (failed, no kernel left running), not run to the end on a new
+    kernel while the worker's next task waits."""
+
+    class KilledDuringStart:
+        """The kernel-start lock: the batch is interrupted while this report holds it."""
+
+        def __enter__(self):
+            runner.kernels_killed()
+
+        def __exit__(self, *exc):
+            return False
+
+    job = _one_cell_job(tmp_path, "x = 1")
+    _fresh_runner(tmp_path, lock=KilledDuringStart())
+    try:
+        res = runner.run_job(job)
+        assert not res.ok and "interrupted" in res.error
+        assert runner._W["km"] is None  # its kernel was shut down
+        _fresh_runner(tmp_path)  # the worker's next task runs normally
+        assert runner.run_job(job).ok
+    finally:
+        runner.stop_kernel()

@@ -187,6 +187,7 @@ def kill_kernels() -> int:
     killed."""
     import psutil
 
+    runner.kernels_killed()  # the task in progress must not start another kernel
     n = 0
     children = psutil.Process().children(recursive=True)
     for child in children:

@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from nbclient.exceptions import DeadKernelError
+
 from evidence_pack.publish import render
 from evidence_pack.publish.plan import Job, Result, Settings
 from evidence_pack.sources.io import atomic_path, write_text
@@ -38,6 +40,8 @@ CELL_TIMEOUT_S = 1800
 STOP_GRACE_S = 3.0
 #: Seconds a new client waits for an IOPub message before it asks the kernel again.
 SUBSCRIBE_POLL_S = 0.02
+#: Seconds a papermill client waits on one channel before it checks that its kernel lives.
+ALIVE_POLL_S = 1.0
 
 #: Modules the notebooks import (the heavy ones: ~3-7 s in all), imported by the warm-up so
 #: that a worker's first report does not pay for them; one that fails is left for the notebook
@@ -158,6 +162,18 @@ def _kill_kernel() -> None:
         km.cleanup_resources()
 
 
+def kernels_killed() -> None:
+    """Record that this process's kernels were killed from outside (an interrupted national
+    batch, from the worker's event loop): the run in progress gives up at its next step
+    instead of starting another kernel for a report nobody waits for."""
+    _W["kills"] = _W.get("kills", 0) + 1
+
+
+def _check_not_stopped() -> None:
+    if _W.get("kills", 0) != _W.get("kills_at_start", 0):
+        raise RuntimeError("stopped: the batch was interrupted")
+
+
 def stop_kernel() -> None:
     km, kc = _W.get("km"), _W.get("kc")
     for c in [kc, *_W.get("clients", [])]:
@@ -183,6 +199,7 @@ def _start_kernel() -> None:
     lock = _W.get("lock") or contextlib.nullcontext()
     last: Exception | None = None
     for _attempt in range(3):
+        _check_not_stopped()
         with lock:  # one kernel start at a time across workers (port races)
             km = KernelManager(kernel_name=s.kernel_name)
             try:
@@ -206,6 +223,7 @@ def _start_kernel() -> None:
         reply = run_code(km, kc, _WARMUP.format(modules=PREIMPORT), timeout=s.start_timeout)
         if reply["content"].get("status") != "ok":
             raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
+        _check_not_stopped()
         orig_client = km.client
 
         def client(orig_client: Any = orig_client, km: Any = km, **kw: Any) -> Any:
@@ -213,6 +231,8 @@ def _start_kernel() -> None:
             # remembered so that it is closed after the run.
             c = orig_client(**{"session": _fresh_session(km), **kw})
             c.wait_for_ready = functools.partial(_wait_until_subscribed, c)
+            for channel in (c.iopub_channel, c.shell_channel):
+                channel.get_msg = _get_msg_while_alive(channel.get_msg, km)
             _W["clients"].append(c)
             return c
 
@@ -246,6 +266,28 @@ def run_code(km: Any, kc: Any, code: str, timeout: float) -> dict[str, Any]:
         with contextlib.suppress(Exception):
             while True:
                 kc.get_iopub_msg(timeout=0)
+
+
+def _get_msg_while_alive(get_msg: Callable[..., dict[str, Any]], km: Any,
+                         slice_s: float = ALIVE_POLL_S) -> Callable[..., dict[str, Any]]:
+    """A channel's ``get_msg`` that waits at most ``slice_s`` seconds at a time and raises
+    DeadKernelError once the kernel is dead. papermill is handed this blocking client, and
+    nbclient waits for a cell's output with no timeout on the same event loop as its own
+    liveness check: a kernel that dies mid-cell (killed by an interrupted batch, or by the
+    system for memory) would hang the run for ever. A live kernel keeps the caller's timeout."""
+    def get(timeout: float | None = None) -> dict[str, Any]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = slice_s if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                return get_msg(timeout=min(slice_s, left))
+            except queue.Empty:
+                if not km.is_alive():
+                    raise DeadKernelError("the kernel died") from None
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    return get
 
 
 def _wait_until_subscribed(client: Any, timeout: float | None = None) -> None:
@@ -292,6 +334,7 @@ def _kernel_for_run() -> Any:
         if reply["content"].get("status") != "ok":
             stop_kernel()
             _start_kernel()
+    _check_not_stopped()
     _W["runs"] += 1
     return _W["km"]
 
@@ -348,6 +391,7 @@ def run_job(job: Job) -> Result:
     s: Settings = _W["settings"]
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
+    _W["kills_at_start"] = _W.get("kills", 0)
     try:
         try:
             nb = _execute(job)  # the renderers load meanwhile (init_worker's thread)
