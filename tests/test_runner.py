@@ -20,7 +20,7 @@ def warm_kernel(tmp_path_factory):
     build_dir = tmp_path_factory.mktemp("build")
     settings = Settings(root=str(config.ROOT), reports_dir=str(build_dir / "reports"),
                         build_dir=str(build_dir), pdf=False)
-    runner.init_worker(None, settings, in_pool=False)
+    runner.init_worker(settings, in_pool=False)
     km = runner._kernel_for_run()
     yield km
     runner.stop_kernel()
@@ -102,11 +102,11 @@ def _one_cell_job(tmp_path, source: str) -> plan.Job:
                     parameters={}, key="k", title="slow")
 
 
-def _fresh_runner(tmp_path, lock=None) -> None:
+def _fresh_runner(tmp_path) -> None:
     runner.stop_kernel()  # the module's warm kernel, if a test above started it
     settings = Settings(root=str(config.ROOT), reports_dir=str(tmp_path / "reports"),
                         build_dir=str(tmp_path / "build"), pdf=False)
-    runner.init_worker(lock, settings, in_pool=False)
+    runner.init_worker(settings, in_pool=False)
 
 
 def test_a_kernel_killed_mid_cell_fails_the_run_instead_of_hanging(tmp_path):
@@ -134,27 +134,46 @@ def test_a_kernel_killed_mid_cell_fails_the_run_instead_of_hanging(tmp_path):
         runner.stop_kernel()
 
 
-def test_a_run_whose_kernels_were_killed_gives_up_instead_of_starting_another(tmp_path):
+def test_a_run_whose_kernels_were_killed_gives_up_instead_of_starting_another(tmp_path,
+                                                                           monkeypatch):
     """When an interrupted batch kills a worker's kernels while a report's kernel is starting,
     that report is abandoned (failed, no kernel left running), not run to the end on a new
     kernel while the worker's next task waits."""
 
-    class KilledDuringStart:
-        """The kernel-start lock: the batch is interrupted while this report holds it."""
+    from jupyter_client.manager import KernelManager
 
-        def __enter__(self):
-            runner.kernels_killed()
+    start = KernelManager.start_kernel
 
-        def __exit__(self, *exc):
-            return False
+    def interrupted_while_starting(self, **kw):
+        runner.kernels_killed()  # as the batch's kill_kernels does, from the event loop
+        return start(self, **kw)
 
     job = _one_cell_job(tmp_path, "x = 1")
-    _fresh_runner(tmp_path, lock=KilledDuringStart())
+    _fresh_runner(tmp_path)
     try:
+        monkeypatch.setattr(KernelManager, "start_kernel", interrupted_while_starting)
         res = runner.run_job(job)
         assert not res.ok and "interrupted" in res.error
         assert runner._W["km"] is None  # its kernel was shut down
+        monkeypatch.undo()
         _fresh_runner(tmp_path)  # the worker's next task runs normally
         assert runner.run_job(job).ok
     finally:
         runner.stop_kernel()
+
+
+def test_kernels_listen_on_sockets_of_their_own_removed_with_them(tmp_path):
+    """Each kernel listens on IPC sockets in a new folder (no TCP port to race for or leave
+    open); stopping the kernel removes the folder."""
+    _fresh_runner(tmp_path)
+    try:
+        km = runner._kernel_for_run()
+        assert km.transport == "ipc"
+        folder = os.path.dirname(km.ip)
+        assert os.path.isdir(folder) and os.listdir(folder)  # the sockets
+        other = runner._socket_dir_kernel(config.KERNEL_NAME)
+        assert os.path.dirname(other.ip) != folder  # a second worker's never clashes
+        runner._remove_socket_dir(other)
+    finally:
+        runner.stop_kernel()
+    assert not os.path.exists(folder)

@@ -2,9 +2,9 @@
 in ``--jobs`` worker processes (or in this process for one job).
 
 Each worker keeps one warm kernel (heavy imports done once) and clears its namespace
-(``%reset -f``) between runs; kernel starts are serialised across workers with a lock
-(papermill issues 239/511: port races). ``EVIDENCE_PACK_RUNS_PER_KERNEL=1`` gives a fresh
-kernel every run. Workers render HTML and PDF themselves, so both cores render.
+(``%reset -f``) between runs. Kernels talk over IPC sockets in a folder of their own, not TCP
+ports, so workers start theirs at the same time with no port race (papermill issues 239/511)
+and no open port. ``EVIDENCE_PACK_RUNS_PER_KERNEL=1`` gives a fresh kernel every run. Workers render HTML and PDF themselves, so both cores render.
 
 Interruption: workers ignore SIGINT; the driver, on Ctrl-C or SIGTERM, cancels queued runs and
 sends SIGTERM to the workers, each of which kills its kernel's process group and exits at once
@@ -20,8 +20,10 @@ import multiprocessing as mp
 import multiprocessing.util
 import os
 import queue
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -100,11 +102,11 @@ _W: dict[str, Any] = {}
 # --------------------------------------------------------------------------- worker side
 
 
-def init_worker(lock: Any, settings: Settings, in_pool: bool = True) -> None:
+def init_worker(settings: Settings, in_pool: bool = True) -> None:
     """Set up this process to run jobs (a pool worker, or the driver itself for one job)."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     _W.clear()
-    _W.update(lock=lock, settings=settings, km=None, kc=None, runs=0, clients=[],
+    _W.update(settings=settings, km=None, kc=None, runs=0, clients=[],
               committing=False, term=False)
     if in_pool:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides
@@ -160,6 +162,7 @@ def _kill_kernel() -> None:
                 os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(Exception):
         km.cleanup_resources()
+    _remove_socket_dir(km)
 
 
 def kernels_killed() -> None:
@@ -182,7 +185,22 @@ def stop_kernel() -> None:
     if km is not None:
         with contextlib.suppress(Exception):
             km.shutdown_kernel(now=True)
+        _remove_socket_dir(km)
     _W.update(km=None, kc=None, runs=0, clients=[])
+
+
+def _socket_dir_kernel(kernel_name: str) -> Any:
+    """A kernel manager whose kernel listens on IPC sockets in a new folder of its own."""
+    from jupyter_client.manager import KernelManager
+
+    folder = tempfile.mkdtemp(prefix=f"evidence-pack-kernel-{os.getpid()}-")
+    return KernelManager(kernel_name=kernel_name, transport="ipc",
+                         ip=os.path.join(folder, "kernel"))
+
+
+def _remove_socket_dir(km: Any) -> None:
+    if getattr(km, "transport", "") == "ipc":
+        shutil.rmtree(os.path.dirname(km.ip), ignore_errors=True)
 
 
 def _fresh_session(km: Any) -> Any:
@@ -193,33 +211,30 @@ def _fresh_session(km: Any) -> Any:
 
 
 def _start_kernel() -> None:
-    from jupyter_client.manager import KernelManager
-
     s: Settings = _W["settings"]
-    lock = _W.get("lock") or contextlib.nullcontext()
     last: Exception | None = None
     for _attempt in range(3):
         _check_not_stopped()
-        with lock:  # one kernel start at a time across workers (port races)
-            km = KernelManager(kernel_name=s.kernel_name)
-            try:
-                log_dir = Path(s.build_dir) / "logs"
-                log_dir.mkdir(parents=True, exist_ok=True)
-                err = open(log_dir / f"kernel-{os.getpid()}.log", "ab")  # noqa: SIM115
-                km.start_kernel(cwd=s.root, stdout=err, stderr=err,
-                                env={**os.environ, "MPLBACKEND": "Agg",
-                                     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-                                     "EVIDENCE_PACK_MEMO_DIR": memo_dir(s)})
-                _W["km"] = km  # known at once, so that SIGTERM can kill it
-                kc = km.client(session=_fresh_session(km))
-                kc.start_channels()
-                kc.wait_for_ready(timeout=s.start_timeout)
-            except Exception as exc:  # port clash or slow start: retry with a new kernel
-                last = exc
-                with contextlib.suppress(Exception):
-                    km.shutdown_kernel(now=True)
-                _W["km"] = None
-                continue
+        km = _socket_dir_kernel(s.kernel_name)
+        try:
+            log_dir = Path(s.build_dir) / "logs"
+            log_dir.mkdir(parents=True, exist_ok=True)
+            err = open(log_dir / f"kernel-{os.getpid()}.log", "ab")  # noqa: SIM115
+            km.start_kernel(cwd=s.root, stdout=err, stderr=err,
+                            env={**os.environ, "MPLBACKEND": "Agg",
+                                 "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+                                 "EVIDENCE_PACK_MEMO_DIR": memo_dir(s)})
+            _W["km"] = km  # known at once, so that SIGTERM can kill it
+            kc = km.client(session=_fresh_session(km))
+            kc.start_channels()
+            kc.wait_for_ready(timeout=s.start_timeout)
+        except Exception as exc:  # a slow or failed start: retry with a new kernel
+            last = exc
+            with contextlib.suppress(Exception):
+                km.shutdown_kernel(now=True)
+            _remove_socket_dir(km)
+            _W["km"] = None
+            continue
         reply = run_code(km, kc, _WARMUP.format(modules=PREIMPORT), timeout=s.start_timeout)
         if reply["content"].get("status") != "ok":
             raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
@@ -462,7 +477,7 @@ def run_all(todo: Sequence[Job], settings: Settings, jobs: int, progress: bool,
                file=sys.stderr, dynamic_ncols=True)
     try:
         if jobs <= 1 or len(todo) == 1:
-            init_worker(None, settings, in_pool=False)
+            init_worker(settings, in_pool=False)
             try:
                 for job in todo:
                     bar.set_postfix_str(job.id)
@@ -474,7 +489,7 @@ def run_all(todo: Sequence[Job], settings: Settings, jobs: int, progress: bool,
         ctx = mp.get_context("spawn")
         pool = cf.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx,
                                       initializer=init_worker,
-                                      initargs=(ctx.Lock(), settings))
+                                      initargs=(settings,))
         try:
             running = {pool.submit(run_job, job): job for job in todo}
             while running:
