@@ -52,7 +52,8 @@ def contrast(fg: Any, bg: Any) -> float:
 
 #: The last figure measured (a weak reference) and what measuring it made: its tight
 #: bounding box (inches), the box's size, the PNG reports embed, that PNG's pixels with the
-#: offset of the PNG in the figure (pixels), and the figure's texts. ``print_height_mm``,
+#: offset of the PNG in the figure (pixels), and the figure's texts with their boxes on the
+#: figure (pixels). ``print_height_mm``,
 #: ``problems`` and ``tight_png`` of the same unchanged figure lay it out and draw it once.
 _MEASURED: list[tuple[Any, ...]] = []
 
@@ -92,14 +93,17 @@ def _measured(fig: Any) -> tuple[Any, ...]:
     pad = box.padded(mpl.rcParams["savefig.pad_inches"])
     pixels, png = _saved_pixels(fig, pad)
     size = max(box.width, 1e-6), max(box.height, 1e-6)
-    # listed once, here: listing an Axes' children makes the tick marks of a hidden axis (a
-    # map's), which marks the figure changed and, listed later, measured it all again
+    # listed and placed once, here: listing an Axes' children makes the tick marks of a
+    # hidden axis (a map's), and placing an annotation sets its transform again; either marks
+    # the figure changed, and done later they had it measured all over again
     texts = _texts(fig)
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in texts]
     # measuring re-derives what the draw laid out (title positions) and marks the figure
     # changed; it is not: any later change to the figure marks it again
     fig.stale = False
     _MEASURED[:] = [(weakref.ref(fig), box, size, png, pixels,
-                     (pad.x0 * SAVE_DPI, pad.y0 * SAVE_DPI), texts)]
+                     (pad.x0 * SAVE_DPI, pad.y0 * SAVE_DPI), texts, boxes)]
     return _MEASURED[0][1:]
 
 
@@ -170,17 +174,16 @@ def problems(fig: Any, height_mm: float = PRINT_HEIGHT_MM) -> list[str]:
     ``height_mm``) or with contrast below 4.5:1."""
     fig = getattr(fig, "figure", fig)
     scale = print_scale(fig, height_mm)
-    _, _, _, pixels, (dx, dy), texts = _measured(fig)  # the saved image, (dx, dy) into it
-    renderer = fig.canvas.get_renderer()
+    _, _, _, pixels, (dx, dy), texts, boxes = _measured(fig)  # the saved image, (dx, dy) into it
     height = pixels.shape[0]
     out = []
-    for t in texts:
+    for t, box in zip(texts, boxes, strict=True):
         label = t.get_text().strip().replace("\n", " ")[:40]
         size = t.get_fontsize() * scale
         if size < MIN_PRINTED_PT - 0.05:
             out.append(f'"{label}" prints at {size:.1f} pt (minimum {MIN_PRINTED_PT:g})')
         fg = to_rgba(t.get_color())
-        bg = _background(pixels, t.get_window_extent(renderer).translated(-dx, -dy), height, fg)
+        bg = _background(pixels, box.translated(-dx, -dy), height, fg)
         if bg is None:
             continue
         fg_rgb = tuple(fg[3] * c + (1 - fg[3]) * b for c, b in zip(fg[:3], bg, strict=True))
