@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,9 @@ _DATA_PNG = re.compile(r'(<img\b[^>]*?\bsrc=)"data:image/png;base64,([A-Za-z0-9+
 #: streams made from them): a borough report's figures take 0.2-1.1 MB.
 IMAGE_CACHE_BYTES = 24_000_000
 _IMAGES = {"bytes": 0}
+#: PNG modes whose pixels go to the PDF as Flate-compressed rows: colour space by mode.
+_PLAIN_MODES = {"RGB": "/DeviceRGB", "RGBA": "/DeviceRGB", "L": "/DeviceGray",
+                "LA": "/DeviceGray"}
 #: Print rules for WeasyPrint only (a user stylesheet; ``!important`` beats the page's own CSS).
 #: WeasyPrint balances two-column text by laying the columns out again and again, a pixel or
 #: so taller each time; with every note and every glossary term kept whole
@@ -168,18 +172,21 @@ def _pdf_images(html_text: str, cache: dict[str, Any]) -> str:
         image_id = hashlib.md5(url.encode(), usedforsecurity=False).hexdigest()
         cache[url] = _reuse_streams(RasterImage(
             Image.open(io.BytesIO(data)), image_id, data, None, cache, "from-image",
-            DEFAULT_OPTIONS))
+            DEFAULT_OPTIONS), data)
     _IMAGES["bytes"] += size
     return _DATA_PNG.sub(lambda m: f'{m.group(1)}"{found[m.group(2)][0]}"', html_text)
 
 
-def _reuse_streams(image: Any) -> Any:
-    """``image`` whose PDF image and mask streams (PNG decoded, alpha split off, both
-    Flate-compressed by WeasyPrint: the slow part) are made once, then handed to each PDF as
-    new stream objects with the same data (a PDF numbers its own objects)."""
+def _reuse_streams(image: Any, png: bytes) -> Any:
+    """``image`` (WeasyPrint's) whose PDF image stream and alpha mask are made once from the
+    ``png`` bytes, then handed to each PDF as new stream objects with the same data (a PDF
+    numbers its own objects). They are the PNG's pixels, Flate-compressed as plain rows:
+    WeasyPrint re-encodes colour and alpha as two PNGs (adaptive row filters), which takes
+    longer and gives bigger streams; the decoded pixels are the same."""
     import pydyf
+    from PIL import Image
 
-    made: dict[tuple[bool, float], Any] = {}
+    made: dict[bool, Any] = {}
     original = image.get_x_object
 
     def copy(x: Any) -> Any:
@@ -188,12 +195,28 @@ def _reuse_streams(image: Any) -> Any:
             extra["SMask"] = copy(extra["SMask"])
         return pydyf.Stream(list(x.stream), extra, x.compress)
 
+    def stream(pixels: Any, space: str, interpolate: bool) -> Any:
+        return pydyf.Stream([zlib.compress(pixels.tobytes(), 6)], pydyf.Dictionary({
+            "Type": "/XObject", "Subtype": "/Image", "Width": pixels.width,
+            "Height": pixels.height, "ColorSpace": space, "BitsPerComponent": 8,
+            "Interpolate": "true" if interpolate else "false", "Filter": "/FlateDecode"}))
+
+    def x_object(interpolate: bool) -> Any:
+        pixels = Image.open(io.BytesIO(png))
+        if pixels.mode not in _PLAIN_MODES or pixels.mode != image.mode:
+            return original(interpolate, 1)
+        colour = pixels.convert(pixels.mode[0] if pixels.mode in ("LA", "L") else "RGB")
+        x = stream(colour, _PLAIN_MODES[pixels.mode], interpolate)
+        if pixels.mode.endswith("A"):
+            x.extra["SMask"] = stream(pixels.getchannel("A"), "/DeviceGray", interpolate)
+        return x
+
     def get_x_object(interpolate: bool, dpi_ratio: float) -> Any:
         if dpi_ratio != 1:  # WeasyPrint resamples (only with its dpi option): no reuse
             return original(interpolate, dpi_ratio)
-        if (interpolate, dpi_ratio) not in made:
-            made[interpolate, dpi_ratio] = copy(original(interpolate, dpi_ratio))
-        return copy(made[interpolate, dpi_ratio])
+        if interpolate not in made:
+            made[interpolate] = x_object(interpolate)
+        return copy(made[interpolate])
 
     image.get_x_object = get_x_object
     return image
@@ -203,6 +226,11 @@ def clear_image_cache() -> None:
     """Forget the figures kept for PDFs (benchmarks: time a report as if its figures were new)."""
     _CACHE.get("images", {}).clear()
     _IMAGES["bytes"] = 0
+
+
+def cached_image_bytes() -> int:
+    """Bytes of the PNGs kept for this process's PDFs (at most :data:`IMAGE_CACHE_BYTES`)."""
+    return _IMAGES["bytes"]
 
 
 def render_pdf(html_text: str, target: Path | None, base_dir: Path) -> bytes | None:
