@@ -3,9 +3,15 @@ warm-up leaves collections cheap (the imported modules are frozen out of the col
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
+
+import nbformat
 import pytest
 from evidence_pack import config
-from evidence_pack.publish import runner
+from evidence_pack.publish import plan, runner
 from evidence_pack.publish.plan import Settings
 
 
@@ -14,7 +20,7 @@ def warm_kernel(tmp_path_factory):
     build_dir = tmp_path_factory.mktemp("build")
     settings = Settings(root=str(config.ROOT), reports_dir=str(build_dir / "reports"),
                         build_dir=str(build_dir), pdf=False)
-    runner.init_worker(None, settings, in_pool=False)
+    runner.init_worker(settings, in_pool=False)
     km = runner._kernel_for_run()
     yield km
     runner.stop_kernel()
@@ -86,3 +92,88 @@ def test_code_on_a_kernel_killed_meanwhile_fails_within_seconds(tmp_path):
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def _one_cell_job(tmp_path, source: str) -> plan.Job:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    path = tmp_path / "slow.ipynb"
+    nbformat.write(nb, str(path))
+    return plan.Job(notebook="slow", path=str(path), area="borough", area_name="borough",
+                    parameters={}, key="k", title="slow")
+
+
+def _fresh_runner(tmp_path) -> None:
+    runner.stop_kernel()  # the module's warm kernel, if a test above started it
+    settings = Settings(root=str(config.ROOT), reports_dir=str(tmp_path / "reports"),
+                        build_dir=str(tmp_path / "build"), pdf=False)
+    runner.init_worker(settings, in_pool=False)
+
+
+def test_a_kernel_killed_mid_cell_fails_the_run_instead_of_hanging(tmp_path):
+    """papermill waits for a cell's output with no timeout: a kernel killed while a cell runs
+    (an interrupted national batch, the system short of memory) must fail that report within
+    seconds, not hold its worker for ever."""
+    started = tmp_path / "started"
+    job = _one_cell_job(tmp_path, f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\n"
+                                  "time.sleep(600)")
+    _fresh_runner(tmp_path)
+    results: list = []
+    run = threading.Thread(target=lambda: results.append(runner.run_job(job)), daemon=True)
+    try:
+        run.start()
+        deadline = time.monotonic() + 120
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert started.exists(), "the cell never ran"
+        os.kill(runner._W["km"].provisioner.process.pid, signal.SIGKILL)
+        run.join(60)
+        assert not run.is_alive(), "the run still waits on its dead kernel"
+        assert not results[0].ok and "died" in results[0].error
+        assert not (tmp_path / "reports" / "borough" / "slow.html").exists()
+    finally:
+        runner.stop_kernel()
+
+
+def test_a_run_whose_kernels_were_killed_gives_up_instead_of_starting_another(tmp_path,
+                                                                           monkeypatch):
+    """When an interrupted batch kills a worker's kernels while a report's kernel is starting,
+    that report is abandoned (failed, no kernel left running), not run to the end on a new
+    kernel while the worker's next task waits."""
+
+    from jupyter_client.manager import KernelManager
+
+    start = KernelManager.start_kernel
+
+    def interrupted_while_starting(self, **kw):
+        runner.kernels_killed()  # as the batch's kill_kernels does, from the event loop
+        return start(self, **kw)
+
+    job = _one_cell_job(tmp_path, "x = 1")
+    _fresh_runner(tmp_path)
+    try:
+        monkeypatch.setattr(KernelManager, "start_kernel", interrupted_while_starting)
+        res = runner.run_job(job)
+        assert not res.ok and "interrupted" in res.error
+        assert runner._W["km"] is None  # its kernel was shut down
+        monkeypatch.undo()
+        _fresh_runner(tmp_path)  # the worker's next task runs normally
+        assert runner.run_job(job).ok
+    finally:
+        runner.stop_kernel()
+
+
+def test_kernels_listen_on_sockets_of_their_own_removed_with_them(tmp_path):
+    """Each kernel listens on IPC sockets in a new folder (no TCP port to race for or leave
+    open); stopping the kernel removes the folder."""
+    _fresh_runner(tmp_path)
+    try:
+        km = runner._kernel_for_run()
+        assert km.transport == "ipc"
+        folder = os.path.dirname(km.ip)
+        assert os.path.isdir(folder) and os.listdir(folder)  # the sockets
+        other = runner._socket_dir_kernel(config.KERNEL_NAME)
+        assert os.path.dirname(other.ip) != folder  # a second worker's never clashes
+        runner._remove_socket_dir(other)
+    finally:
+        runner.stop_kernel()
+    assert not os.path.exists(folder)

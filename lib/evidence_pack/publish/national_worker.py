@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import hashlib
 import multiprocessing.util
 import os
@@ -35,32 +34,11 @@ from evidence_pack.publish.national_plan import Task, place_areas_file
 from evidence_pack.publish.plan import Settings
 from evidence_pack.sources.io import write_text
 
-#: Kernel starts on one machine are serialised (papermill issues 239/511: port races).
-LOCK_FILE = Path(tempfile.gettempdir()) / "evidence-pack-kernel-start.lock"
-
 #: A worker's budget (process + kernel, MB): past this share of it, the kernel is restarted.
 MEMORY_BUDGET_MB = 3000
 RESTART_SHARE = 0.8
 
 _STATE: dict[str, Any] = {}
-
-
-class MachineLock:
-    """A lock shared by every process on this machine (an flock on a file in /tmp)."""
-
-    def __init__(self, path: Path = LOCK_FILE):
-        self.path = path
-        self._fh: Any = None
-
-    def __enter__(self) -> MachineLock:
-        self._fh = open(self.path, "a")  # noqa: SIM115 - closed in __exit__
-        fcntl.flock(self._fh, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self._fh, fcntl.LOCK_UN)
-        self._fh.close()
-        self._fh = None
 
 
 def scratch_dir(pid: int | None = None) -> Path:
@@ -98,7 +76,7 @@ def _settings(kernel_name: str, memo: str | None = None) -> Settings:
                      build_dir=str(wd / "build"), pdf=False, kernel_name=kernel_name,
                      memo_dir=memo or "")
         # Not a pool worker: Dask runs tasks in a thread, where signal handlers cannot be set.
-        runner.init_worker(MachineLock(), s, in_pool=False)
+        runner.init_worker(s, in_pool=False)
         multiprocessing.util.Finalize(None, runner.stop_kernel, exitpriority=10)
         multiprocessing.util.Finalize(None, remove_scratch, exitpriority=5)  # after the kernel
         _STATE.update(pid=os.getpid(), kernel=kernel_name, settings=s, memo=memo)
@@ -187,6 +165,7 @@ def kill_kernels() -> int:
     killed."""
     import psutil
 
+    runner.kernels_killed()  # the task in progress must not start another kernel
     n = 0
     children = psutil.Process().children(recursive=True)
     for child in children:

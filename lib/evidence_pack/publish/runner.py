@@ -2,9 +2,9 @@
 in ``--jobs`` worker processes (or in this process for one job).
 
 Each worker keeps one warm kernel (heavy imports done once) and clears its namespace
-(``%reset -f``) between runs; kernel starts are serialised across workers with a lock
-(papermill issues 239/511: port races). ``EVIDENCE_PACK_RUNS_PER_KERNEL=1`` gives a fresh
-kernel every run. Workers render HTML and PDF themselves, so both cores render.
+(``%reset -f``) between runs. Kernels talk over IPC sockets in a folder of their own, not TCP
+ports, so workers start theirs at the same time with no port race (papermill issues 239/511)
+and no open port. ``EVIDENCE_PACK_RUNS_PER_KERNEL=1`` gives a fresh kernel every run. Workers render HTML and PDF themselves, so both cores render.
 
 Interruption: workers ignore SIGINT; the driver, on Ctrl-C or SIGTERM, cancels queued runs and
 sends SIGTERM to the workers, each of which kills its kernel's process group and exits at once
@@ -20,14 +20,18 @@ import multiprocessing as mp
 import multiprocessing.util
 import os
 import queue
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+from nbclient.exceptions import DeadKernelError
 
 from evidence_pack.publish import render
 from evidence_pack.publish.plan import Job, Result, Settings
@@ -38,6 +42,8 @@ CELL_TIMEOUT_S = 1800
 STOP_GRACE_S = 3.0
 #: Seconds a new client waits for an IOPub message before it asks the kernel again.
 SUBSCRIBE_POLL_S = 0.02
+#: Seconds a papermill client waits on one channel before it checks that its kernel lives.
+ALIVE_POLL_S = 1.0
 
 #: Modules the notebooks import (the heavy ones: ~3-7 s in all), imported by the warm-up so
 #: that a worker's first report does not pay for them; one that fails is left for the notebook
@@ -96,11 +102,11 @@ _W: dict[str, Any] = {}
 # --------------------------------------------------------------------------- worker side
 
 
-def init_worker(lock: Any, settings: Settings, in_pool: bool = True) -> None:
+def init_worker(settings: Settings, in_pool: bool = True) -> None:
     """Set up this process to run jobs (a pool worker, or the driver itself for one job)."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     _W.clear()
-    _W.update(lock=lock, settings=settings, km=None, kc=None, runs=0, clients=[],
+    _W.update(settings=settings, km=None, kc=None, runs=0, clients=[],
               committing=False, term=False)
     if in_pool:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides
@@ -156,6 +162,19 @@ def _kill_kernel() -> None:
                 os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(Exception):
         km.cleanup_resources()
+    _remove_socket_dir(km)
+
+
+def kernels_killed() -> None:
+    """Record that this process's kernels were killed from outside (an interrupted national
+    batch, from the worker's event loop): the run in progress gives up at its next step
+    instead of starting another kernel for a report nobody waits for."""
+    _W["kills"] = _W.get("kills", 0) + 1
+
+
+def _check_not_stopped() -> None:
+    if _W.get("kills", 0) != _W.get("kills_at_start", 0):
+        raise RuntimeError("stopped: the batch was interrupted")
 
 
 def stop_kernel() -> None:
@@ -166,7 +185,22 @@ def stop_kernel() -> None:
     if km is not None:
         with contextlib.suppress(Exception):
             km.shutdown_kernel(now=True)
+        _remove_socket_dir(km)
     _W.update(km=None, kc=None, runs=0, clients=[])
+
+
+def _socket_dir_kernel(kernel_name: str) -> Any:
+    """A kernel manager whose kernel listens on IPC sockets in a new folder of its own."""
+    from jupyter_client.manager import KernelManager
+
+    folder = tempfile.mkdtemp(prefix=f"evidence-pack-kernel-{os.getpid()}-")
+    return KernelManager(kernel_name=kernel_name, transport="ipc",
+                         ip=os.path.join(folder, "kernel"))
+
+
+def _remove_socket_dir(km: Any) -> None:
+    if getattr(km, "transport", "") == "ipc":
+        shutil.rmtree(os.path.dirname(km.ip), ignore_errors=True)
 
 
 def _fresh_session(km: Any) -> Any:
@@ -177,35 +211,34 @@ def _fresh_session(km: Any) -> Any:
 
 
 def _start_kernel() -> None:
-    from jupyter_client.manager import KernelManager
-
     s: Settings = _W["settings"]
-    lock = _W.get("lock") or contextlib.nullcontext()
     last: Exception | None = None
     for _attempt in range(3):
-        with lock:  # one kernel start at a time across workers (port races)
-            km = KernelManager(kernel_name=s.kernel_name)
-            try:
-                log_dir = Path(s.build_dir) / "logs"
-                log_dir.mkdir(parents=True, exist_ok=True)
-                err = open(log_dir / f"kernel-{os.getpid()}.log", "ab")  # noqa: SIM115
-                km.start_kernel(cwd=s.root, stdout=err, stderr=err,
-                                env={**os.environ, "MPLBACKEND": "Agg",
-                                     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-                                     "EVIDENCE_PACK_MEMO_DIR": memo_dir(s)})
-                _W["km"] = km  # known at once, so that SIGTERM can kill it
-                kc = km.client(session=_fresh_session(km))
-                kc.start_channels()
-                kc.wait_for_ready(timeout=s.start_timeout)
-            except Exception as exc:  # port clash or slow start: retry with a new kernel
-                last = exc
-                with contextlib.suppress(Exception):
-                    km.shutdown_kernel(now=True)
-                _W["km"] = None
-                continue
+        _check_not_stopped()
+        km = _socket_dir_kernel(s.kernel_name)
+        try:
+            log_dir = Path(s.build_dir) / "logs"
+            log_dir.mkdir(parents=True, exist_ok=True)
+            err = open(log_dir / f"kernel-{os.getpid()}.log", "ab")  # noqa: SIM115
+            km.start_kernel(cwd=s.root, stdout=err, stderr=err,
+                            env={**os.environ, "MPLBACKEND": "Agg",
+                                 "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+                                 "EVIDENCE_PACK_MEMO_DIR": memo_dir(s)})
+            _W["km"] = km  # known at once, so that SIGTERM can kill it
+            kc = km.client(session=_fresh_session(km))
+            kc.start_channels()
+            kc.wait_for_ready(timeout=s.start_timeout)
+        except Exception as exc:  # a slow or failed start: retry with a new kernel
+            last = exc
+            with contextlib.suppress(Exception):
+                km.shutdown_kernel(now=True)
+            _remove_socket_dir(km)
+            _W["km"] = None
+            continue
         reply = run_code(km, kc, _WARMUP.format(modules=PREIMPORT), timeout=s.start_timeout)
         if reply["content"].get("status") != "ok":
             raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
+        _check_not_stopped()
         orig_client = km.client
 
         def client(orig_client: Any = orig_client, km: Any = km, **kw: Any) -> Any:
@@ -213,6 +246,8 @@ def _start_kernel() -> None:
             # remembered so that it is closed after the run.
             c = orig_client(**{"session": _fresh_session(km), **kw})
             c.wait_for_ready = functools.partial(_wait_until_subscribed, c)
+            for channel in (c.iopub_channel, c.shell_channel):
+                channel.get_msg = _get_msg_while_alive(channel.get_msg, km)
             _W["clients"].append(c)
             return c
 
@@ -246,6 +281,28 @@ def run_code(km: Any, kc: Any, code: str, timeout: float) -> dict[str, Any]:
         with contextlib.suppress(Exception):
             while True:
                 kc.get_iopub_msg(timeout=0)
+
+
+def _get_msg_while_alive(get_msg: Callable[..., dict[str, Any]], km: Any,
+                         slice_s: float = ALIVE_POLL_S) -> Callable[..., dict[str, Any]]:
+    """A channel's ``get_msg`` that waits at most ``slice_s`` seconds at a time and raises
+    DeadKernelError once the kernel is dead. papermill is handed this blocking client, and
+    nbclient waits for a cell's output with no timeout on the same event loop as its own
+    liveness check: a kernel that dies mid-cell (killed by an interrupted batch, or by the
+    system for memory) would hang the run for ever. A live kernel keeps the caller's timeout."""
+    def get(timeout: float | None = None) -> dict[str, Any]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = slice_s if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                return get_msg(timeout=min(slice_s, left))
+            except queue.Empty:
+                if not km.is_alive():
+                    raise DeadKernelError("the kernel died") from None
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    return get
 
 
 def _wait_until_subscribed(client: Any, timeout: float | None = None) -> None:
@@ -292,6 +349,7 @@ def _kernel_for_run() -> Any:
         if reply["content"].get("status") != "ok":
             stop_kernel()
             _start_kernel()
+    _check_not_stopped()
     _W["runs"] += 1
     return _W["km"]
 
@@ -348,6 +406,7 @@ def run_job(job: Job) -> Result:
     s: Settings = _W["settings"]
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
+    _W["kills_at_start"] = _W.get("kills", 0)
     try:
         try:
             nb = _execute(job)  # the renderers load meanwhile (init_worker's thread)
@@ -418,7 +477,7 @@ def run_all(todo: Sequence[Job], settings: Settings, jobs: int, progress: bool,
                file=sys.stderr, dynamic_ncols=True)
     try:
         if jobs <= 1 or len(todo) == 1:
-            init_worker(None, settings, in_pool=False)
+            init_worker(settings, in_pool=False)
             try:
                 for job in todo:
                     bar.set_postfix_str(job.id)
@@ -430,7 +489,7 @@ def run_all(todo: Sequence[Job], settings: Settings, jobs: int, progress: bool,
         ctx = mp.get_context("spawn")
         pool = cf.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx,
                                       initializer=init_worker,
-                                      initargs=(ctx.Lock(), settings))
+                                      initargs=(settings,))
         try:
             running = {pool.submit(run_job, job): job for job in todo}
             while running:
