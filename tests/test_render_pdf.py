@@ -149,3 +149,17 @@ def test_real_reports_print_as_plain_weasyprint_did(small_pack, tmp_path):
         fonts = subprocess.run(["pdffonts", str(tmp_path / "fast.pdf")], capture_output=True,
                                text=True, check=True).stdout.splitlines()[2:]
         assert fonts and all(row.split()[-5] == "yes" for row in fonts), (name, fonts)
+
+
+@needs_poppler
+def test_a_broken_png_is_left_to_weasyprint_and_the_others_still_print(tmp_path):
+    """Bytes that are not a PNG under a PNG data URI: WeasyPrint skips that image as it did
+    before (no exception); the report's other figure is printed."""
+    good = _png("RGB", (0, 90, 200))
+    page = _page(good).replace(
+        "</body>", '<img alt="broken" src="data:image/png;base64,'
+        f'{base64.b64encode(b"not a png at all").decode()}"></body>')
+    pdf = render.render_pdf(page, None, render.TEMPLATES)
+    assert _same_pixels(_images(pdf, tmp_path, "x"),
+                        [Image.open(io.BytesIO(good)).convert("RGB")])
+    assert render.cached_image_bytes() == len(good)

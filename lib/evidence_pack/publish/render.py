@@ -160,6 +160,10 @@ def _pdf_images(html_text: str, cache: dict[str, Any]) -> str:
     found = {}
     for m in _DATA_PNG.finditer(html_text):
         data = base64.b64decode(m.group(2))
+        try:
+            Image.open(io.BytesIO(data))
+        except Exception:  # noqa: BLE001 - left as it is: WeasyPrint reports it as before
+            continue
         found[m.group(2)] = (f"ep-image:{hashlib.sha256(data).hexdigest()}", data)
     new = {url: data for url, data in found.values() if url not in cache}
     size = sum(len(d) for d in new.values())
@@ -174,7 +178,8 @@ def _pdf_images(html_text: str, cache: dict[str, Any]) -> str:
             Image.open(io.BytesIO(data)), image_id, data, None, cache, "from-image",
             DEFAULT_OPTIONS), data)
     _IMAGES["bytes"] += size
-    return _DATA_PNG.sub(lambda m: f'{m.group(1)}"{found[m.group(2)][0]}"', html_text)
+    return _DATA_PNG.sub(lambda m: f'{m.group(1)}"{found[m.group(2)][0]}"'
+                         if m.group(2) in found else m.group(0), html_text)
 
 
 def _reuse_streams(image: Any, png: bytes) -> Any:
