@@ -163,3 +163,24 @@ def test_a_broken_png_is_left_to_weasyprint_and_the_others_still_print(tmp_path)
     assert _same_pixels(_images(pdf, tmp_path, "x"),
                         [Image.open(io.BytesIO(good)).convert("RGB")])
     assert render.cached_image_bytes() == len(good)
+
+
+def test_render_leaves_no_cycles_and_the_collector_as_it_found_it():
+    """The collector is off during a render (its collections would walk the worker's whole
+    heap again and again) and the render's cyclic garbage is collected at its end: a full
+    collection right after finds next to nothing; the collector is on again, or still off
+    when the caller had turned it off."""
+    import gc
+
+    page = _page(_png("RGBA", (255, 255, 255, 255)), words="Text. " * 300)
+    render.render_pdf(page, None, render.TEMPLATES)  # fonts, stylesheets, imports
+    gc.collect()
+    render.render_pdf(page, None, render.TEMPLATES)
+    assert gc.isenabled()
+    assert gc.collect() < 500  # a plain WeasyPrint render leaves thousands behind
+    gc.disable()
+    try:
+        render.render_pdf(page, None, render.TEMPLATES)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
