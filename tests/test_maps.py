@@ -178,4 +178,57 @@ def test_rotherham_town_centre_map_is_readable(processed):
     fig = maps.decile_map(LA, 2025, area_set=s)
     assert "enlarged on the next map" in _texts(fig)
     assert legibility.problems(fig, legibility.print_height_mm(fig)) == []
+    # the box's caption covers no area's number (it covered Rawmarsh East's 11 when always
+    # put above the box), and an area map's two-line title stays clear of the map
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    caption = next(t for t in ax.texts if t.get_text() == "enlarged on the next map")
+    numbers = [t.get_bbox_patch().get_window_extent(renderer) for t in ax.texts
+               if t.get_text().isdigit()]
+    assert len(numbers) == 11
+    assert not any(caption.get_window_extent(renderer).overlaps(n) for n in numbers)
+    fig = maps.area_map(s, "canklow", release=2025)
+    renderer = fig.canvas.get_renderer()
+    title = next(t for t in fig.texts if t.get_text().startswith("Canklow:"))
+    assert title.get_window_extent(renderer).y0 > fig.axes[0].get_window_extent(renderer).y1
     plt.close("all")
+
+
+@pytest.mark.mirror
+def test_rotherham_maps_are_drawn_once_for_the_report(processed, monkeypatch):
+    """A map's report figure (print height, legibility check, PNG) lays the map out once and
+    draws it once (listing the texts of its hidden axes made their tick marks, marked the
+    figure changed and measured it all again: four draws); the PNG is the bytes savefig with
+    a tight box writes; the figure keeps its legend, title, attribution and alt text."""
+    import base64
+    import re
+
+    from evidence_pack.charts import legibility
+    from evidence_pack.publish import report
+    from evidence_pack.stores import geography
+
+    if not geography.path("lsoa21").exists():
+        pytest.skip("boundaries not built: run `evidence-pack prepare geography`")
+    s = areas.load_areas()
+    for make in (lambda: maps.decile_map(LA, 2025, area_set=s),
+                 lambda: maps.area_map(s, "canklow", release=2025)):
+        fig = make()
+        want = io.BytesIO()
+        fig.savefig(want, format="png", dpi=150, bbox_inches="tight", facecolor="white")
+        fig = make()
+        legibility._MEASURED.clear()
+        draws = []
+        orig = fig.draw
+        monkeypatch.setattr(fig, "draw", lambda r, orig=orig, seen=draws: (seen.append(r), orig(r))[1])
+        text = " ".join(_texts(fig).split())
+        html = report.figure_html(fig, alt="Map of Rotherham's neighbourhoods", source="iod2025")
+        assert len(draws) == 2  # one layout pass (no pixels) and one draw
+        png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', html)[1])
+        assert png == want.getvalue()
+        assert 'alt="Map of Rotherham&#x27;s neighbourhoods"' in html
+        assert 'data-unreadable=""' in html
+        titles = [a.get_legend().get_title().get_text() for a in fig.axes if a.get_legend()]
+        assert titles == ["Decile in England"] and "1 most deprived 10%" in text
+        assert "Indices of Deprivation 2025" in text and "Crown copyright" in text
+        assert "Rotherham: " in text or "Canklow: " in text
+        plt.close("all")

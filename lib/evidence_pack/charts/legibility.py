@@ -21,6 +21,7 @@ from typing import Any
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib import image as mpl_image
 from matplotlib.colors import to_rgba
 from matplotlib.text import Text
 from PIL import Image
@@ -50,10 +51,31 @@ def contrast(fg: Any, bg: Any) -> float:
 
 
 #: The last figure measured (a weak reference) and what measuring it made: its tight
-#: bounding box (inches), the box's size, the PNG reports embed and that PNG's pixels with
-#: the offset of the PNG in the figure (pixels). ``print_height_mm``, ``problems`` and
-#: ``tight_png`` of the same unchanged figure lay it out and draw it once.
+#: bounding box (inches), the box's size, the PNG reports embed, that PNG's pixels with the
+#: offset of the PNG in the figure (pixels), and the figure's texts with their boxes on the
+#: figure (pixels). ``print_height_mm``,
+#: ``problems`` and ``tight_png`` of the same unchanged figure lay it out and draw it once.
 _MEASURED: list[tuple[Any, ...]] = []
+
+
+def _saved_pixels(fig: Any, pad: Any) -> tuple[np.ndarray, bytes]:
+    """The figure drawn as ``savefig(dpi=SAVE_DPI, bbox_inches=pad, facecolor="white")``
+    draws it: its pixels (RGBA, rows from the top) and the PNG of them, the bytes savefig
+    writes. The draw is kept as raw pixels and encoded once (no PNG decoded back)."""
+    raw = io.BytesIO()
+    fig.savefig(raw, format="rgba", dpi=SAVE_DPI, bbox_inches=pad, facecolor="white")
+    data = raw.getvalue()
+    drawn = getattr(fig.canvas, "renderer", None)  # the Agg renderer of that draw: its size
+    h, w = (int(drawn.height), int(drawn.width)) if drawn is not None else (0, 0)
+    if h * w * 4 == len(data) > 0:
+        pixels = np.frombuffer(data, dtype=np.uint8).reshape(h, w, 4)
+        buf = io.BytesIO()
+        mpl_image.imsave(buf, pixels, format="png", dpi=SAVE_DPI)  # as savefig encodes it
+        return pixels, buf.getvalue()
+    buf = io.BytesIO()  # another canvas: its PNG, decoded
+    fig.savefig(buf, format="png", dpi=SAVE_DPI, bbox_inches=pad, facecolor="white")
+    png = buf.getvalue()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA")), png
 
 
 def _measured(fig: Any) -> tuple[Any, ...]:
@@ -69,16 +91,19 @@ def _measured(fig: Any) -> tuple[Any, ...]:
     fig.draw_without_rendering()
     box = fig.get_tightbbox(fig.canvas.get_renderer())
     pad = box.padded(mpl.rcParams["savefig.pad_inches"])
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=SAVE_DPI, bbox_inches=pad, facecolor="white")
-    png = buf.getvalue()
-    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+    pixels, png = _saved_pixels(fig, pad)
     size = max(box.width, 1e-6), max(box.height, 1e-6)
+    # listed and placed once, here: listing an Axes' children makes the tick marks of a
+    # hidden axis (a map's), and placing an annotation sets its transform again; either marks
+    # the figure changed, and done later they had it measured all over again
+    texts = _texts(fig)
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in texts]
     # measuring re-derives what the draw laid out (title positions) and marks the figure
     # changed; it is not: any later change to the figure marks it again
     fig.stale = False
     _MEASURED[:] = [(weakref.ref(fig), box, size, png, pixels,
-                     (pad.x0 * SAVE_DPI, pad.y0 * SAVE_DPI))]
+                     (pad.x0 * SAVE_DPI, pad.y0 * SAVE_DPI), texts, boxes)]
     return _MEASURED[0][1:]
 
 
@@ -113,7 +138,7 @@ def print_height_mm(fig: Any) -> float:
     labels need more."""
     fig = getattr(fig, "figure", fig)
     w_in, h_in = _size_inches(fig)
-    smallest = min((t.get_fontsize() for t in _texts(fig)), default=MIN_PRINTED_PT)
+    smallest = min((t.get_fontsize() for t in _measured(fig)[5]), default=MIN_PRINTED_PT)
     for h in PRINT_HEIGHTS_MM:
         if smallest * _scale(w_in, h_in, h) >= MIN_PRINTED_PT - 0.05:
             return h
@@ -149,17 +174,16 @@ def problems(fig: Any, height_mm: float = PRINT_HEIGHT_MM) -> list[str]:
     ``height_mm``) or with contrast below 4.5:1."""
     fig = getattr(fig, "figure", fig)
     scale = print_scale(fig, height_mm)
-    _, _, _, pixels, (dx, dy) = _measured(fig)  # the saved image, (dx, dy) into the figure
-    renderer = fig.canvas.get_renderer()
+    _, _, _, pixels, (dx, dy), texts, boxes = _measured(fig)  # the saved image, (dx, dy) into it
     height = pixels.shape[0]
     out = []
-    for t in _texts(fig):
+    for t, box in zip(texts, boxes, strict=True):
         label = t.get_text().strip().replace("\n", " ")[:40]
         size = t.get_fontsize() * scale
         if size < MIN_PRINTED_PT - 0.05:
             out.append(f'"{label}" prints at {size:.1f} pt (minimum {MIN_PRINTED_PT:g})')
         fg = to_rgba(t.get_color())
-        bg = _background(pixels, t.get_window_extent(renderer).translated(-dx, -dy), height, fg)
+        bg = _background(pixels, box.translated(-dx, -dy), height, fg)
         if bg is None:
             continue
         fg_rgb = tuple(fg[3] * c + (1 - fg[3]) * b for c, b in zip(fg[:3], bg, strict=True))

@@ -63,11 +63,11 @@ def _area_shapes(area_set: AreaSet, vintage: int, lsoas: gpd.GeoDataFrame) -> gp
     return out[["slug", "name", "geometry"]]
 
 
-def _page_layout(figsize=PAGE_SIZE):
+def _page_layout(figsize=PAGE_SIZE, top: float = 0.93):
     """Figure with the map on the left and a side column (legend, key, locator)."""
     fig = plt.figure(figsize=figsize, dpi=100)
-    ax = fig.add_axes((0.01, 0.07, 0.69, 0.86))
-    side = fig.add_axes((0.71, 0.07, 0.28, 0.86))
+    ax = fig.add_axes((0.01, 0.07, 0.69, top - 0.07))
+    side = fig.add_axes((0.71, 0.07, 0.28, top - 0.07))
     side.set_axis_off()
     return fig, ax, side
 
@@ -223,10 +223,12 @@ def area_map(area_set: AreaSet, slug: str, release: int = 2025, measure: str = "
         raise ValueError(f"no {vintage} LSOA shapes for area {slug!r}")
     side = None
     if ax is None:
-        fig, ax, side = _page_layout(figsize=(7.5, 5.4))
+        # a two-line title above the map: the map starts below it
+        fig, ax, side = _page_layout(figsize=(7.5, 5.7), top=0.88)
     else:
         fig = ax.figure
-    x0, y0, x1, y1 = lsoas[inside].total_bounds
+    own = lsoas[inside]
+    x0, y0, x1, y1 = own.total_bounds
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     half = max(x1 - x0, y1 - y0) / 2 + margin_m
     frame = box(cx - half, cy - half, cx + half, cy + half)
@@ -241,24 +243,24 @@ def area_map(area_set: AreaSet, slug: str, release: int = 2025, measure: str = "
     wv = wards[wards.intersects(frame)]
     lines = shapely.union_all(wv.boundary.to_numpy())  # each shared edge once
     draw_lines(ax, [lines], color="#444444", linewidth=0.9, linestyle=(0, (5, 2.5)), zorder=3)
-    shape = lsoas[inside].dissolve()
-    draw_lines(ax, shape.geometry, color="white", linewidth=4, zorder=4)
-    draw_lines(ax, shape.geometry, color=OUTLINE, linewidth=2.0, zorder=5)
+    # the area's outline: what dissolve() gives, without a frame built around it
+    area_shape = shapely.union_all(own.geometry.to_numpy())
+    draw_lines(ax, [area_shape], color="white", linewidth=4, zorder=4)
+    draw_lines(ax, [area_shape], color=OUTLINE, linewidth=2.0, zorder=5)
     ax.set_xlim(cx - half, cx + half)
     ax.set_ylim(cy - half, cy + half)
     ax.set_aspect("equal")
     ax.set_axis_off()
     effects = [pe.withStroke(linewidth=2.5, foreground="white")]
     _place_labels(ax, [(f"{name.split()[-1] if name else code}\n{code}", p.x, p.y)
-                       for code, name, p in zip(lsoas[inside]["code"], lsoas[inside]["name"],
-                                                lsoas[inside].representative_point(),
-                                                strict=True)],
+                       for code, name, p in zip(own["code"], own["name"],
+                                                own.representative_point(), strict=True)],
                   fontsize=7.5, fontweight="normal")
-    area_shape = shape.geometry.iloc[0]
     renderer = fig.canvas.get_renderer()
     box_px = ax.get_window_extent(renderer)
+    around = area_shape.buffer(50)  # once, not once a ward
     for name, g in zip(wv["name"], wv.geometry, strict=True):
-        piece = g.intersection(frame).difference(area_shape.buffer(50))
+        piece = g.intersection(frame).difference(around)
         if piece.is_empty or piece.area < 0.04 * frame.area:
             continue
         p = piece.representative_point()
@@ -278,7 +280,7 @@ def area_map(area_set: AreaSet, slug: str, release: int = 2025, measure: str = "
             title="Decile in England", loc="upper left", bbox_to_anchor=(0.0, 1.0),
             fontsize=8, title_fontsize=8.5, frameon=True, framealpha=0.9,
             handlelength=1.4, labelspacing=0.25).get_frame().set_linewidth(0.5)
-        _area_locator(side, geography.lad_boundaries(la), shape)
+        _area_locator(side, geography.lad_boundaries(la), [area_shape])
     text = (f"{area.name}: {MEASURE_LABELS.get(measure, measure)} {release}\n"
             f"LSOAs ({vintage}) by national decile; faded: neighbouring LSOAs")
     if side is not None:
@@ -290,12 +292,12 @@ def area_map(area_set: AreaSet, slug: str, release: int = 2025, measure: str = "
     return fig
 
 
-def _area_locator(side, district: gpd.GeoDataFrame, shape: gpd.GeoDataFrame) -> None:
-    """Side-column inset: the district outline in grey with the area in red."""
+def _area_locator(side, district: gpd.GeoDataFrame, shape) -> None:
+    """Side-column inset: the district outline in grey with the area (shapes) in red."""
     ins = side.inset_axes([0.02, 0.0, 0.96, 0.36])
     whole = district.geometry.union_all()
     draw_polygons(ins, [whole], "#eeeeee", edgecolor="#777777", linewidth=0.5)
-    draw_polygons(ins, shape.geometry, OUTLINE, edgecolor=OUTLINE, linewidth=0.8, zorder=2)
+    draw_polygons(ins, shape, OUTLINE, edgecolor=OUTLINE, linewidth=0.8, zorder=2)
     x0, y0, x1, y1 = whole.bounds
     ins.set_xlim(x0 - 500, x1 + 500)
     ins.set_ylim(y0 - 500, y1 + 500)
@@ -349,8 +351,22 @@ def _cluster_box(ax, near: gpd.GeoDataFrame) -> None:
     x0, y0, x1, y1 = _cluster_frame(near).bounds
     ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="none", edgecolor="black",
                            linewidth=1.1, linestyle=(0, (4, 2)), zorder=7))
-    ax.text(x0, y1 + 150, "enlarged on the next map", fontsize=8, ha="left", va="bottom",
-            zorder=8, path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
+    # captioned at the first corner (above left, above right, below left, below right) where
+    # it covers no area's number and stays on the map
+    renderer = ax.figure.canvas.get_renderer()
+    taken = [(t.get_bbox_patch() or t).get_window_extent(renderer) for t in ax.texts]
+    frame = ax.get_window_extent(renderer)
+    corners = ((x0, y1 + 150, "left", "bottom"), (x1, y1 + 150, "right", "bottom"),
+               (x0, y0 - 150, "left", "top"), (x1, y0 - 150, "right", "top"))
+    for x, y, ha, va in corners:
+        t = ax.text(x, y, "enlarged on the next map", fontsize=8, ha=ha, va=va, zorder=8,
+                    path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
+        bb = t.get_window_extent(renderer)
+        if not any(bb.overlaps(o) for o in taken) and frame.contains(bb.x0, bb.y0) \
+                and frame.contains(bb.x1, bb.y1):
+            return
+        if (x, y, ha, va) != corners[-1]:
+            t.remove()
 
 
 def _ward_names(ax, lad_code: str, avoid=None, n: int = 7) -> None:
