@@ -178,6 +178,19 @@ def test_rotherham_town_centre_map_is_readable(processed):
     fig = maps.decile_map(LA, 2025, area_set=s)
     assert "enlarged on the next map" in _texts(fig)
     assert legibility.problems(fig, legibility.print_height_mm(fig)) == []
+    # the box's caption covers no area's number (it covered Rawmarsh East's 11 when always
+    # put above the box), and an area map's two-line title stays clear of the map
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    caption = next(t for t in ax.texts if t.get_text() == "enlarged on the next map")
+    numbers = [t.get_bbox_patch().get_window_extent(renderer) for t in ax.texts
+               if t.get_text().isdigit()]
+    assert len(numbers) == 11
+    assert not any(caption.get_window_extent(renderer).overlaps(n) for n in numbers)
+    fig = maps.area_map(s, "canklow", release=2025)
+    renderer = fig.canvas.get_renderer()
+    title = next(t for t in fig.texts if t.get_text().startswith("Canklow:"))
+    assert title.get_window_extent(renderer).y0 > fig.axes[0].get_window_extent(renderer).y1
     plt.close("all")
 
 

@@ -63,11 +63,11 @@ def _area_shapes(area_set: AreaSet, vintage: int, lsoas: gpd.GeoDataFrame) -> gp
     return out[["slug", "name", "geometry"]]
 
 
-def _page_layout(figsize=PAGE_SIZE):
+def _page_layout(figsize=PAGE_SIZE, top: float = 0.93):
     """Figure with the map on the left and a side column (legend, key, locator)."""
     fig = plt.figure(figsize=figsize, dpi=100)
-    ax = fig.add_axes((0.01, 0.07, 0.69, 0.86))
-    side = fig.add_axes((0.71, 0.07, 0.28, 0.86))
+    ax = fig.add_axes((0.01, 0.07, 0.69, top - 0.07))
+    side = fig.add_axes((0.71, 0.07, 0.28, top - 0.07))
     side.set_axis_off()
     return fig, ax, side
 
@@ -223,7 +223,8 @@ def area_map(area_set: AreaSet, slug: str, release: int = 2025, measure: str = "
         raise ValueError(f"no {vintage} LSOA shapes for area {slug!r}")
     side = None
     if ax is None:
-        fig, ax, side = _page_layout(figsize=(7.5, 5.4))
+        # a two-line title above the map: the map starts below it
+        fig, ax, side = _page_layout(figsize=(7.5, 5.7), top=0.88)
     else:
         fig = ax.figure
     own = lsoas[inside]
@@ -350,8 +351,22 @@ def _cluster_box(ax, near: gpd.GeoDataFrame) -> None:
     x0, y0, x1, y1 = _cluster_frame(near).bounds
     ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="none", edgecolor="black",
                            linewidth=1.1, linestyle=(0, (4, 2)), zorder=7))
-    ax.text(x0, y1 + 150, "enlarged on the next map", fontsize=8, ha="left", va="bottom",
-            zorder=8, path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
+    # captioned at the first corner (above left, above right, below left, below right) where
+    # it covers no area's number and stays on the map
+    renderer = ax.figure.canvas.get_renderer()
+    taken = [(t.get_bbox_patch() or t).get_window_extent(renderer) for t in ax.texts]
+    frame = ax.get_window_extent(renderer)
+    corners = ((x0, y1 + 150, "left", "bottom"), (x1, y1 + 150, "right", "bottom"),
+               (x0, y0 - 150, "left", "top"), (x1, y0 - 150, "right", "top"))
+    for x, y, ha, va in corners:
+        t = ax.text(x, y, "enlarged on the next map", fontsize=8, ha=ha, va=va, zorder=8,
+                    path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
+        bb = t.get_window_extent(renderer)
+        if not any(bb.overlaps(o) for o in taken) and frame.contains(bb.x0, bb.y0) \
+                and frame.contains(bb.x1, bb.y1):
+            return
+        if (x, y, ha, va) != corners[-1]:
+            t.remove()
 
 
 def _ward_names(ax, lad_code: str, avoid=None, n: int = 7) -> None:

@@ -9,12 +9,17 @@ a failed report loses all three (:func:`remove_unit`).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
+import gc
+import hashlib
+import io
 import json
 import logging
 import re
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +38,15 @@ _EXTERNAL = re.compile(
     re.IGNORECASE)
 
 _CACHE: dict[str, Any] = {}
+#: An embedded PNG in a report page (nbconvert writes ``src="data:image/png;base64,..."``).
+_DATA_PNG = re.compile(r'(<img\b[^>]*?\bsrc=)"data:image/png;base64,([A-Za-z0-9+/=]+)"')
+#: PNG bytes a process keeps for its PDFs' figures (about 2.5 times that in memory with the
+#: streams made from them): a borough report's figures take 0.2-1.1 MB.
+IMAGE_CACHE_BYTES = 24_000_000
+_IMAGES = {"bytes": 0}
+#: PNG modes whose pixels go to the PDF as Flate-compressed rows: colour space by mode.
+_PLAIN_MODES = {"RGB": "/DeviceRGB", "RGBA": "/DeviceRGB", "L": "/DeviceGray",
+                "LA": "/DeviceGray"}
 #: Print rules for WeasyPrint only (a user stylesheet; ``!important`` beats the page's own CSS).
 #: WeasyPrint balances two-column text by laying the columns out again and again, a pixel or
 #: so taller each time; with every note and every glossary term kept whole
@@ -123,9 +137,112 @@ def render_html(nb: Any, job: Job, settings: Settings) -> str:
     return body
 
 
+def _report_style(html_text: str) -> tuple[str, bool]:
+    """(the page without its report stylesheet, whether it was there): WeasyPrint then gets
+    the stylesheet parsed once per process instead of parsing the page's copy every time."""
+    block = f"<style>\n{css()}\n</style>"
+    if block in html_text:
+        return html_text.replace(block, "<style></style>", 1), True
+    return html_text, False
+
+
+def _pdf_images(html_text: str, cache: dict[str, Any]) -> str:
+    """The page with each embedded PNG's data URI replaced by ``ep-image:<sha256 of the
+    PNG>`` and the decoded image put in WeasyPrint's image ``cache`` under that URL. The
+    cache is kept across the reports a process renders (emptied before a report whose new
+    PNGs would take it over :data:`IMAGE_CACHE_BYTES`). The URL is the content: a report
+    can only find a figure embedding the same bytes. The HTML parser no longer reads
+    megabytes of base64 text, and a figure in two reports (an area's decile map) is
+    decoded and compressed for the PDF once (:func:`_reuse_streams`)."""
+    from PIL import Image
+    from weasyprint import DEFAULT_OPTIONS
+    from weasyprint.images import RasterImage
+
+    found = {}
+    for m in _DATA_PNG.finditer(html_text):
+        data = base64.b64decode(m.group(2))
+        try:
+            Image.open(io.BytesIO(data))
+        except Exception:  # noqa: BLE001 - left as it is: WeasyPrint reports it as before
+            continue
+        found[m.group(2)] = (f"ep-image:{hashlib.sha256(data).hexdigest()}", data)
+    new = {url: data for url, data in found.values() if url not in cache}
+    size = sum(len(d) for d in new.values())
+    if _IMAGES["bytes"] + size > IMAGE_CACHE_BYTES:
+        cache.clear()
+        _IMAGES["bytes"] = 0
+        new = dict(found.values())
+        size = sum(len(d) for d in new.values())
+    for url, data in new.items():
+        image_id = hashlib.md5(url.encode(), usedforsecurity=False).hexdigest()
+        cache[url] = _reuse_streams(RasterImage(
+            Image.open(io.BytesIO(data)), image_id, data, None, cache, "from-image",
+            DEFAULT_OPTIONS), data)
+    _IMAGES["bytes"] += size
+    return _DATA_PNG.sub(lambda m: f'{m.group(1)}"{found[m.group(2)][0]}"'
+                         if m.group(2) in found else m.group(0), html_text)
+
+
+def _reuse_streams(image: Any, png: bytes) -> Any:
+    """``image`` (WeasyPrint's) whose PDF image stream and alpha mask are made once from the
+    ``png`` bytes, then handed to each PDF as new stream objects with the same data (a PDF
+    numbers its own objects). They are the PNG's pixels, Flate-compressed as plain rows:
+    WeasyPrint re-encodes colour and alpha as two PNGs (adaptive row filters), which takes
+    longer and gives bigger streams; the decoded pixels are the same."""
+    import pydyf
+    from PIL import Image
+
+    made: dict[bool, Any] = {}
+    original = image.get_x_object
+
+    def copy(x: Any) -> Any:
+        extra = pydyf.Dictionary(x.extra)
+        if isinstance(extra.get("SMask"), pydyf.Stream):
+            extra["SMask"] = copy(extra["SMask"])
+        return pydyf.Stream(list(x.stream), extra, x.compress)
+
+    def stream(pixels: Any, space: str, interpolate: bool) -> Any:
+        return pydyf.Stream([zlib.compress(pixels.tobytes(), 6)], pydyf.Dictionary({
+            "Type": "/XObject", "Subtype": "/Image", "Width": pixels.width,
+            "Height": pixels.height, "ColorSpace": space, "BitsPerComponent": 8,
+            "Interpolate": "true" if interpolate else "false", "Filter": "/FlateDecode"}))
+
+    def x_object(interpolate: bool) -> Any:
+        pixels = Image.open(io.BytesIO(png))
+        if pixels.mode not in _PLAIN_MODES or pixels.mode != image.mode:
+            return original(interpolate, 1)
+        colour = pixels.convert(pixels.mode[0] if pixels.mode in ("LA", "L") else "RGB")
+        x = stream(colour, _PLAIN_MODES[pixels.mode], interpolate)
+        if pixels.mode.endswith("A"):
+            x.extra["SMask"] = stream(pixels.getchannel("A"), "/DeviceGray", interpolate)
+        return x
+
+    def get_x_object(interpolate: bool, dpi_ratio: float) -> Any:
+        if dpi_ratio != 1:  # WeasyPrint resamples (only with its dpi option): no reuse
+            return original(interpolate, dpi_ratio)
+        if interpolate not in made:
+            made[interpolate] = x_object(interpolate)
+        return copy(made[interpolate])
+
+    image.get_x_object = get_x_object
+    return image
+
+
+def clear_image_cache() -> None:
+    """Forget the figures kept for PDFs (benchmarks: time a report as if its figures were new)."""
+    _CACHE.get("images", {}).clear()
+    _IMAGES["bytes"] = 0
+
+
+def cached_image_bytes() -> int:
+    """Bytes of the PNGs kept for this process's PDFs (at most :data:`IMAGE_CACHE_BYTES`)."""
+    return _IMAGES["bytes"]
+
+
 def render_pdf(html_text: str, target: Path | None, base_dir: Path) -> bytes | None:
     """A4 PDF of a report page written to ``target`` (WeasyPrint; its CSS warnings are
-    silenced); with no target, the PDF's bytes."""
+    silenced); with no target, the PDF's bytes. The report stylesheet is parsed once per
+    process, embedded PNGs are handed over by content (:func:`_pdf_images`)."""
     import weasyprint
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
@@ -135,9 +252,32 @@ def render_pdf(html_text: str, target: Path | None, base_dir: Path) -> bytes | N
 
         _CACHE["fonts"] = FontConfiguration()
         _CACHE["pdf_css"] = weasyprint.CSS(string=PDF_CSS, font_config=_CACHE["fonts"])
-    return weasyprint.HTML(string=html_text, base_url=str(base_dir)).write_pdf(
-        str(target) if target is not None else None, font_config=_CACHE["fonts"],
-        stylesheets=[_CACHE["pdf_css"]])
+        _CACHE["report_css"] = weasyprint.CSS(string=css(), font_config=_CACHE["fonts"])
+        _CACHE["images"] = {}
+    page, styled = _report_style(html_text)
+    page = _pdf_images(page, _CACHE["images"])
+    sheets = [_CACHE["report_css"], _CACHE["pdf_css"]] if styled else [_CACHE["pdf_css"]]
+    with _young_garbage_only():
+        return weasyprint.HTML(string=page, base_url=str(base_dir)).write_pdf(
+            str(target) if target is not None else None, font_config=_CACHE["fonts"],
+            stylesheets=sheets, cache=_CACHE["images"])
+
+
+@contextlib.contextmanager
+def _young_garbage_only() -> Any:
+    """No garbage collection during a render, then one of the objects made since. WeasyPrint
+    makes ~60,000 objects in reference cycles a report; the collections they trigger on the
+    way also walk every long-lived object of the worker (kernel client, nbconvert,
+    WeasyPrint's own); the render's cycles are all in the youngest generation at the end
+    (~15% of a report's PDF CPU time at load ~3, a few MB more at the peak)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+            gc.collect(0)
 
 
 def write_unit(job: Job, nb: Any, settings: Settings,
