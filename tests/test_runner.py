@@ -177,3 +177,17 @@ def test_kernels_listen_on_sockets_of_their_own_removed_with_them(tmp_path):
     finally:
         runner.stop_kernel()
     assert not os.path.exists(folder)
+
+
+def test_the_command_line_does_not_import_the_notebook_machinery():
+    """A build with nothing to run (the warm rebuild, < 2 s) must not pay for importing
+    nbformat/jsonschema (~1 s: jsonschema builds a URI grammar), papermill, nbconvert or
+    WeasyPrint: the runner imports them where it runs a notebook."""
+    import subprocess
+    import sys
+
+    code = ("import sys, evidence_pack.cli; print(' '.join(m for m in ('nbformat', 'jsonschema', "
+            "'nbclient', 'papermill', 'nbconvert', 'weasyprint') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": str(config.ROOT / "lib")})
+    assert out.stdout.strip() == ""

@@ -31,8 +31,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from nbclient.exceptions import DeadKernelError
-
 from evidence_pack.publish import render
 from evidence_pack.publish.plan import Job, Result, Settings
 from evidence_pack.sources.io import atomic_path, write_text
@@ -290,6 +288,10 @@ def _get_msg_while_alive(get_msg: Callable[..., dict[str, Any]], km: Any,
     nbclient waits for a cell's output with no timeout on the same event loop as its own
     liveness check: a kernel that dies mid-cell (killed by an interrupted batch, or by the
     system for memory) would hang the run for ever. A live kernel keeps the caller's timeout."""
+    # imported here, as papermill is: nbclient imports nbformat and jsonschema (~1 s), which a
+    # build with nothing to run must not pay
+    from nbclient.exceptions import DeadKernelError
+
     def get(timeout: float | None = None) -> dict[str, Any]:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
