@@ -183,6 +183,25 @@ def naive(work: Path, tag: str, areas_file: Path, specs: list[plan.ReportSpec],
     return time.perf_counter() - t0, runs, failures
 
 
+def _jobs(build_dir: Path) -> dict[str, dict]:
+    try:
+        return json.loads((build_dir / "manifest.json").read_text())["jobs"]
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def rerun_summary(before: dict[str, dict], after: dict[str, dict]) -> str:
+    """What a rebuild re-ran: worker-seconds by phase (the first report of each worker
+    includes its kernel's start) and the slowest reports."""
+    ran = {k: v for k, v in after.items() if before.get(k, {}).get("key") != v.get("key")}
+    phases = {ph: sum(v.get("timings", {}).get(ph, 0.0) for v in ran.values())
+              for ph in ("execute", "html", "pdf")}
+    slow = sorted(ran.items(), key=lambda kv: -kv[1].get("seconds", 0.0))[:4]
+    return ("re-ran " + ", ".join(f"{ph} {t:.1f}" for ph, t in phases.items())
+            + " worker-s; slowest " + ", ".join(f"{k} {v.get('seconds', 0.0):.1f} s"
+                                                for k, v in slow))
+
+
 def _pick(doc: dict, slugs: list[str]) -> dict:
     """The first chosen area with two or more LSOAs (so that one can be dropped)."""
     for a in doc["areas"]:
@@ -246,9 +265,11 @@ def main() -> int:
           f"(target < 2 s)", flush=True)
         for how in ("description", "name", "lsoas"):
             what = change_one_area(areas_file, [a.slug for a in chosen], how)
+            before = _jobs(work / "pack" / "build")
             one, note, _ = timed_build(work, "pack", areas_file, args.jobs, names, only, True)
             p(f"  one area changed ({what})  {one:8.1f} s  {load()}  {note} (target < 25 s)",
               flush=True)
+            p(f"    {rerun_summary(before, _jobs(work / 'pack' / 'build'))}")
         shutil.copy(config.DEFAULT_AREAS_FILE, areas_file)
         ours_t, theirs_t = [], []
         for r in range(1, (1 if args.skip_naive else args.rounds) + 1):
