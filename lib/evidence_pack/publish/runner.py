@@ -4,7 +4,8 @@ in ``--jobs`` worker processes (or in this process for one job).
 Each worker keeps one warm kernel (heavy imports done once) and clears its namespace
 (``%reset -f``) between runs. Kernels talk over IPC sockets in a folder of their own, not TCP
 ports, so workers start theirs at the same time with no port race (papermill issues 239/511)
-and no open port. ``EVIDENCE_PACK_RUNS_PER_KERNEL=1`` gives a fresh kernel every run. Workers render HTML and PDF themselves, so both cores render.
+and no open port. ``EVIDENCE_PACK_RUNS_PER_KERNEL=1`` gives a fresh kernel every run.
+Workers render HTML and PDF themselves, so both cores render.
 
 Interruption: workers ignore SIGINT; the driver, on Ctrl-C or SIGTERM, cancels queued runs and
 sends SIGTERM to the workers, each of which kills its kernel's process group and exits at once
@@ -262,17 +263,14 @@ def run_code(km: Any, kc: Any, code: str, timeout: float) -> dict[str, Any]:
     timeout, as jupyter_client's ``execute_interactive`` would. Its IOPub messages are
     dropped."""
     msg_id = kc.execute(code, silent=False, store_history=False)
+    get_reply = _get_msg_while_alive(kc.get_shell_msg, km)  # DeadKernelError is a RuntimeError
     deadline = time.monotonic() + timeout
     try:
         while True:
             try:
-                reply = kc.get_shell_msg(timeout=1.0)
+                reply = get_reply(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                if not km.is_alive():
-                    raise RuntimeError("the kernel died") from None
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the kernel did not answer in {timeout:.0f} s") from None
-                continue
+                raise RuntimeError(f"the kernel did not answer in {timeout:.0f} s") from None
             if reply["parent_header"].get("msg_id") == msg_id:
                 return reply
     finally:
