@@ -144,6 +144,16 @@ def test_html_published_outputs_only(first, project):
 
 
 @pytest.mark.slow
+def test_each_report_timed_by_phase(first):
+    ok = [r for r in first.results if r.ok]
+    for r in ok:
+        assert {"execute", "kernel", "html", "pdf"} <= set(r.timings)
+        assert 0 <= r.timings["kernel"] <= r.timings["execute"]
+    kernel = sorted(r.timings["kernel"] for r in ok)  # a start (~2 s) or a reset (~0.02 s)
+    assert kernel[-1] > 0.5 and kernel[-1] > 5 * kernel[0]
+
+
+@pytest.mark.slow
 def test_index_links_every_report(first, project):
     index = (project / "reports" / "index.html").read_text(encoding="utf-8")
     build.check_self_contained(index)

@@ -128,7 +128,8 @@ class Settings:
 
 @dataclass
 class Result:
-    """The outcome of one job; ``seconds`` by phase in ``timings`` (execute, html, pdf)."""
+    """The outcome of one job; ``seconds`` by phase in ``timings`` (execute, html, pdf; and
+    kernel: the part of execute spent starting or resetting the worker's kernel)."""
 
     job_id: str
     ok: bool
