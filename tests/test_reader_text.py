@@ -8,10 +8,12 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from evidence_pack.charts import legibility  # noqa: E402
 from evidence_pack.findings import glossary  # noqa: E402
 from evidence_pack.publish import measure, notes, reader_text  # noqa: E402
+from PIL import Image  # noqa: E402
 
 KNOWN = {"TEST-1": "First caveat (see TEST-3).", "TEST-2": "Second (`secret.code`) caveat.",
          "TEST-3": "Third caveat."}
@@ -207,8 +209,9 @@ def test_legibility_measures_an_unchanged_figure_once_with_the_same_answers(monk
 @pytest.mark.mirror
 def test_tight_png_is_the_saved_figure_from_one_draw(processed, monkeypatch):
     """Real charts (the risk model's calibration, inside its figure; its odds, labels beyond
-    the figure's left edge): tight_png gives the bytes savefig(150 dpi, tight box, white)
-    gives, measuring, checking and saving lay the figure out once and draw it once, and the
+    the figure's left edge): tight_png gives the pixels savefig(150 dpi, tight box, white)
+    gives, as an RGB PNG (they are opaque), measuring, checking and saving lay the figure out
+    once and draw it once, and the
     legibility check reads the saved image where each text is (a faint label is found)."""
     import io
 
@@ -232,7 +235,10 @@ def test_tight_png_is_the_saved_figure_from_one_draw(processed, monkeypatch):
         monkeypatch.setattr(fig, "draw", lambda r, orig=orig, seen=draws: (seen.append(r), orig(r))[1])
         height = legibility.print_height_mm(fig)
         assert legibility.problems(fig, height) == []
-        assert legibility.tight_png(fig) == want
+        got = Image.open(io.BytesIO(legibility.tight_png(fig)))
+        assert got.mode == "RGB" and got.info["dpi"] == pytest.approx((150, 150), abs=0.1)
+        assert np.array_equal(np.asarray(got.convert("RGBA")),
+                              np.asarray(Image.open(io.BytesIO(want)).convert("RGBA")))
         assert len(draws) == 2  # one layout pass (no pixels) and one draw
         plt.close(fig)
     fig = risk_charts.plot_odds(risk.load("odds"), 2025, 10)

@@ -60,8 +60,11 @@ _MEASURED: list[tuple[Any, ...]] = []
 
 def _saved_pixels(fig: Any, pad: Any) -> tuple[np.ndarray, bytes]:
     """The figure drawn as ``savefig(dpi=SAVE_DPI, bbox_inches=pad, facecolor="white")``
-    draws it: its pixels (RGBA, rows from the top) and the PNG of them, the bytes savefig
-    writes. The draw is kept as raw pixels and encoded once (no PNG decoded back)."""
+    draws it: its pixels (RGBA, rows from the top) and the PNG of them. The draw is kept as
+    raw pixels and encoded once (no PNG decoded back): as savefig encodes it, but without
+    the alpha channel when every pixel is opaque (a report's figure on its white face). An
+    RGB PNG goes into a PDF as it is, where an RGBA one is decoded and compressed again
+    (``publish.render``: ~9% of a report's PDF time), and it is a quarter smaller."""
     raw = io.BytesIO()
     fig.savefig(raw, format="rgba", dpi=SAVE_DPI, bbox_inches=pad, facecolor="white")
     data = raw.getvalue()
@@ -70,7 +73,11 @@ def _saved_pixels(fig: Any, pad: Any) -> tuple[np.ndarray, bytes]:
     if h * w * 4 == len(data) > 0:
         pixels = np.frombuffer(data, dtype=np.uint8).reshape(h, w, 4)
         buf = io.BytesIO()
-        mpl_image.imsave(buf, pixels, format="png", dpi=SAVE_DPI)  # as savefig encodes it
+        if (pixels[..., 3] == 255).all():
+            Image.fromarray(np.ascontiguousarray(pixels[..., :3]), "RGB").save(
+                buf, format="png", dpi=(SAVE_DPI, SAVE_DPI))
+        else:
+            mpl_image.imsave(buf, pixels, format="png", dpi=SAVE_DPI)  # as savefig encodes it
         return pixels, buf.getvalue()
     buf = io.BytesIO()  # another canvas: its PNG, decoded
     fig.savefig(buf, format="png", dpi=SAVE_DPI, bbox_inches=pad, facecolor="white")
