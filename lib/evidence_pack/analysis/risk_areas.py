@@ -80,18 +80,26 @@ def score_areas(members11: pd.DataFrame, release: int = 2025, cohort: int = 10,
     for f in factors:
         if FACTORS[f].binary:
             england_ref[f] = float(data[f].mean())
+    # looked up once, not once a member LSOA: each LSOA's district (its first row, as a
+    # filter on the table gives) and, per district, the pool of cohort LSOAs outside it
+    first = table.drop_duplicates("lsoa_code")
+    district_of = dict(zip(first["lsoa_code"], first["lad_code"], strict=True))
+    pools: dict[str, pd.DataFrame] = {}
+    data_by_code, pred_by_code = data.set_index("lsoa_code"), pr.set_index("lsoa_code")
     for slug, g in lsoas.groupby("slug", sort=False):
         inc = g[g["in_cohort"] & g["p_model"].notna()]
         w = inc["weight"]
         sims: list[str] = []
         for code in inc["lsoa_code"]:
-            district = table.loc[table["lsoa_code"] == code, "lad_code"].iloc[0]
-            own = set(table.loc[table["lad_code"] == district, "lsoa_code"])
-            pool = sim_pool[[c not in own for c in sim_pool.index]]
-            sims.extend(similar(pool, sim_pool.loc[code], list(SIMILARITY_FACTORS), k_similar))
+            district = district_of[code]
+            if district not in pools:
+                own = set(table.loc[table["lad_code"] == district, "lsoa_code"])
+                pools[district] = sim_pool[[c not in own for c in sim_pool.index]]
+            sims.extend(similar(pools[district], sim_pool.loc[code], list(SIMILARITY_FACTORS),
+                                k_similar))
         sims = list(dict.fromkeys(sims))
-        sim_rows = data.set_index("lsoa_code").loc[sims] if sims else data.iloc[:0]
-        sim_pred = pr.set_index("lsoa_code").reindex(sims)["p_model"]
+        sim_rows = data_by_code.loc[sims] if sims else data.iloc[:0]
+        sim_pred = pred_by_code.reindex(sims)["p_model"]
         area_rows.append({
             "slug": slug, "name": g["name"].iloc[0], "lsoas": len(g),
             "in_cohort": int(g["in_cohort"].sum()),
@@ -108,7 +116,7 @@ def score_areas(members11: pd.DataFrame, release: int = 2025, cohort: int = 10,
         zi = z.loc[inc["lsoa_code"], factors]
         z_area = (zi.mul(w.to_numpy(), axis=0).sum() / w.sum())
         z_sim = z.loc[sims, factors].mean() if sims else england_ref
-        raw_area = (data.set_index("lsoa_code").loc[inc["lsoa_code"], factors]
+        raw_area = (data_by_code.loc[inc["lsoa_code"], factors]
                     .mul(w.to_numpy(), axis=0).sum() / w.sum())
         for f in factors:
             ref_e = england_ref[f] if FACTORS[f].binary else 0.0
@@ -237,10 +245,11 @@ def vulnerability(members: Mapping[int, pd.DataFrame],
     rows = []
     for release, m in members.items():
         vals = values[release] if values is not None else england_values(release)
+        by_key = dict(iter(vals.groupby("key", sort=False)))  # split once, not filtered a key
         for theme, rel, kind, key, label in VULNERABILITY_INDICATORS:
             if rel != release:
                 continue
-            ev = vals[vals["key"] == key].dropna(subset=["value"])
+            ev = by_key.get(key, vals.iloc[:0]).dropna(subset=["value"])
             ser = ev.set_index("lsoa_code")["value"]
             sorted_vals = np.sort(ser.to_numpy())
             for slug, g in m.groupby("slug", sort=False):
