@@ -245,23 +245,31 @@ def vulnerability(members: Mapping[int, pd.DataFrame],
     rows = []
     for release, m in members.items():
         vals = values[release] if values is not None else england_values(release)
-        by_key = dict(iter(vals.groupby("key", sort=False)))  # split once, not filtered a key
+        # split by key once (not filtered a key), codes as plain strings: an index of them is
+        # hashed at once, where one of Arrow strings is converted first, every key again
+        rows_of = vals.groupby("key", sort=False).indices
+        codes = vals["lsoa_code"].to_numpy(dtype=object)
+        numbers = vals["value"].to_numpy(dtype=float)
+        slugs = [(slug, g["lsoa_code"].to_numpy(dtype=object), g["weight"].to_numpy())
+                 for slug, g in m.groupby("slug", sort=False)]
         for theme, rel, kind, key, label in VULNERABILITY_INDICATORS:
             if rel != release:
                 continue
-            ev = by_key.get(key, vals.iloc[:0]).dropna(subset=["value"])
-            ser = ev.set_index("lsoa_code")["value"]
+            at = rows_of.get(key, np.array([], dtype=np.intp))
+            known = ~np.isnan(numbers[at])
+            ser = pd.Series(numbers[at][known], index=pd.Index(codes[at][known], dtype=object))
             sorted_vals = np.sort(ser.to_numpy())
-            for slug, g in m.groupby("slug", sort=False):
-                v = ser.reindex(g["lsoa_code"])
+            median = float(np.median(sorted_vals)) if len(sorted_vals) else np.nan
+            for slug, member_codes, weights in slugs:
+                v = ser.reindex(member_codes)
                 ok = v.notna().to_numpy()
                 if not ok.any():
                     continue
-                val = float(np.average(v.to_numpy()[ok], weights=g["weight"].to_numpy()[ok]))
+                val = float(np.average(v.to_numpy()[ok], weights=weights[ok]))
                 pct = 100 * np.searchsorted(sorted_vals, val, side="left") / len(sorted_vals)
                 rows.append({"slug": slug, "theme": theme, "problem": VULNERABILITY[theme],
                              "release": release, "key": key, "kind": kind, "label": label,
-                             "value": val, "england_median": float(np.median(sorted_vals)),
+                             "value": val, "england_median": median,
                              "percentile": float(pct), "level": _level(pct)})
     return pd.DataFrame(rows)
 
