@@ -83,7 +83,7 @@ def score_areas(members11: pd.DataFrame, release: int = 2025, cohort: int = 10,
     # looked up once, not once a member LSOA: each LSOA's district (its first row, as a
     # filter on the table gives) and, per district, the pool of cohort LSOAs outside it
     first = table.drop_duplicates("lsoa_code")
-    district_of = dict(zip(first["lsoa_code"], first["lad_code"], strict=True))
+    district_of = dict(zip(first["lsoa_code"].tolist(), first["lad_code"].tolist(), strict=True))
     pools: dict[str, pd.DataFrame] = {}
     data_by_code, pred_by_code = data.set_index("lsoa_code"), pr.set_index("lsoa_code")
     for slug, g in lsoas.groupby("slug", sort=False):
