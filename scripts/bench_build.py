@@ -191,15 +191,15 @@ def _jobs(build_dir: Path) -> dict[str, dict]:
 
 
 def rerun_summary(before: dict[str, dict], after: dict[str, dict]) -> str:
-    """What a rebuild re-ran: worker-seconds by phase (the first report of each worker
-    includes its kernel's start) and the slowest reports."""
+    """What a rebuild re-ran: worker-seconds by phase (execute includes starting or resetting
+    the workers' kernels, also shown alone) and the slowest reports."""
     ran = {k: v for k, v in after.items() if before.get(k, {}).get("key") != v.get("key")}
     phases = {ph: sum(v.get("timings", {}).get(ph, 0.0) for v in ran.values())
-              for ph in ("execute", "html", "pdf")}
+              for ph in ("execute", "kernel", "html", "pdf")}
     slow = sorted(ran.items(), key=lambda kv: -kv[1].get("seconds", 0.0))[:4]
-    return ("re-ran " + ", ".join(f"{ph} {t:.1f}" for ph, t in phases.items())
-            + " worker-s; slowest " + ", ".join(f"{k} {v.get('seconds', 0.0):.1f} s"
-                                                for k, v in slow))
+    return (f"re-ran execute {phases['execute']:.1f} (of which kernels {phases['kernel']:.1f}), "
+            f"html {phases['html']:.1f}, pdf {phases['pdf']:.1f} worker-s; slowest "
+            + ", ".join(f"{k} {v.get('seconds', 0.0):.1f} s" for k, v in slow))
 
 
 def _pick(doc: dict, slugs: list[str]) -> dict:

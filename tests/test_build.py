@@ -144,6 +144,16 @@ def test_html_published_outputs_only(first, project):
 
 
 @pytest.mark.slow
+def test_each_report_timed_by_phase(first):
+    ok = [r for r in first.results if r.ok]
+    for r in ok:
+        assert {"execute", "kernel", "html", "pdf"} <= set(r.timings)
+        assert 0 <= r.timings["kernel"] <= r.timings["execute"]
+    kernel = sorted(r.timings["kernel"] for r in ok)  # a start (~2 s) or a reset (~0.02 s)
+    assert kernel[-1] > 0.5 and kernel[-1] > 5 * kernel[0]
+
+
+@pytest.mark.slow
 def test_index_links_every_report(first, project):
     index = (project / "reports" / "index.html").read_text(encoding="utf-8")
     build.check_self_contained(index)
@@ -169,6 +179,32 @@ def test_cache_skips_unchanged_and_reruns_changed_area(first, project):
     assert forced.ran == 1 and not forced.failures
     (project / "code.txt").write_text("v2")  # a change in the package code reruns everything
     assert run(project, notebooks=["good"]).ran == 3
+
+
+@pytest.mark.slow
+def test_parameters_checked_once_per_version_of_notebook_and_parameters(tmp_path, monkeypatch):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    write_notebook(nbdir / "good.ipynb", GOOD)
+    cfg = "notebooks:\n  good:\n    parameters: {scale: %s}\n    data: []\n"
+    (nbdir / "reports.yml").write_text(cfg % "2.5")
+    (tmp_path / "areas.yml").write_text(AREAS, encoding="utf-8")
+    (tmp_path / "code.txt").write_text("v1")
+    checked: list[str] = []
+    real = build.check_parameters
+    monkeypatch.setattr(build, "check_parameters",
+                        lambda spec: (checked.append(spec.name), real(spec))[1])
+    assert run(tmp_path, only=["a-one"]).ran == 1 and checked == ["good"]
+    assert run(tmp_path, only=["a-one"], force=True).ran == 1
+    assert checked == ["good"]  # the same notebook and parameters: not checked again
+    (nbdir / "reports.yml").write_text(cfg % "'big'")
+    for _ in range(2):  # a failed check is not remembered as passed
+        with pytest.raises(DataError, match="scale"):
+            run(tmp_path, only=["a-one"])
+    assert checked == ["good"] * 3
+    (nbdir / "reports.yml").write_text(cfg % "3")
+    write_notebook(nbdir / "good.ipynb", [*GOOD, ("markdown", "A new last paragraph.")])
+    assert run(tmp_path, only=["a-one"]).ran == 1 and checked == ["good"] * 4
 
 
 def test_parameters_checked_against_notebook(tmp_path):

@@ -191,3 +191,34 @@ def test_the_command_line_does_not_import_the_notebook_machinery():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**os.environ, "PYTHONPATH": str(config.ROOT / "lib")})
     assert out.stdout.strip() == ""
+
+
+def test_workers_and_parameter_checks_skip_the_iri_grammar():
+    """jsonschema, imported by nbformat, builds an RFC 3987 grammar on import when the optional
+    rfc3987-syntax is installed (~2 s a process, 4-5 s under load). A worker (``init_worker``)
+    and the parameter check mark it unavailable, and notebooks still read and validate."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from evidence_pack import config\n"
+        "from evidence_pack.publish import plan, runner\n"
+        "runner.init_worker(plan.Settings(root='.', reports_dir='r', build_dir='b', pdf=False),"
+        " in_pool=False)\n"
+        "runner._wait_prewarm()\n"
+        "import nbformat, papermill\n"
+        "nb = nbformat.read(str(config.NOTEBOOKS_DIR / 'briefing.ipynb'), as_version=4)\n"
+        "nbformat.validate(nb)\n"
+        "print(sys.modules['rfc3987_syntax'] is None, 'lark' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(config.ROOT / "lib")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env)
+    assert out.stdout.split() == ["True", "False"]
+    check = ("import sys\nfrom evidence_pack import config\nfrom evidence_pack.publish import plan\n"
+             "[plan.check_parameters(s) for s in plan.load_specs(config.NOTEBOOKS_DIR)]\n"
+             "print(sys.modules['rfc3987_syntax'] is None)\n")
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                         check=True, env=env)
+    assert out.stdout.strip() == "True"

@@ -13,16 +13,19 @@ from evidence_pack.sources.io import write_text
 
 
 def read_manifest(path: Path, entries: str = "jobs") -> dict[str, Any]:
-    """``{entries: {id: entry}, "files": {path: [size, mtime_ns, sha256]}}`` (``entries`` is
-    "jobs" for a district's build, "tasks" for a national batch); empty when the file is
-    missing or unreadable (everything is then rebuilt)."""
+    """``{entries: {id: entry}, "files": {path: [size, mtime_ns, sha256]}, "checked":
+    {notebook: key}}`` (``entries`` is "jobs" for a district's build, "tasks" for a national
+    batch; ``checked``: the notebooks whose parameters passed ``check_parameters``, by the key
+    of what was checked); empty when the file is missing or unreadable (everything is then
+    rebuilt and checked)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(data, dict):
-            return {entries: data.get(entries) or {}, "files": data.get("files") or {}}
+            return {entries: data.get(entries) or {}, "files": data.get("files") or {},
+                    "checked": data.get("checked") or {}}
     except (OSError, ValueError):
         pass
-    return {entries: {}, "files": {}}
+    return {entries: {}, "files": {}, "checked": {}}
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:

@@ -34,6 +34,7 @@ from typing import Any
 
 from evidence_pack import config
 from evidence_pack.analysis.areas import AreaSet, load_areas
+from evidence_pack.publish.jupyter_imports import skip_unused_grammars
 from evidence_pack.sources.hashing import FileHasher, sha256_json
 from evidence_pack.sources.io import DataError, read_yaml
 from evidence_pack.sources.table_cache import in_frames_folder
@@ -127,7 +128,8 @@ class Settings:
 
 @dataclass
 class Result:
-    """The outcome of one job; ``seconds`` by phase in ``timings`` (execute, html, pdf)."""
+    """The outcome of one job; ``seconds`` by phase in ``timings`` (execute, html, pdf; and
+    kernel: the part of execute spent starting or resetting the worker's kernel)."""
 
     job_id: str
     ok: bool
@@ -271,7 +273,8 @@ _TYPES = {"int": int, "float": (int, float), "str": str, "bool": bool, "list": l
 
 def check_parameters(spec: ReportSpec) -> None:
     """DataError when reports.yml sets a parameter the notebook lacks or with the wrong type."""
-    import nbformat  # heavy (papermill ~1 s): only when a run is due
+    skip_unused_grammars()
+    import nbformat  # heavy (papermill ~0.3 s): only when a run is due
     import papermill
 
     nb = nbformat.read(str(spec.path), as_version=4)
