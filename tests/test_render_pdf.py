@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import io
 import shutil
+import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
@@ -184,3 +186,46 @@ def test_render_leaves_no_cycles_and_the_collector_as_it_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _idat(png: bytes) -> bytes:
+    """The PNG's compressed rows: its IDAT chunks joined (written here, not by render)."""
+    pos, out = 8, b""
+    while pos < len(png):
+        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        if kind == b"IDAT":
+            out += png[pos + 8:pos + 8 + length]
+        pos += 12 + length
+    return out
+
+
+@needs_poppler
+def test_rgb_and_grey_pngs_go_to_the_pdf_as_their_own_rows(tmp_path):
+    """An 8-bit RGB or grey PNG is not decoded and compressed again: its IDAT rows are the
+    PDF stream as they are, and the figure prints the same pixels as plain WeasyPrint's."""
+    rgb, grey = _png("RGB", (250, 250, 240)), _png("L", 240)
+    page = _page(rgb, grey)
+    fast = render.render_pdf(page, None, render.TEMPLATES)
+    assert _idat(rgb) in fast and _idat(grey) in fast
+    assert _same_pixels(_images(fast, tmp_path, "f"), _images(_plain_pdf(page), tmp_path, "p"))
+
+
+def test_only_plain_8_bit_pngs_are_passed_through():
+    """Alpha, palette, 16-bit, interlaced or transparent-colour PNGs, and bytes that are not
+    a PNG, are decoded as before (no rows handed over)."""
+    def save(im: Image.Image, **kw: object) -> bytes:
+        out = io.BytesIO()
+        im.save(out, format="PNG", **kw)
+        return out.getvalue()
+
+    def interlaced(png: bytes) -> bytes:  # the IHDR's interlace byte set (Pillow writes none)
+        ihdr = png[12:28] + b"\x01"  # chunk type and 13 bytes of data, the last replaced
+        return png[:12] + ihdr + zlib.crc32(ihdr).to_bytes(4, "big") + png[33:]
+
+    rgb = Image.new("RGB", (40, 30), (10, 200, 30))
+    assert render._png_rows(save(rgb))[1:] == (40, 30, 3)
+    assert render._png_rows(save(rgb.convert("L")))[1:] == (40, 30, 1)
+    for png in (save(rgb.convert("RGBA")), save(rgb.convert("LA")), save(rgb.convert("P")),
+                save(rgb.convert("I;16")), interlaced(save(rgb)),
+                save(rgb, transparency=(10, 200, 30)), b"not a png", _png("RGB", 0)[:60]):
+        assert render._png_rows(png) is None

@@ -18,6 +18,7 @@ import io
 import json
 import logging
 import re
+import struct
 import time
 import zlib
 from collections.abc import Callable
@@ -188,7 +189,9 @@ def _reuse_streams(image: Any, png: bytes) -> Any:
     ``png`` bytes, then handed to each PDF as new stream objects with the same data (a PDF
     numbers its own objects). They are the PNG's pixels, Flate-compressed as plain rows:
     WeasyPrint re-encodes colour and alpha as two PNGs (adaptive row filters), which takes
-    longer and gives bigger streams; the decoded pixels are the same."""
+    longer and gives bigger streams; the decoded pixels are the same. An 8-bit RGB or grey
+    PNG without transparency is not decoded at all: its own compressed rows (IDAT) are the
+    stream, with the PNG row filters declared (:func:`_png_rows`)."""
     import pydyf
     from PIL import Image
 
@@ -208,6 +211,15 @@ def _reuse_streams(image: Any, png: bytes) -> Any:
             "Interpolate": "true" if interpolate else "false", "Filter": "/FlateDecode"}))
 
     def x_object(interpolate: bool) -> Any:
+        rows = _png_rows(png)
+        if rows is not None and image.mode == ("RGB" if rows[3] == 3 else "L"):
+            data, width, height, colours = rows
+            return pydyf.Stream([data], pydyf.Dictionary({
+                "Type": "/XObject", "Subtype": "/Image", "Width": width, "Height": height,
+                "ColorSpace": "/DeviceRGB" if colours == 3 else "/DeviceGray",
+                "BitsPerComponent": 8, "Interpolate": "true" if interpolate else "false",
+                "Filter": "/FlateDecode", "DecodeParms": pydyf.Dictionary({
+                    "Predictor": 15, "Colors": colours, "Columns": width})}))
         pixels = Image.open(io.BytesIO(png))
         if pixels.mode not in _PLAIN_MODES or pixels.mode != image.mode:
             return original(interpolate, 1)
@@ -226,6 +238,36 @@ def _reuse_streams(image: Any, png: bytes) -> Any:
 
     image.get_x_object = get_x_object
     return image
+
+
+def _png_rows(png: bytes) -> tuple[bytes, int, int, int] | None:
+    """(compressed filtered rows, width, height, colours: 3 or 1) of an 8-bit, non-interlaced
+    RGB or grey PNG without a transparency chunk: a PDF reads those rows as they are (Flate,
+    PNG predictors), so the figure need not be decoded and compressed again. None for any
+    other PNG (alpha, palette, 16-bit, interlaced), and for bytes that do not parse."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    pos, idat, header = 8, [], None
+    while pos + 8 <= len(png):
+        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        body = png[pos + 8:pos + 8 + length]
+        if len(body) != length:
+            return None
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat.append(body)
+        elif kind == b"tRNS":
+            return None
+        elif kind == b"IEND":
+            break
+        pos += 12 + length
+    if header is None or not idat:
+        return None
+    width, height, depth, colour_type, compression, filtering, interlace = header
+    if depth != 8 or colour_type not in (0, 2) or (compression, filtering, interlace) != (0, 0, 0):
+        return None
+    return b"".join(idat), width, height, 3 if colour_type == 2 else 1
 
 
 def clear_image_cache() -> None:
