@@ -267,3 +267,44 @@ def test_rotherham_areas_scored(built):
     v = ra.vulnerability({2019: areas.members(a, 2011), 2025: areas.members(a, 2021)})
     assert set(v["theme"]) == set(ra.VULNERABILITY)
     assert v["percentile"].between(0, 100).all()
+
+
+@pytest.mark.mirror
+def test_similar_neighbourhoods_as_defined_per_member(built):
+    """Each area's similar neighbourhoods (the pool outside a district, looked up once per
+    district) are the union, per member LSOA, of the k nearest cohort LSOAs outside that
+    LSOA's own district, found one LSOA at a time; the vulnerability split by key gives the
+    figures of a filter per key."""
+    from evidence_pack.analysis import areas
+
+    a = areas.load_areas()
+    m11 = areas.members(a, 2011)
+    s = ra.score_areas(m11, release=2025, outputs=built)
+    table = built["table"]
+    data = table[table["cohort10"]]
+    zs, _ = model.standardise(data, ra.SIMILARITY_FACTORS)
+    sim_pool = zs.set_index("lsoa_code")[list(ra.SIMILARITY_FACTORS)].dropna()
+    lsoas = s["lsoas"]
+    for slug in [x.slug for x in a.areas]:
+        inc = lsoas[(lsoas["slug"] == slug) & lsoas["in_cohort"] & lsoas["p_model"].notna()]
+        sims: list[str] = []
+        for code in inc["lsoa_code"]:
+            district = table.loc[table["lsoa_code"] == code, "lad_code"].iloc[0]
+            own = set(table.loc[table["lad_code"] == district, "lsoa_code"])
+            pool = sim_pool[[c not in own for c in sim_pool.index]]
+            sims.extend(ra.similar(pool, sim_pool.loc[code], list(ra.SIMILARITY_FACTORS), 50))
+        sims = list(dict.fromkeys(sims))
+        row = s["areas"].set_index("slug").loc[slug]
+        assert row["similar_n"] == len(sims)
+        expected = data.set_index("lsoa_code").loc[sims, "improved10_2025"].mean() if sims \
+            else np.nan
+        assert row["similar_observed"] == pytest.approx(expected, nan_ok=True)
+    vals = ra.england_values(2019)
+    key = "housing_in_poor_condition_indicator"
+    v = ra.vulnerability({2019: m11}, values={2019: vals})
+    ser = vals[vals["key"] == key].dropna(subset=["value"]).set_index("lsoa_code")["value"]
+    first = m11[m11["slug"] == a.areas[0].slug]
+    got = v[(v["key"] == key) & (v["slug"] == a.areas[0].slug)]["value"].iloc[0]
+    w = ser.reindex(first["lsoa_code"])
+    ok = w.notna().to_numpy()
+    assert got == pytest.approx(np.average(w.to_numpy()[ok], weights=first["weight"].to_numpy()[ok]))

@@ -49,6 +49,16 @@ def _at(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return out
 
 
+def _positions(panel: pd.DataFrame, codes: list[str]) -> np.ndarray:
+    """Positions of ``codes`` in the panel's index; KeyError naming the codes not in it (as
+    ``panel.loc[codes]`` raises)."""
+    pos = panel.index.get_indexer(pd.Index(codes, dtype=object))
+    if (pos < 0).any():
+        missing = [c for c, p in zip(codes, pos, strict=True) if p < 0]
+        raise KeyError(f"{len(missing)} LSOAs not in the panel, e.g. {missing[:3]}")
+    return pos
+
+
 def did(panel: pd.DataFrame, matches: pd.DataFrame, groups: pd.Series,
         measures: Sequence[str] = MEASURES, releases: Sequence[int] = (*PRE, *POST),
         n_boot: int = 999, seed: int = 20110, cluster: str = "lsoa",
@@ -132,12 +142,14 @@ def context_changes(panel: pd.DataFrame, members: Mapping[str, Sequence[str]],
         codes = list(codes)
         if not codes:
             continue
+        pos = _positions(panel, codes)  # found once a group, not twice a measure and release
         for meas in measures:
             for rel in (*PRE, *POST):
                 if col(meas, rel) not in panel:
                     continue
-                d = (panel.loc[codes, col(meas, rel)] - panel.loc[codes, col(meas, BASE)]
-                     ).dropna().to_numpy()
+                d = (panel[col(meas, rel)].to_numpy(float)[pos]
+                     - panel[col(meas, BASE)].to_numpy(float)[pos])
+                d = d[~np.isnan(d)]
                 if len(d) == 0:
                     continue
                 boot = d[rng.integers(0, len(d), (n_boot, len(d)))].mean(axis=1)
@@ -167,12 +179,14 @@ def trajectories(panel: pd.DataFrame, members: Mapping[str, Sequence[str]],
                 sets.append((f"{name}__comparators",
                              pd.Series(w.to_numpy(), index=mm["control"].to_numpy())))
         for label, wts in sets:
+            # positions found once a set, not once a measure and release (-1: not in the panel)
+            pos = panel.index.get_indexer(pd.Index(wts.index, dtype=object))
             for meas in measures:
                 for rel in RELEASES:
                     c = col(meas, rel)
                     if c not in panel:
                         continue
-                    v = panel[c].reindex(wts.index).to_numpy(float)
+                    v = _at(panel[c].to_numpy(float), pos)
                     ok = ~np.isnan(v)
                     if not ok.any():
                         continue

@@ -121,14 +121,16 @@ def monitoring(indicators: pd.DataFrame | None, members: Mapping[int, pd.DataFra
     for rel in (first, last):
         wide, stats = england[rel]["wide"], england[rel]["stats"]
         mem = members[rel]
+        # each area's members' rows in ``wide`` found once, not once an indicator (-1: none)
+        at = [(slug, wide.index.get_indexer(pd.Index(m["lsoa_code"].to_numpy(dtype=object))),
+               m["weight"].to_numpy(dtype=float)) for slug, m in mem.groupby("slug")]
         rows = []
         for name in wide.columns:
-            vals = wide[name]
+            vals = wide[name].to_numpy(dtype=float)
             pol, sorted_vals, median = stats[name]
             key = norm_indicator(name)
-            for slug, m in mem.groupby("slug"):
-                v = vals.reindex(m["lsoa_code"].to_numpy(dtype=object)).to_numpy(dtype=float)
-                w = m["weight"].to_numpy(dtype=float)
+            for slug, pos, w in at:
+                v = np.where(pos >= 0, vals[pos], np.nan)
                 ok = ~np.isnan(v)
                 if not ok.any():
                     continue

@@ -80,18 +80,26 @@ def score_areas(members11: pd.DataFrame, release: int = 2025, cohort: int = 10,
     for f in factors:
         if FACTORS[f].binary:
             england_ref[f] = float(data[f].mean())
+    # looked up once, not once a member LSOA: each LSOA's district (its first row, as a
+    # filter on the table gives) and, per district, the pool of cohort LSOAs outside it
+    first = table.drop_duplicates("lsoa_code")
+    district_of = dict(zip(first["lsoa_code"].tolist(), first["lad_code"].tolist(), strict=True))
+    pools: dict[str, pd.DataFrame] = {}
+    data_by_code, pred_by_code = data.set_index("lsoa_code"), pr.set_index("lsoa_code")
     for slug, g in lsoas.groupby("slug", sort=False):
         inc = g[g["in_cohort"] & g["p_model"].notna()]
         w = inc["weight"]
         sims: list[str] = []
         for code in inc["lsoa_code"]:
-            district = table.loc[table["lsoa_code"] == code, "lad_code"].iloc[0]
-            own = set(table.loc[table["lad_code"] == district, "lsoa_code"])
-            pool = sim_pool[[c not in own for c in sim_pool.index]]
-            sims.extend(similar(pool, sim_pool.loc[code], list(SIMILARITY_FACTORS), k_similar))
+            district = district_of[code]
+            if district not in pools:
+                own = set(table.loc[table["lad_code"] == district, "lsoa_code"])
+                pools[district] = sim_pool[[c not in own for c in sim_pool.index]]
+            sims.extend(similar(pools[district], sim_pool.loc[code], list(SIMILARITY_FACTORS),
+                                k_similar))
         sims = list(dict.fromkeys(sims))
-        sim_rows = data.set_index("lsoa_code").loc[sims] if sims else data.iloc[:0]
-        sim_pred = pr.set_index("lsoa_code").reindex(sims)["p_model"]
+        sim_rows = data_by_code.loc[sims] if sims else data.iloc[:0]
+        sim_pred = pred_by_code.reindex(sims)["p_model"]
         area_rows.append({
             "slug": slug, "name": g["name"].iloc[0], "lsoas": len(g),
             "in_cohort": int(g["in_cohort"].sum()),
@@ -108,7 +116,7 @@ def score_areas(members11: pd.DataFrame, release: int = 2025, cohort: int = 10,
         zi = z.loc[inc["lsoa_code"], factors]
         z_area = (zi.mul(w.to_numpy(), axis=0).sum() / w.sum())
         z_sim = z.loc[sims, factors].mean() if sims else england_ref
-        raw_area = (data.set_index("lsoa_code").loc[inc["lsoa_code"], factors]
+        raw_area = (data_by_code.loc[inc["lsoa_code"], factors]
                     .mul(w.to_numpy(), axis=0).sum() / w.sum())
         for f in factors:
             ref_e = england_ref[f] if FACTORS[f].binary else 0.0
@@ -237,22 +245,31 @@ def vulnerability(members: Mapping[int, pd.DataFrame],
     rows = []
     for release, m in members.items():
         vals = values[release] if values is not None else england_values(release)
+        # split by key once (not filtered a key), codes as plain strings: an index of them is
+        # hashed at once, where one of Arrow strings is converted first, every key again
+        rows_of = vals.groupby("key", sort=False).indices
+        codes = vals["lsoa_code"].to_numpy(dtype=object)
+        numbers = vals["value"].to_numpy(dtype=float)
+        slugs = [(slug, g["lsoa_code"].to_numpy(dtype=object), g["weight"].to_numpy())
+                 for slug, g in m.groupby("slug", sort=False)]
         for theme, rel, kind, key, label in VULNERABILITY_INDICATORS:
             if rel != release:
                 continue
-            ev = vals[vals["key"] == key].dropna(subset=["value"])
-            ser = ev.set_index("lsoa_code")["value"]
+            at = rows_of.get(key, np.array([], dtype=np.intp))
+            known = ~np.isnan(numbers[at])
+            ser = pd.Series(numbers[at][known], index=pd.Index(codes[at][known], dtype=object))
             sorted_vals = np.sort(ser.to_numpy())
-            for slug, g in m.groupby("slug", sort=False):
-                v = ser.reindex(g["lsoa_code"])
+            median = float(np.median(sorted_vals)) if len(sorted_vals) else np.nan
+            for slug, member_codes, weights in slugs:
+                v = ser.reindex(member_codes)
                 ok = v.notna().to_numpy()
                 if not ok.any():
                     continue
-                val = float(np.average(v.to_numpy()[ok], weights=g["weight"].to_numpy()[ok]))
+                val = float(np.average(v.to_numpy()[ok], weights=weights[ok]))
                 pct = 100 * np.searchsorted(sorted_vals, val, side="left") / len(sorted_vals)
                 rows.append({"slug": slug, "theme": theme, "problem": VULNERABILITY[theme],
                              "release": release, "key": key, "kind": kind, "label": label,
-                             "value": val, "england_median": float(np.median(sorted_vals)),
+                             "value": val, "england_median": median,
                              "percentile": float(pct), "level": _level(pct)})
     return pd.DataFrame(rows)
 

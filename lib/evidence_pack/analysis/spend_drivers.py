@@ -19,6 +19,7 @@ import pandas as pd
 
 from evidence_pack import config
 from evidence_pack.analysis import areas
+from evidence_pack.sources import table_cache
 from evidence_pack.sources.io import DataError, read_yaml
 from evidence_pack.stores import lsoa_geography
 
@@ -104,7 +105,15 @@ def _processed(name: str, columns: list[str] | None = None, filters: list | None
 @lru_cache(maxsize=8)
 def district_lsoas(la_code: str, vintage: int) -> tuple[str, ...]:
     """The district's LSOA codes of ``vintage`` (2011 from IoD 2019, 2021 from IoD 2025; a
-    district created since, e.g. a new unitary: from the LSOA lookups)."""
+    district created since, e.g. a new unitary: from the LSOA lookups). Kept in the build's
+    memo (no area membership in its key): a fresh kernel reads a short tuple instead of
+    England's IoD rows."""
+    return _district_lsoas(la_code, vintage)
+
+
+@table_cache.memo
+def _district_lsoas(la_code: str, vintage: int) -> tuple[str, ...]:
+    """``district_lsoas`` computed (England's IoD rows of the release, read once a process)."""
     release = {2011: 2019, 2021: 2025, 2001: 2010}[vintage]
     sel = _lsoas_by_district(release).get(la_code)
     if not sel:  # a district created since the IoD release: its LSOAs via the lookups
@@ -219,7 +228,15 @@ def driver_weights(name: str, la_code: str = config.DEFAULT_LA_CODE,
 @lru_cache(maxsize=64)
 def _driver_weights(name: str, la_code: str, year: int) -> pd.Series:
     """Driver values by LSOA for the district (index lsoa_code of the driver's vintage).
-    Raises DataError naming the missing input when a driver cannot be built."""
+    Raises DataError naming the missing input when a driver cannot be built. Kept in the
+    build's memo (keyed by driver, district and year, no area membership): a fresh kernel
+    reads the district's values instead of England's."""
+    return _district_weights(name, la_code, year)
+
+
+@table_cache.memo
+def _district_weights(name: str, la_code: str, year: int) -> pd.Series:
+    """``_driver_weights`` computed from England's values (read once a process)."""
     if name not in DRIVERS:
         raise KeyError(f"unknown driver {name!r}; choose from {sorted(DRIVERS)}")
     codes = list(district_lsoas(la_code, DRIVERS[name].vintage))
@@ -252,7 +269,15 @@ def district_driver(name: str) -> pd.DataFrame:
     Districts as in the IoD release of the driver's vintage (2019 for 2011 LSOAs, 2025 for
     2021 LSOAs), with the LSOAs of a district created since under its new code
     (``current_districts``); regions from the LSOA geography lookup (lower-case names as keys).
+    Kept in the build's memo (~300 rows; no area membership in its key): a fresh kernel reads
+    it instead of England's LSOA rows.
     """
+    return _district_driver(name)
+
+
+@table_cache.memo
+def _district_driver(name: str) -> pd.DataFrame:
+    """``district_driver`` computed from England's LSOA values (read once a process)."""
     if name not in DRIVERS or name == "area":
         raise KeyError(f"no national driver {name!r}")
     df = _lsoa_districts(DRIVERS[name].vintage).copy()

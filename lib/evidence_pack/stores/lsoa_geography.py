@@ -140,7 +140,7 @@ def lsoa_districts(vintage: int) -> dict[str, str]:
     if vintage not in VINTAGES:
         raise ValueError(f"vintage must be one of {VINTAGES}, not {vintage!r}")
     geo = geography(vintage)
-    return dict(zip(geo["lsoa_code"], geo["lad_code"], strict=True))
+    return dict(zip(geo["lsoa_code"].tolist(), geo["lad_code"].tolist(), strict=True))
 
 
 @lru_cache(maxsize=4)
