@@ -239,3 +239,23 @@ def test_prune_skips_a_result_another_process_removed_meanwhile(tmp_path, monkey
     table_cache._prune(tmp_path)
     assert sorted(p.name for p in tmp_path.glob("*.pkl") if p.exists()) == ["r2.pkl", "r3.pkl",
                                                                              "r4.pkl"]
+
+
+def test_a_result_read_is_kept_longer_than_results_written_later(tmp_path, monkeypatch):
+    """Pruning drops the least recently used results: a district-wide result that every
+    report reads outlives newer results written once (a batch's many memberships)."""
+    monkeypatch.setenv("EVIDENCE_PACK_MEMO_DIR", str(tmp_path))
+    monkeypatch.setattr(table_cache, "MAX_DISK_RESULTS", 3)
+    computed: list[str] = []
+
+    def result(key: str) -> str:
+        return table_cache.on_disk(key, lambda: (computed.append(key), key)[1])
+
+    for key in ("a0", "a1", "a0", "a2", "a0", "a3", "a0", "a4", "a0"):  # a0 read again and again
+        result(key)
+    assert computed == ["a0", "a1", "a2", "a3", "a4"]  # a0 was never computed again
+    assert sorted(p.stem for p in tmp_path.glob("*.pkl")) == ["a0", "a3", "a4"]
+    table_cache.on_disk("f1", lambda: "figure", subfolder="figures", keep=1)
+    table_cache.on_disk("f2", lambda: "figure", subfolder="figures", keep=1)
+    assert [p.stem for p in (tmp_path / "figures").glob("*.pkl")] == ["f2"]
+    assert sorted(p.stem for p in tmp_path.glob("*.pkl")) == ["a0", "a3", "a4"]

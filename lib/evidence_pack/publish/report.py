@@ -39,7 +39,7 @@ from typing import Any
 import pandas as pd
 
 from evidence_pack import config
-from evidence_pack.charts import legibility
+from evidence_pack.charts import figure_cache
 from evidence_pack.findings.format import number
 from evidence_pack.publish import notes
 from evidence_pack.publish.citation import (  # noqa: F401 - the notebooks' names for these
@@ -296,9 +296,9 @@ def figure_html(fig: Any, alt: str, source: str | Sequence[str], caption: str | 
     # the print height the figure's text needs (the stylesheet's steps), and any text too
     # small or too faint in print at it, for the tests of built reports (never shown); the
     # PNG (150 dpi, tight box, white) is cut from the same draw
-    height = legibility.print_height_mm(fig)
-    unreadable = html.escape("; ".join(legibility.problems(fig, height)), quote=True)
-    data = base64.b64encode(legibility.tight_png(fig)).decode("ascii")
+    height, problems, png = figure_cache.drawn(fig)  # drawn once per content and build memo
+    unreadable = html.escape("; ".join(problems), quote=True)
+    data = base64.b64encode(png).decode("ascii")
     cap = f'<span class="ep-caption">{html.escape(caption)}</span> ' if caption else ""
     return (f'<figure class="ep-figure" data-print-height="{height:.0f}" '
             f'data-unreadable="{unreadable}">'

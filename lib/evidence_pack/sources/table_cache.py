@@ -125,27 +125,40 @@ def code_stamp() -> str:
     return _CODE_STAMP[0]
 
 
-def _prune(folder: Path) -> None:
-    """Keep the newest ``MAX_DISK_RESULTS`` results. Other processes prune the same folder at
-    once (a build's kernels, a batch's workers): a file gone meanwhile is skipped."""
+def _prune(folder: Path, keep: int | None = None) -> None:
+    """Keep the ``keep`` most recently used results (a result read is touched, so one every
+    report reads, like a district-wide table, outlives many written once). Other processes
+    prune the same folder at once (a build's kernels, a batch's workers): a file gone
+    meanwhile is skipped. ``keep``: default ``MAX_DISK_RESULTS``."""
+    keep = MAX_DISK_RESULTS if keep is None else keep
     dated = []
     for f in folder.glob("*.pkl"):
         with contextlib.suppress(OSError):
             dated.append((f.stat().st_mtime_ns, f))
     files = [f for _, f in sorted(dated)]
-    for f in files[: max(0, len(files) - MAX_DISK_RESULTS)]:
+    for f in files[: max(0, len(files) - keep)]:
         with contextlib.suppress(OSError):
             f.unlink()
             f.with_suffix(".lock").unlink()
 
 
-def _on_disk(key: str, compute: Callable[[], Any]) -> Any:
+def on_disk(key: str, compute: Callable[[], Any], subfolder: str = "",
+            keep: int | None = None) -> Any:
+    """``compute()``'s result read from, or written to, ``<EVIDENCE_PACK_MEMO_DIR>/
+    <subfolder>/<key>.pkl`` (``keep`` results kept there), for a result that a caller keys
+    itself (``key``: hex digits that cover everything the result depends on); no folder
+    set: ``compute()``."""
+    return _on_disk(key, compute, subfolder, keep)
+
+
+def _on_disk(key: str, compute: Callable[[], Any], subfolder: str = "",
+             keep: int | None = None) -> Any:
     """``compute()``'s result read from, or written to, ``EVIDENCE_PACK_MEMO_DIR/<key>.pkl``
     (another process computing the same key is waited for); no folder set: ``compute()``."""
     folder = os.environ.get("EVIDENCE_PACK_MEMO_DIR")
     if not folder:
         return compute()
-    folder = Path(folder)
+    folder = Path(folder) / subfolder if subfolder else Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{key}.pkl"
     with open(folder / f"{key}.lock", "a") as lock:
@@ -154,7 +167,10 @@ def _on_disk(key: str, compute: Callable[[], Any]) -> Any:
             if path.exists():
                 try:
                     with open(path, "rb") as fh:
-                        return pickle.load(fh)
+                        result = pickle.load(fh)
+                    with contextlib.suppress(OSError):
+                        os.utime(path)  # used: the last to be pruned
+                    return result
                 except Exception:  # a damaged file: computed again and rewritten
                     pass
             result = compute()
@@ -165,7 +181,7 @@ def _on_disk(key: str, compute: Callable[[], Any]) -> Any:
             tmp = path.with_name(f".{path.name}.{os.getpid()}")
             tmp.write_bytes(blob)
             os.replace(tmp, path)
-            _prune(folder)
+            _prune(folder, keep)
             return result
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
