@@ -480,6 +480,9 @@ def test_longest_first_uses_last_times_then_the_notebook_then_defaults():
     timed = [j.id for j in build.longest_first(todo, last)]
     assert timed == ["canklow/evaluation", "east-dene/area_profile", "borough/imd_trends",
                      "borough/baseline_spend", "borough/briefing"]
+    # the district-only notebook (it computes what the others read) first, however short
+    ordered = [j.id for j in build.longest_first(todo, last, first={"briefing"})]
+    assert ordered == ["borough/briefing", *timed[:-1]]
 
 
 def test_warm_up_imports_modules_that_exist():

@@ -28,7 +28,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,10 +77,17 @@ DEFAULT_SECONDS = {"briefing": 12.0, "imd_trends": 6.5, "area_profile": 6.0,
                    "baseline_spend": 4.5, "risk_factors": 3.0, "evaluation": 3.0}
 
 
-def longest_first(todo: Sequence[Job], jobs: dict[str, dict]) -> list[Job]:
+def longest_first(todo: Sequence[Job], jobs: dict[str, dict],
+                  first: Collection[str] = ()) -> list[Job]:
     """``todo`` longest first: a job's time in the last build (``jobs``: the manifest's
     entries), else the mean last time of its notebook's other reports (twice for a borough
-    report), else ``DEFAULT_SECONDS``; so that no worker idles at the end."""
+    report), else ``DEFAULT_SECONDS``; so that no worker idles at the end. Notebooks in
+    ``first`` go before all others: the build passes those of the whole district only (the
+    briefing), which read every area's results computed once per membership (evaluation,
+    risk, profile, spend). Started first, the briefing computes them while the other worker
+    runs a report that needs none, instead of reports waiting for them on the memo's lock
+    (one LSOA dropped, 34 reports: 36.0 and 37.2 s in the last build's order, 31.1 and
+    30.8 s with the briefing first, alternating, load 1.3-2.2)."""
     last = {jid: e.get("seconds") for jid, e in jobs.items() if e and e.get("seconds")}
     per_nb: dict[str, list[float]] = {}
     for jid, sec in last.items():
@@ -94,7 +101,7 @@ def longest_first(todo: Sequence[Job], jobs: dict[str, dict]) -> list[Job]:
             return factor * sum(per_nb[j.notebook]) / len(per_nb[j.notebook])
         return factor * DEFAULT_SECONDS.get(j.notebook, 3.0)
 
-    return sorted(todo, key=lambda j: -cost(j))
+    return sorted(todo, key=lambda j: (j.notebook not in first, -cost(j)))
 
 
 def check_writable(reports_dir: Path) -> None:
@@ -155,7 +162,8 @@ def build(areas_file: Path | str = config.DEFAULT_AREAS_FILE, only: Sequence[str
                 check_parameters(spec)
                 manifest["checked"][spec.name] = checked
         # Longest first, so that the workers finish together.
-        todo = longest_first(todo, manifest["jobs"])
+        todo = longest_first(todo, manifest["jobs"],
+                             first={s.name for s in specs if s.scope == "borough"})
         for j in todo:  # a run in progress or interrupted is never listed as built
             manifest["jobs"].pop(j.id, None)
         manifest["files"] = hasher.pruned_cache()
