@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from evidence_pack.analysis import areas
 from evidence_pack.charts import maps
+from PIL import Image
 from shapely.geometry import MultiPolygon, Polygon, box
 
 matplotlib.use("Agg")
@@ -224,7 +225,9 @@ def test_rotherham_maps_are_drawn_once_for_the_report(processed, monkeypatch):
         html = report.figure_html(fig, alt="Map of Rotherham's neighbourhoods", source="iod2025")
         assert len(draws) == 2  # one layout pass (no pixels) and one draw
         png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', html)[1])
-        assert png == want.getvalue()
+        got, saved = Image.open(io.BytesIO(png)), Image.open(io.BytesIO(want.getvalue()))
+        assert got.mode == "RGB"  # savefig's pixels (opaque), as an RGB PNG
+        assert np.array_equal(np.asarray(got.convert("RGBA")), np.asarray(saved.convert("RGBA")))
         assert 'alt="Map of Rotherham&#x27;s neighbourhoods"' in html
         assert 'data-unreadable=""' in html
         titles = [a.get_legend().get_title().get_text() for a in fig.axes if a.get_legend()]

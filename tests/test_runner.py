@@ -65,6 +65,22 @@ def test_warm_up_freezes_the_imported_modules(warm_kernel):
         client.stop_channels()
 
 
+def test_kernels_keep_no_input_history(warm_kernel):
+    """Kernels start with IPython's history off: no SQLite write for every cell of a build."""
+    client = warm_kernel.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=30)
+        seen: list[str] = []
+        client.execute_interactive("print(get_ipython().history_manager.enabled)", timeout=30,
+                                   store_history=False,
+                                   output_hook=lambda m: seen.append(m["content"].get("text", ""))
+                                   if m["msg_type"] == "stream" else None)
+        assert "".join(seen).strip() == "False"
+    finally:
+        client.stop_channels()
+
+
 def test_code_on_a_kernel_killed_meanwhile_fails_within_seconds(tmp_path):
     """A kernel killed while it runs the warm-up or the reset (an interrupted batch kills
     kernels) fails the run within about a second, instead of holding the worker for the
@@ -222,19 +238,3 @@ def test_workers_and_parameter_checks_skip_the_iri_grammar():
     out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
                          check=True, env=env)
     assert out.stdout.strip() == "True"
-
-
-def test_kernels_keep_no_input_history(warm_kernel):
-    """Kernels start with IPython's history off: no SQLite write for every cell of a build."""
-    client = warm_kernel.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=30)
-        seen: list[str] = []
-        client.execute_interactive("print(get_ipython().history_manager.enabled)", timeout=30,
-                                   store_history=False,
-                                   output_hook=lambda m: seen.append(m["content"].get("text", ""))
-                                   if m["msg_type"] == "stream" else None)
-        assert "".join(seen).strip() == "False"
-    finally:
-        client.stop_channels()

@@ -360,15 +360,16 @@ def _kernel_for_run() -> Any:
 
 
 def _execute(job: Job) -> Any:
-    s: Settings = _W["settings"]
-    # The kernel first: a worker's first kernel starts (~2 s) while the prewarm thread still
-    # imports papermill and the renderers; importing them here would wait for that thread.
-    t0 = time.perf_counter()
-    km = _kernel_for_run()
-    _W["kernel_s"] = time.perf_counter() - t0  # a start, or the reset of a warm kernel
+    # imported before the kernel starts, not at once with the prewarm thread: two threads
+    # importing jupyter_client at once can meet it half-initialised (an ImportError, seen
+    # in a national worker)
     import nbformat
     import papermill
 
+    s: Settings = _W["settings"]
+    t0 = time.perf_counter()
+    km = _kernel_for_run()
+    _W["kernel_s"] = time.perf_counter() - t0  # a start, or the reset of a warm kernel
     nb = nbformat.read(job.path, as_version=4)
     nb.metadata["kernelspec"] = {"name": s.kernel_name, "language": "python",
                                  "display_name": s.kernel_name}
