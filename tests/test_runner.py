@@ -48,37 +48,31 @@ def test_each_new_client_is_live_and_clean(warm_kernel):
             client.stop_channels()
 
 
-def test_warm_up_freezes_the_imported_modules(warm_kernel):
-    """After the warm-up the heavy modules' objects are out of the collector's reach, so the
-    reset between reports (a full collection) stays cheap."""
-    client = warm_kernel.client()
+def _printed(km, code: str) -> str:
+    """What ``code`` prints on the kernel of ``km``, through a new client."""
+    client = km.client()
     client.start_channels()
     try:
         client.wait_for_ready(timeout=30)
         seen: list[str] = []
-        client.execute_interactive("import gc; print(gc.get_freeze_count())", timeout=30,
-                                   store_history=False,
+        client.execute_interactive(code, timeout=30, store_history=False,
                                    output_hook=lambda m: seen.append(m["content"].get("text", ""))
                                    if m["msg_type"] == "stream" else None)
-        assert int("".join(seen).strip()) > 100_000  # pandas, geopandas, matplotlib, the package
+        return "".join(seen).strip()
     finally:
         client.stop_channels()
+
+
+def test_warm_up_freezes_the_imported_modules(warm_kernel):
+    """After the warm-up the heavy modules' objects are out of the collector's reach, so the
+    reset between reports (a full collection) stays cheap."""
+    printed = _printed(warm_kernel, "import gc; print(gc.get_freeze_count())")
+    assert int(printed) > 100_000  # pandas, geopandas, matplotlib, the package
 
 
 def test_kernels_keep_no_input_history(warm_kernel):
     """Kernels start with IPython's history off: no SQLite write for every cell of a build."""
-    client = warm_kernel.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=30)
-        seen: list[str] = []
-        client.execute_interactive("print(get_ipython().history_manager.enabled)", timeout=30,
-                                   store_history=False,
-                                   output_hook=lambda m: seen.append(m["content"].get("text", ""))
-                                   if m["msg_type"] == "stream" else None)
-        assert "".join(seen).strip() == "False"
-    finally:
-        client.stop_channels()
+    assert _printed(warm_kernel, "print(get_ipython().history_manager.enabled)") == "False"
 
 
 def test_code_on_a_kernel_killed_meanwhile_fails_within_seconds(tmp_path):

@@ -145,16 +145,10 @@ def _prune(folder: Path, keep: int | None = None) -> None:
 def on_disk(key: str, compute: Callable[[], Any], subfolder: str = "",
             keep: int | None = None) -> Any:
     """``compute()``'s result read from, or written to, ``<EVIDENCE_PACK_MEMO_DIR>/
-    <subfolder>/<key>.pkl`` (``keep`` results kept there), for a result that a caller keys
-    itself (``key``: hex digits that cover everything the result depends on); no folder
-    set: ``compute()``."""
-    return _on_disk(key, compute, subfolder, keep)
-
-
-def _on_disk(key: str, compute: Callable[[], Any], subfolder: str = "",
-             keep: int | None = None) -> Any:
-    """``compute()``'s result read from, or written to, ``EVIDENCE_PACK_MEMO_DIR/<key>.pkl``
-    (another process computing the same key is waited for); no folder set: ``compute()``."""
+    <subfolder>/<key>.pkl`` (another process computing the same key is waited for; ``keep``
+    results kept there, default ``MAX_DISK_RESULTS``); no folder set: ``compute()``.
+    ``key``: hex digits that cover everything the result depends on (``memo`` makes them
+    from a function's arguments; ``charts.figure_cache`` from a figure's content)."""
     folder = os.environ.get("EVIDENCE_PACK_MEMO_DIR")
     if not folder:
         return compute()
@@ -219,7 +213,7 @@ def memo(fn: F) -> F:
             _MEMO[key] = _MEMO.pop(key)  # most recently used last
         else:
             disk_key = hashlib.sha256(f"{key}:{code_stamp()}".encode()).hexdigest()
-            _MEMO[key] = _on_disk(disk_key, lambda: fn(*args, **kwargs))
+            _MEMO[key] = on_disk(disk_key, lambda: fn(*args, **kwargs))
             while len(_MEMO) > MAX_RESULTS:
                 _MEMO.pop(next(iter(_MEMO)))
         return copy.deepcopy(_MEMO[key])
