@@ -503,3 +503,21 @@ def test_warm_up_imports_modules_that_exist():
                 if importlib.util.find_spec(pkg) and importlib.util.find_spec(mod) is not None:
                     missing.add(mod)
     assert sorted(missing - set(runner.PREIMPORT)) == []
+
+
+def test_a_hasher_hashes_the_same_globs_once(tmp_path, monkeypatch):
+    """The package code's hash is asked for by the plan and by the parameter check (and by
+    every district of a national batch): one hasher globs and stats the files once; a new
+    hasher (the next build) sees a changed file."""
+    from evidence_pack.sources import hashing
+    from evidence_pack.sources.hashing import FileHasher
+
+    (tmp_path / "a.py").write_text("v1")
+    calls: list[str] = []
+    real_glob = hashing.glob.glob
+    monkeypatch.setattr(hashing.glob, "glob", lambda p, **k: (calls.append(p), real_glob(p, **k))[1])
+    hasher = FileHasher(tmp_path)
+    first = hasher.globs(["*.py"])
+    assert hasher.globs(("*.py",)) == first and len(calls) == 1
+    (tmp_path / "a.py").write_text("v2")
+    assert FileHasher(tmp_path).globs(["*.py"]) != first

@@ -37,6 +37,7 @@ class FileHasher:
         self.root = root
         self.cache: dict[str, list] = dict(cache or {})
         self.used: set[str] = set()
+        self._globs: dict[tuple[str, ...], str] = {}
 
     def file(self, path: str | os.PathLike) -> str:
         full = (self.root / path).resolve()
@@ -51,7 +52,15 @@ class FileHasher:
         return digest
 
     def globs(self, patterns: Iterable[str]) -> str:
-        """One hash of every (non-hidden) file matching the patterns, by relative path."""
+        """One hash of every (non-hidden) file matching the patterns, by relative path; once
+        per patterns in a hasher's life (a build's planning: the package code's hash is asked
+        for by the plan and by the parameter check, a national batch's by every district)."""
+        patterns = tuple(patterns)
+        if patterns not in self._globs:
+            self._globs[patterns] = self._hash_globs(patterns)
+        return self._globs[patterns]
+
+    def _hash_globs(self, patterns: tuple[str, ...]) -> str:
         files: set[str] = set()
         for pat in patterns:
             for p in glob.glob(str(self.root / pat), recursive=True):
