@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import matplotlib
@@ -183,6 +184,48 @@ def test_setup_changes_directory(tmp_path, monkeypatch):
 
     assert os.getcwd() == str(config.ROOT)
     assert matplotlib.get_backend().lower() == "agg"
+
+
+def _theme_state() -> dict:
+    rc = {k: v for k, v in matplotlib.rcParams.items() if k not in report._NOT_THEME}
+    return {"rc": rc, "codes": {c: tuple(matplotlib.colors.colorConverter.colors[c])
+                                for c in "bgrmyck"}}
+
+
+def test_theme_is_seaborns_and_read_from_the_memo(tmp_path, monkeypatch):
+    """The theme a report gets is what seaborn.set_theme sets after matplotlib's defaults,
+    whether worked out here or read from the build's memo folder by another process (where
+    seaborn is then not imported: it costs a new kernel ~0.7 s)."""
+    import subprocess
+    import sys
+
+    import seaborn as sns
+
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        sns.set_theme(**report.THEME)
+        expected = _theme_state()
+    monkeypatch.setenv("EVIDENCE_PACK_MEMO_DIR", str(tmp_path))
+    monkeypatch.setattr(report, "_THEME", {})
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        report.apply_theme()
+        assert _theme_state() == expected
+    assert len(list((tmp_path / "theme").glob("*.pkl"))) == 1
+    code = ("import sys, matplotlib\n"
+            "from evidence_pack.publish import report\n"
+            "matplotlib.rcdefaults()\n"
+            "report.apply_theme()\n"
+            "print('seaborn' in sys.modules, matplotlib.rcParams['axes.facecolor'],"
+            " matplotlib.rcParams['axes.prop_cycle'].by_key()['color'][1],"
+            " matplotlib.colormaps[matplotlib.rcParams['image.cmap']](0.5), sep='\\n')")
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(config.ROOT / "lib")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True)
+    facecolor = expected["rc"]["axes.facecolor"]
+    second = expected["rc"]["axes.prop_cycle"].by_key()["color"][1]
+    middle = matplotlib.colormaps[expected["rc"]["image.cmap"]](0.5)  # seaborn's "rocket"
+    assert done.stdout.splitlines() == ["False", str(facecolor), str(second), str(middle)]
 
 
 def test_source_names_for_geography_and_census():

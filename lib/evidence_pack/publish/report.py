@@ -26,6 +26,7 @@ with ``report.summary(...)``: they are emitted as a display output with the MIME
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import os
@@ -50,12 +51,8 @@ from evidence_pack.publish.citation import (  # noqa: F401 - the notebooks' name
     describe_dataset,
     source_line,
 )
-
-#: MIME type of the key-figures output that build turns into ``<report>.json``.
-SUMMARY_MIME = "application/vnd.evidence-pack.summary+json"
-
-#: Output metadata key marking what report published; build drops every other output.
-PUBLISHED_KEY = "evidence_pack_published"
+from evidence_pack.publish.markers import PUBLISHED_KEY, SUMMARY_MIME
+from evidence_pack.sources import table_cache
 
 #: Fixed seed for every random generator a notebook may use.
 SEED = 20110
@@ -97,9 +94,8 @@ def setup(seed: int = SEED) -> None:
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     import numpy as np
-    import seaborn as sns
 
-    sns.set_theme(style="whitegrid", palette="colorblind", font_scale=0.95)
+    apply_theme()
     plt.rcParams.update({
         "figure.figsize": (7.5, 4.2),
         "figure.dpi": 100,
@@ -123,6 +119,59 @@ def setup(seed: int = SEED) -> None:
     pd.set_option("display.width", 120)
     pd.set_option("display.float_format", lambda v: f"{v:,.2f}")
     _summary.clear()
+
+
+#: The pack's seaborn theme (``seaborn.set_theme`` arguments).
+THEME: dict[str, Any] = {"style": "whitegrid", "palette": "colorblind", "font_scale": 0.95}
+#: Settings a theme must not carry: the backend and what belongs to a display or a session.
+_NOT_THEME = frozenset({"backend", "backend_fallback", "interactive", "savefig.directory",
+                        "timezone", "toolbar", "webagg.address", "webagg.open_in_browser",
+                        "webagg.port", "webagg.port_retries", "tk.window_focus",
+                        "macosx.window_mode", "figure.hooks"})
+_THEME: dict[str, Any] = {}
+
+
+def theme_settings() -> dict[str, Any]:
+    """What ``seaborn.set_theme(**THEME)`` leaves set, from matplotlib's defaults: every
+    rcParam (less ``_NOT_THEME``) as ``rc``, the colours of the one-letter colour codes
+    ("b", "g", ...) as ``codes``, and the default colour map (seaborn's) as ``cmaps``. Kept in the build's memo folder, keyed by the theme, the
+    seaborn and matplotlib versions and the package code: importing seaborn imports
+    scipy.stats (~0.7 s), which every new kernel of a build paid for these settings alone."""
+    from importlib.metadata import version
+
+    if _THEME:
+        return _THEME
+    key = hashlib.sha256(json.dumps([THEME, version("seaborn"), version("matplotlib"),
+                                     table_cache.code_stamp()]).encode()).hexdigest()
+    _THEME.update(table_cache.on_disk(key, _seaborn_theme, subfolder="theme", keep=8))
+    return _THEME
+
+
+def _seaborn_theme() -> dict[str, Any]:
+    import matplotlib as mpl
+    import seaborn as sns
+
+    with mpl.rc_context():
+        mpl.rcdefaults()
+        sns.set_theme(**THEME)
+        rc = {k: v for k, v in mpl.rcParams.items() if k not in _NOT_THEME}
+    codes = {c: tuple(mpl.colors.colorConverter.colors[c]) for c in "bgrmyck"}
+    # the default colour map is one of seaborn's ("rocket"), registered by importing seaborn
+    cmaps = {rc["image.cmap"]: mpl.colormaps[rc["image.cmap"]]}
+    return {"rc": rc, "codes": codes, "cmaps": cmaps}
+
+
+def apply_theme() -> None:
+    """Set the pack's seaborn theme (``theme_settings``): as ``seaborn.set_theme(**THEME)``
+    after ``matplotlib.rcdefaults()``."""
+    import matplotlib as mpl
+
+    settings = theme_settings()
+    for name, cmap in settings["cmaps"].items():
+        if name not in mpl.colormaps:
+            mpl.colormaps.register(cmap, name=name)
+    mpl.rcParams.update(settings["rc"])
+    mpl.colors.colorConverter.colors.update(settings["codes"])
 
 
 def rng(seed: int = SEED):

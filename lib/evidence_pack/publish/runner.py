@@ -47,9 +47,9 @@ ALIVE_POLL_S = 1.0
 
 #: Modules the notebooks import (the heavy ones: ~3-7 s in all), imported by the warm-up so
 #: that a worker's first report does not pay for them; one that fails is left for the notebook
-#: to import and report.
+#: to import and report. Not seaborn: ``report.setup`` reads its theme from the build's memo.
 PREIMPORT = (
-    "numpy", "pandas", "matplotlib.pyplot", "seaborn", "geopandas", "pyarrow.parquet",
+    "numpy", "pandas", "matplotlib.pyplot", "geopandas", "pyarrow.parquet",
     "evidence_pack.publish.report", "evidence_pack.analysis.areas",
     "evidence_pack.analysis.borough_facts", "evidence_pack.analysis.briefing",
     "evidence_pack.analysis.district_history", "evidence_pack.analysis.evaluation",
