@@ -65,7 +65,7 @@ def _printed(km, code: str) -> str:
 
 def test_warm_up_freezes_the_imported_modules(warm_kernel):
     """After the warm-up the heavy modules' objects are out of the collector's reach, so the
-    reset between reports (a full collection) stays cheap."""
+    collections of every later report stay cheap."""
     printed = _printed(warm_kernel, "import gc; print(gc.get_freeze_count())")
     assert int(printed) > 100_000  # pandas, geopandas, matplotlib, the package
 
@@ -73,6 +73,26 @@ def test_warm_up_freezes_the_imported_modules(warm_kernel):
 def test_kernels_keep_no_input_history(warm_kernel):
     """Kernels start with IPython's history off: no SQLite write for every cell of a build."""
     assert _printed(warm_kernel, "print(get_ipython().history_manager.enabled)") == "False"
+
+
+def test_kernels_cache_no_outputs_and_await_nothing(warm_kernel):
+    """Kernels keep no output cache (so the reset between reports is no full collection) and
+    look for no top-level await (a second compile of every cell); a result still prints."""
+    code = ("ip = get_ipython(); print(bool(ip.displayhook.do_full_cache), ip.autoawait, "
+            "ip.should_run_async('await x'))")
+    assert _printed(warm_kernel, code) == "False False False"
+    client = warm_kernel.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=30)
+        seen: list[str] = []
+        client.execute_interactive("6 * 7", timeout=30, store_history=False,
+                                   output_hook=lambda m: seen.append(m["content"]["data"]
+                                                                     ["text/plain"])
+                                   if m["msg_type"] == "execute_result" else None)
+        assert seen == ["42"]
+    finally:
+        client.stop_channels()
 
 
 def test_code_on_a_kernel_killed_meanwhile_fails_within_seconds(tmp_path):

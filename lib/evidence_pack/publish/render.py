@@ -27,8 +27,8 @@ from typing import Any
 
 from evidence_pack import config
 from evidence_pack.publish import notes
+from evidence_pack.publish.jobs import Job, Settings
 from evidence_pack.publish.markers import PUBLISHED_KEY, SUMMARY_MIME
-from evidence_pack.publish.plan import Job, Settings
 from evidence_pack.sources.io import atomic_path
 
 TEMPLATES = Path(__file__).with_name("templates")

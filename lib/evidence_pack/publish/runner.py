@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from evidence_pack.publish import render
+from evidence_pack.publish.jobs import Job, Result, Settings
 from evidence_pack.publish.jupyter_imports import skip_unused_grammars
-from evidence_pack.publish.plan import Job, Result, Settings
 from evidence_pack.sources.io import atomic_path, write_text
 
 CELL_TIMEOUT_S = 1800
@@ -66,9 +66,14 @@ PREIMPORT = (
     "evidence_pack.stores.lsoa_geography", "evidence_pack.stores.public_spend",
     "evidence_pack.stores.spend_returns", "evidence_pack.analysis.evaluation_match",
 )
-#: Arguments of every kernel: no input history (IPython writes each cell to a SQLite file in
-#: the user's profile: ~1 s of a 31-report rebuild, for a history nobody reads).
-KERNEL_ARGS = ["--HistoryManager.enabled=False"]
+#: Arguments of every kernel, each dropping per-cell work that a batch run never uses:
+#: - no input history (IPython writes each cell to a SQLite file in the user's profile: ~1 s of
+#:   a 31-report rebuild, for a history nobody reads);
+#: - no output cache (``Out``, ``_``): nothing reads it, and clearing it made each reset between
+#:   reports a full garbage collection;
+#: - no top-level ``await`` (IPython compiled every cell once more to look for one).
+KERNEL_ARGS = ["--HistoryManager.enabled=False", "--InteractiveShell.cache_size=0",
+               "--InteractiveShell.autoawait=False"]
 # Code run once in each new kernel: the Agg backend, then the heavy imports (they stay loaded
 # for every later run in that kernel; %reset -f clears names, not sys.modules).
 _WARMUP = """
