@@ -490,9 +490,9 @@ def test_warm_up_imports_modules_that_exist():
     notebooks import (a renamed one would quietly cost each worker's first report its import)."""
     import importlib.util
 
-    from evidence_pack.publish import runner
+    from evidence_pack.publish import kernels
 
-    assert [m for m in runner.PREIMPORT if importlib.util.find_spec(m) is None] == []
+    assert [m for m in kernels.PREIMPORT if importlib.util.find_spec(m) is None] == []
     missing = set()
     for nb in Path(config.NOTEBOOKS_DIR).glob("*.ipynb"):
         text = "\n".join(c.source for c in nbformat.read(nb, as_version=4).cells
@@ -502,7 +502,7 @@ def test_warm_up_imports_modules_that_exist():
                 mod = f"{pkg}.{name}"
                 if importlib.util.find_spec(pkg) and importlib.util.find_spec(mod) is not None:
                     missing.add(mod)
-    assert sorted(missing - set(runner.PREIMPORT)) == []
+    assert sorted(missing - set(kernels.PREIMPORT)) == []
 
 
 def test_a_hasher_hashes_the_same_globs_once(tmp_path, monkeypatch):
