@@ -73,6 +73,12 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             return
         super().do_GET()
 
+    def end_headers(self):
+        # every crawl serves another folder, maybe on a port an earlier crawl used: Chromium
+        # (one profile for all) must not answer from its cache
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
     def log_message(self, *args):
         pass
 
