@@ -120,13 +120,22 @@ def balance(units: pd.DataFrame, matches: pd.DataFrame, variables: Sequence[str]
     """
     excl = {exclude_lad} if isinstance(exclude_lad, str) else set(exclude_lad)
     treated = matches["treated"].unique()
-    pool = units[~units["lad_code"].isin(excl) & ~units.index.isin(treated)]
+    # positions and the pool found once, on numpy arrays (not a filtered copy of ``units``
+    # with its text columns per call, nor a label lookup per variable)
+    index = pd.Index(units.index.to_numpy(dtype=object))
+    t_pos = _found(index, treated)
+    c_pos = _found(index, matches["control"].to_numpy(dtype=object))
+    in_pool = ~np.isin(units["lad_code"].to_numpy(dtype=object), np.array(sorted(excl),
+                                                                           dtype=object))
+    in_pool[t_pos] = False
     w = 1.0 / matches.groupby("treated")["control"].transform("count")
     rows = []
     for v in variables:
-        t = units.loc[treated, v].to_numpy(float)
-        p = pool[v].dropna().to_numpy(float)
-        c = units.loc[matches["control"], v].to_numpy(float)
+        vals = units[v].to_numpy(float)
+        t = vals[t_pos]
+        p = vals[in_pool]
+        p = p[~np.isnan(p)]
+        c = vals[c_pos]
         sd = float(np.sqrt((t.var() + p.var()) / 2))
         rows.append({
             "variable": v, "mean_treated": t.mean(), "mean_england_pool": p.mean(),
@@ -135,3 +144,12 @@ def balance(units: pd.DataFrame, matches: pd.DataFrame, variables: Sequence[str]
             "smd_after": smd(t, c, wb=w.to_numpy(), sd_pooled=sd),
         })
     return pd.DataFrame(rows)
+
+
+def _found(index: pd.Index, codes) -> np.ndarray:
+    """Positions of ``codes`` in ``index``; KeyError naming those not in it (as ``.loc``)."""
+    pos = index.get_indexer(np.asarray(codes, dtype=object))
+    if (pos < 0).any():
+        missing = [c for c, p in zip(codes, pos, strict=True) if p < 0]
+        raise KeyError(f"{len(missing)} LSOA(s) not in the units, e.g. {missing[:3]}")
+    return pos
