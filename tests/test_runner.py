@@ -11,7 +11,7 @@ import time
 import nbformat
 import pytest
 from evidence_pack import config
-from evidence_pack.publish import plan, runner
+from evidence_pack.publish import kernels, plan, runner
 from evidence_pack.publish.plan import Settings
 
 
@@ -21,9 +21,9 @@ def warm_kernel(tmp_path_factory):
     settings = Settings(root=str(config.ROOT), reports_dir=str(build_dir / "reports"),
                         build_dir=str(build_dir), pdf=False)
     runner.init_worker(settings, in_pool=False)
-    km = runner._kernel_for_run()
+    km = kernels.kernel_for_run()
     yield km
-    runner.stop_kernel()
+    kernels.stop_kernel()
 
 
 def test_each_new_client_is_live_and_clean(warm_kernel):
@@ -65,7 +65,7 @@ def _printed(km, code: str) -> str:
 
 def test_warm_up_freezes_the_imported_modules(warm_kernel):
     """After the warm-up the heavy modules' objects are out of the collector's reach, so the
-    reset between reports (a full collection) stays cheap."""
+    collections of every later report stay cheap."""
     printed = _printed(warm_kernel, "import gc; print(gc.get_freeze_count())")
     assert int(printed) > 100_000  # pandas, geopandas, matplotlib, the package
 
@@ -73,6 +73,26 @@ def test_warm_up_freezes_the_imported_modules(warm_kernel):
 def test_kernels_keep_no_input_history(warm_kernel):
     """Kernels start with IPython's history off: no SQLite write for every cell of a build."""
     assert _printed(warm_kernel, "print(get_ipython().history_manager.enabled)") == "False"
+
+
+def test_kernels_cache_no_outputs_and_await_nothing(warm_kernel):
+    """Kernels keep no output cache (so the reset between reports is no full collection) and
+    look for no top-level await (a second compile of every cell); a result still prints."""
+    code = ("ip = get_ipython(); print(bool(ip.displayhook.do_full_cache), ip.autoawait, "
+            "ip.should_run_async('await x'))")
+    assert _printed(warm_kernel, code) == "False False False"
+    client = warm_kernel.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=30)
+        seen: list[str] = []
+        client.execute_interactive("6 * 7", timeout=30, store_history=False,
+                                   output_hook=lambda m: seen.append(m["content"]["data"]
+                                                                     ["text/plain"])
+                                   if m["msg_type"] == "execute_result" else None)
+        assert seen == ["42"]
+    finally:
+        client.stop_channels()
 
 
 def test_code_on_a_kernel_killed_meanwhile_fails_within_seconds(tmp_path):
@@ -92,12 +112,12 @@ def test_code_on_a_kernel_killed_meanwhile_fails_within_seconds(tmp_path):
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=60)
-        assert runner.run_code(km, kc, "x = 1", timeout=30)["content"]["status"] == "ok"
+        assert kernels.run_code(km, kc, "x = 1", timeout=30)["content"]["status"] == "ok"
         pid = km.provisioner.process.pid
         threading.Timer(1.0, os.kill, (pid, signal.SIGKILL)).start()
         t0 = time.monotonic()
         with pytest.raises(RuntimeError, match="died"):
-            runner.run_code(km, kc, "import time; time.sleep(300)", timeout=120)
+            kernels.run_code(km, kc, "import time; time.sleep(300)", timeout=120)
         assert time.monotonic() - t0 < 10
     finally:
         kc.stop_channels()
@@ -113,7 +133,7 @@ def _one_cell_job(tmp_path, source: str) -> plan.Job:
 
 
 def _fresh_runner(tmp_path) -> None:
-    runner.stop_kernel()  # the module's warm kernel, if a test above started it
+    kernels.stop_kernel()  # the module's warm kernel, if a test above started it
     settings = Settings(root=str(config.ROOT), reports_dir=str(tmp_path / "reports"),
                         build_dir=str(tmp_path / "build"), pdf=False)
     runner.init_worker(settings, in_pool=False)
@@ -141,7 +161,7 @@ def test_a_kernel_killed_mid_cell_fails_the_run_instead_of_hanging(tmp_path):
         assert not results[0].ok and "died" in results[0].error
         assert not (tmp_path / "reports" / "borough" / "slow.html").exists()
     finally:
-        runner.stop_kernel()
+        kernels.stop_kernel()
 
 
 def test_a_run_whose_kernels_were_killed_gives_up_instead_of_starting_another(tmp_path,
@@ -155,7 +175,7 @@ def test_a_run_whose_kernels_were_killed_gives_up_instead_of_starting_another(tm
     start = KernelManager.start_kernel
 
     def interrupted_while_starting(self, **kw):
-        runner.kernels_killed()  # as the batch's kill_kernels does, from the event loop
+        kernels.kernels_killed()  # as the batch's kill_kernels does, from the event loop
         return start(self, **kw)
 
     job = _one_cell_job(tmp_path, "x = 1")
@@ -169,7 +189,7 @@ def test_a_run_whose_kernels_were_killed_gives_up_instead_of_starting_another(tm
         _fresh_runner(tmp_path)  # the worker's next task runs normally
         assert runner.run_job(job).ok
     finally:
-        runner.stop_kernel()
+        kernels.stop_kernel()
 
 
 def test_kernels_listen_on_sockets_of_their_own_removed_with_them(tmp_path):
@@ -177,15 +197,15 @@ def test_kernels_listen_on_sockets_of_their_own_removed_with_them(tmp_path):
     open); stopping the kernel removes the folder."""
     _fresh_runner(tmp_path)
     try:
-        km = runner._kernel_for_run()
+        km = kernels.kernel_for_run()
         assert km.transport == "ipc"
         folder = os.path.dirname(km.ip)
         assert os.path.isdir(folder) and os.listdir(folder)  # the sockets
-        other = runner._socket_dir_kernel(config.KERNEL_NAME)
+        other = kernels.socket_dir_kernel(config.KERNEL_NAME)
         assert os.path.dirname(other.ip) != folder  # a second worker's never clashes
-        runner._remove_socket_dir(other)
+        kernels.remove_socket_dir(other)
     finally:
-        runner.stop_kernel()
+        kernels.stop_kernel()
     assert not os.path.exists(folder)
 
 

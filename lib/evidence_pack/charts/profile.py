@@ -39,8 +39,13 @@ def domain_positions(dom: pd.DataFrame, shown: Sequence[str], release: int):
     ax.set_xlabel("Median national percentile (0 = most deprived, 100 = least deprived)",
                   fontsize=9)
     ax.set_title(f"{shown[0]}: position on each domain, IoD {release}", fontsize=10.5)
-    ax.legend(fontsize=8.5, loc="lower right", frameon=True, framealpha=0.95)
     ax.tick_params(axis="x", labelsize=9)
+    # below the axis title, clear of the bars (a bar may run the whole width); the areas
+    # first, in the bars' order, then the 10% line
+    handles, labels = ax.get_legend_handles_labels()
+    order = [*range(1, len(handles)), 0]
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], fontsize=8.5,
+              loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2, frameon=False)
     return fig
 
 

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from evidence_pack.publish.plan import Job
+from evidence_pack.publish.jobs import Job
 from evidence_pack.sources.io import write_text
 
 

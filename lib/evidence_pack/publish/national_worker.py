@@ -29,7 +29,7 @@ from typing import Any
 
 from evidence_pack import config
 from evidence_pack.analysis.areas import load_areas
-from evidence_pack.publish import runner
+from evidence_pack.publish import kernels, runner
 from evidence_pack.publish.national_plan import Task, place_areas_file
 from evidence_pack.publish.plan import Settings
 from evidence_pack.sources.io import write_text
@@ -70,14 +70,14 @@ def _settings(kernel_name: str, memo: str | None = None) -> Settings:
     if (_STATE.get("pid") != os.getpid() or _STATE.get("kernel") != kernel_name
             or _STATE.get("memo") != memo):
         if _STATE.get("pid") == os.getpid():
-            runner.stop_kernel()
+            kernels.stop_kernel()
         wd = scratch_dir()
         s = Settings(root=str(config.ROOT), reports_dir=str(wd / "reports"),
                      build_dir=str(wd / "build"), pdf=False, kernel_name=kernel_name,
                      memo_dir=memo or "")
         # Not a pool worker: Dask runs tasks in a thread, where signal handlers cannot be set.
         runner.init_worker(s, in_pool=False)
-        multiprocessing.util.Finalize(None, runner.stop_kernel, exitpriority=10)
+        multiprocessing.util.Finalize(None, kernels.stop_kernel, exitpriority=10)
         multiprocessing.util.Finalize(None, remove_scratch, exitpriority=5)  # after the kernel
         _STATE.update(pid=os.getpid(), kernel=kernel_name, settings=s, memo=memo)
     return _STATE["settings"]
@@ -154,7 +154,7 @@ def run_task(task: Task, kernel_name: str = config.KERNEL_NAME) -> dict[str, Any
 def stop_kernel() -> None:
     """Stop this worker's warm kernel (at the end of a batch; the worker stays up)."""
     if _STATE.get("pid") == os.getpid():
-        runner.stop_kernel()
+        kernels.stop_kernel()
         _STATE.clear()
 
 
@@ -165,7 +165,7 @@ def kill_kernels() -> int:
     killed."""
     import psutil
 
-    runner.kernels_killed()  # the task in progress must not start another kernel
+    kernels.kernels_killed()  # the task in progress must not start another kernel
     n = 0
     children = psutil.Process().children(recursive=True)
     for child in children:

@@ -28,12 +28,13 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from evidence_pack import config
 from evidence_pack.analysis.areas import AreaSet, load_areas
+from evidence_pack.publish.jobs import Job, Result, Settings  # noqa: F401  (re-exported)
 from evidence_pack.publish.jupyter_imports import skip_unused_grammars
 from evidence_pack.sources.hashing import FileHasher, sha256_json
 from evidence_pack.sources.io import DataError, read_yaml
@@ -87,57 +88,6 @@ class Areas:
     members_hash: str  # every area's slug, name, vintage and LSOAs
     lsoas_hash: str  # the set of every area's LSOAs (vintage, code): no names, no order
     whole_hash: str  # the whole parsed file
-
-
-@dataclass
-class Job:
-    """One run: a notebook for one area."""
-
-    notebook: str
-    path: str
-    area: str
-    area_name: str
-    parameters: dict[str, Any]
-    key: str
-    title: str
-
-    @property
-    def id(self) -> str:
-        return f"{self.area}/{self.notebook}"
-
-    def outputs(self, reports_dir: Path) -> dict[str, Path]:
-        """The report's unit of outputs: HTML, JSON and PDF (written or removed together)."""
-        base = reports_dir / self.area / self.notebook
-        return {k: base.with_suffix(f".{k}") for k in ("html", "json", "pdf")}
-
-
-@dataclass
-class Settings:
-    """What every worker needs to run and publish a job."""
-
-    root: str
-    reports_dir: str
-    build_dir: str
-    pdf: bool = True
-    kernel_name: str = config.KERNEL_NAME
-    la_name: str = config.DEFAULT_LA_NAME
-    runs_per_kernel: int = 0  # 0 = reuse the warm kernel for every run
-    start_timeout: int = 120
-    memo_dir: str = ""  # memoised results ("": $EVIDENCE_PACK_MEMO_DIR, else build_dir/memo)
-
-
-@dataclass
-class Result:
-    """The outcome of one job; ``seconds`` by phase in ``timings`` (execute, html, pdf; and
-    kernel: the part of execute spent starting or resetting the worker's kernel)."""
-
-    job_id: str
-    ok: bool
-    seconds: float
-    error: str = ""
-    summary: dict[str, Any] = field(default_factory=dict)
-    dropped_outputs: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _first_heading(nb_path: Path) -> str | None:

@@ -8,9 +8,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import yaml
+
+if TYPE_CHECKING:  # the data stack is not imported for atomic writes and YAML
+    import pandas as pd
 
 
 class DataError(ValueError):
