@@ -14,7 +14,9 @@ Prints, in one invocation, each figure with the 1-minute load average beside it:
    nbconvert --to html --no-input``, sequential. Prints the ratio. ``--skip-naive`` runs the
    cold HTML-only build once without the analyst's script.
 
-Everything runs under a temporary folder holding a snapshot of the code, notebooks and
+Each build is the command a user runs (``evidence-pack build``, the console script, with
+``--reports-dir`` and ``--build-dir`` in the work folder), so its figures include the CLI's
+start. Everything runs under a temporary folder holding a snapshot of the code, notebooks and
 processed data (the real ``reports/`` and ``build/`` are not touched); ``--areas N`` uses only
 the first N areas (the machine is shared: run small), ``--notebooks`` some notebooks.
 """
@@ -41,19 +43,10 @@ from evidence_pack import config  # noqa: E402
 from evidence_pack.analysis.areas import load_areas  # noqa: E402
 from evidence_pack.publish import plan  # noqa: E402
 
-BUILD_SNIPPET = """
-import sys
-from pathlib import Path
-from evidence_pack.publish import build
-rep = build.build(areas_file=Path(sys.argv[1]), reports_dir=Path(sys.argv[2]),
-                  build_dir=Path(sys.argv[3]), jobs=int(sys.argv[4]),
-                  notebooks=sys.argv[5].split(",") if sys.argv[5] else None,
-                  only=sys.argv[6].split(",") if sys.argv[6] else None,
-                  pdf=sys.argv[7] == "pdf", progress=False)
-print(f"RESULT ran={rep.ran} skipped={rep.skipped} failed={len(rep.failures)}")
-for k, v in rep.failures.items():
-    print("FAILED", k, v)
-"""
+#: The command a user runs (the console script; ``python -m evidence_pack.cli`` without it).
+CLI = ([str(Path(sys.executable).with_name("evidence-pack"))]
+       if Path(sys.executable).with_name("evidence-pack").exists()
+       else [sys.executable, "-m", "evidence_pack.cli"])
 ENV: dict[str, str] = dict(os.environ)
 
 
@@ -120,13 +113,17 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[float, subprocess.Completed
 
 def timed_build(work: Path, tag: str, areas_file: Path, jobs: int, notebooks: list[str],
                 only: list[str], pdf: bool) -> tuple[float, str, int]:
-    secs, done, peak = run_measured(
-        [sys.executable, "-c", BUILD_SNIPPET, str(areas_file), str(work / tag / "reports"),
-         str(work / tag / "build"), str(jobs), ",".join(notebooks), ",".join(only),
-         "pdf" if pdf else "html"], cwd=Path(ENV["EVIDENCE_PACK_ROOT"]))
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith(("RESULT", "FAILED"))]
+    """``evidence-pack build`` as a user runs it: (seconds, its summary line, peak RSS)."""
+    cmd = [*CLI, "build", "--areas-file", str(areas_file), "--reports-dir",
+           str(work / tag / "reports"), "--build-dir", str(work / tag / "build"),
+           "--jobs", str(jobs)]
+    cmd += [x for nb in notebooks for x in ("--notebooks", nb)]
+    cmd += [x for o in only for x in ("--only", o)]
+    cmd += [] if pdf else ["--no-pdf"]
+    secs, done, peak = run_measured(cmd, cwd=Path(ENV["EVIDENCE_PACK_ROOT"]))
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("build:")]
     if done.returncode != 0:
-        lines.append(done.stderr[-1500:])
+        lines.append(f"exit {done.returncode}: " + done.stderr[-1500:])
     return secs, "; ".join(lines), peak
 
 
@@ -245,6 +242,7 @@ def main() -> int:
     targets = [plan.BOROUGH, *(a.slug for a in chosen)]
     only = targets if args.areas else []
     names = [s.name for s in specs]
+    nb_args = names if args.notebooks else []  # the default command names none
     n_runs = sum(1 for s in specs for t in targets
                  if not ((t == plan.BOROUGH and s.scope == "areas")
                          or (t != plan.BOROUGH and s.scope == "borough")))
@@ -254,26 +252,26 @@ def main() -> int:
     p(f"bench_build: {len(names)} notebook(s) x {len(targets)} target(s) = {n_runs} report(s), "
       f"--jobs {args.jobs}, {os.cpu_count()} CPU(s); work dir {work}", flush=True)
     try:
-        cold, note, peak = timed_build(work, "pack", areas_file, args.jobs, names, only, True)
+        cold, note, peak = timed_build(work, "pack", areas_file, args.jobs, nb_args, only, True)
         p(f"  cold build, HTML + PDF             {cold:8.1f} s  {load()}  {note}", flush=True)
         p(f"  peak memory of the build (tree)    {peak / 2**30:8.2f} GB (target < 4 GB)")
         p("  per notebook:")
         for line in breakdown(work / "pack" / "build"):
             p(line)
-        warm, note, _ = timed_build(work, "pack", areas_file, args.jobs, names, only, True)
+        warm, note, _ = timed_build(work, "pack", areas_file, args.jobs, nb_args, only, True)
         p(f"  warm rebuild, nothing changed      {warm:8.1f} s  {load()}  {note} "
           f"(target < 2 s)", flush=True)
         for how in ("description", "name", "lsoas"):
             what = change_one_area(areas_file, [a.slug for a in chosen], how)
             before = _jobs(work / "pack" / "build")
-            one, note, _ = timed_build(work, "pack", areas_file, args.jobs, names, only, True)
+            one, note, _ = timed_build(work, "pack", areas_file, args.jobs, nb_args, only, True)
             p(f"  one area changed ({what})  {one:8.1f} s  {load()}  {note} (target < 25 s)",
               flush=True)
             p(f"    {rerun_summary(before, _jobs(work / 'pack' / 'build'))}")
         shutil.copy(config.DEFAULT_AREAS_FILE, areas_file)
         ours_t, theirs_t = [], []
         for r in range(1, (1 if args.skip_naive else args.rounds) + 1):
-            ours, note, peak = timed_build(work, f"html{r}", areas_file, args.jobs, names, only,
+            ours, note, peak = timed_build(work, f"html{r}", areas_file, args.jobs, nb_args, only,
                                            False)
             ours_t.append(ours)
             p(f"  round {r}: cold build, HTML only    {ours:8.1f} s  {load()}  {note}; peak "

@@ -252,3 +252,32 @@ def test_workers_and_parameter_checks_skip_the_iri_grammar():
     out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
                          check=True, env=env)
     assert out.stdout.strip() == "True"
+
+
+def test_workers_do_not_import_the_drivers_main_script(tmp_path):
+    """A spawned worker imports the parent's main script unless it is hidden; the
+    ``evidence-pack`` console script imports the whole CLI (~1.1 s of CPU a worker). Workers
+    started inside ``main_module_hidden`` import none of it."""
+    import subprocess
+    import sys
+
+    (tmp_path / "probe.py").write_text(
+        "import sys\n"
+        "def imported(_=None):\n"
+        "    return 'matplotlib' in sys.modules\n")
+    (tmp_path / "heavy_main.py").write_text(
+        "import concurrent.futures as cf, contextlib, multiprocessing as mp, sys\n"
+        "import matplotlib  # a main script with heavy imports, like the console script\n"
+        "import probe\n"
+        "from evidence_pack.publish import runner\n"
+        "if __name__ == '__main__':\n"
+        "    for hidden in (False, True):\n"
+        "        with cf.ProcessPoolExecutor(1, mp_context=mp.get_context('spawn')) as pool:\n"
+        "            with runner.main_module_hidden() if hidden else contextlib.nullcontext():\n"
+        "                fut = pool.submit(probe.imported)\n"
+        "            print(hidden, fut.result())\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(config.ROOT / "lib"), str(tmp_path)]),
+           "MPLBACKEND": "Agg"}
+    done = subprocess.run([sys.executable, str(tmp_path / "heavy_main.py")], env=env,
+                          capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.splitlines() == ["False True", "True False"]

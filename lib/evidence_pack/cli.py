@@ -137,6 +137,8 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-pdf", action="store_true")
     b.add_argument("--force", action="store_true", help="ignore the cache")
     b.add_argument("--reports-dir", help="write the reports here (default: reports/)")
+    b.add_argument("--build-dir", help="keep executed notebooks, logs, the cache manifest and "
+                                       "memoised results here (default: build/)")
     b.add_argument("--districts", help="many districts on Dask: comma-separated district "
                    "codes, region names or codes, or 'all' (reports/<code>/ each)")
     b.add_argument("--scheduler", default="local", help="with --districts: 'local' (a Dask "

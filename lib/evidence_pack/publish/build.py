@@ -214,9 +214,11 @@ def main(args: argparse.Namespace) -> int:
     """CLI entry (``evidence-pack build``): 0 when every report was built, 1 when any failed
     or the build was stopped (130 when interrupted); DataError propagates (exit 2)."""
     reports_dir = getattr(args, "reports_dir", None)
+    build_dir = getattr(args, "build_dir", None)
     rep = build(areas_file=args.areas_file, only=args.only, notebooks=args.notebooks,
                 jobs=args.jobs, pdf=not args.no_pdf, force=args.force,
-                reports_dir=Path(reports_dir) if reports_dir else None)
+                reports_dir=Path(reports_dir) if reports_dir else None,
+                build_dir=Path(build_dir) if build_dir else None)
     if rep.interrupted:
         print(f"build: interrupted: {rep.ran} report(s) finished, {rep.cancelled} cancelled; "
               f"reports published before were kept and {rep.index} lists what is on disk",

@@ -440,17 +440,20 @@ def main(args: argparse.Namespace) -> int:
     """CLI entry (``build --districts``): exit 0 when every report was built, else 1 (130
     when interrupted: Ctrl-C or SIGTERM). BuildLocked propagates (one line from the CLI)."""
     reports_dir = Path(args.reports_dir).resolve() if getattr(args, "reports_dir", None) else None
+    build_dir = Path(args.build_dir).resolve() if getattr(args, "build_dir", None) else None
     try:
         rep = build_national(args.districts, only=args.only, notebooks=args.notebooks,
                              pdf=not args.no_pdf, force=args.force,
                              scheduler=args.scheduler or "local",
-                             n_workers=getattr(args, "workers", None), reports_dir=reports_dir)
+                             n_workers=getattr(args, "workers", None), reports_dir=reports_dir,
+                             build_dir=build_dir)
     except DataError as exc:
         print(f"build: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         root = config.ROOT.resolve()
-        where = manifest_for(reports_dir or config.REPORTS_DIR.resolve(), root, root / "build")
+        where = manifest_for(reports_dir or config.REPORTS_DIR.resolve(), root,
+                             build_dir or root / "build")
         print(f"build: interrupted; finished reports are recorded in {where}: run the same "
               "command again to resume", file=sys.stderr)
         return 130
