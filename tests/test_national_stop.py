@@ -8,11 +8,13 @@ code, notebooks and data; its own ``build/``), so that it never meets a real bui
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -200,6 +202,9 @@ def test_ctrl_c_on_a_running_scheduler_kills_kernels_not_its_workers(tmp_path, p
                 kernels = _kernels(worker.pid)
                 time.sleep(0.2)
             assert kernels, "no kernel started on the worker"
+            sockets = glob.glob(f"{tempfile.gettempdir()}/evidence-pack-kernel-"
+                                f"{kernels[0].ppid()}-*")
+            assert sockets, "the kernel's socket folder was not found"
             time.sleep(2.0)  # the kernel is warming up (heavy imports) or running the notebook
             assert not _tasks(manifest)
             _ctrl_c(batch)
@@ -208,6 +213,7 @@ def test_ctrl_c_on_a_running_scheduler_kills_kernels_not_its_workers(tmp_path, p
                 os.killpg(batch.pid, signal.SIGKILL)
         _, alive = psutil.wait_procs(kernels, timeout=5)
         assert not alive, "the running notebook's kernel outlived the interrupt"
+        assert not [d for d in sockets if os.path.exists(d)], "its socket folder was left"
         assert scheduler.poll() is None and worker.poll() is None  # not the batch's to stop
         # and its worker is free again at once: the cancelled report neither starts another
         # kernel nor waits for ever on its dead one

@@ -174,6 +174,7 @@ def kill_kernels() -> int:
             n += 1
     with contextlib.suppress(psutil.Error, OSError):  # reaped: no zombie left behind
         psutil.wait_procs(children, timeout=1.0)
+    kernels.remove_socket_dir(kernels.worker_state.get("km"))  # its sockets' folder in /tmp
     return n
 
 
