@@ -227,5 +227,5 @@ def test_weight_matrix_equals_a_lookup_of_each_code_on_real_sets(processed):
             look = {} if s is None else dict(zip(s["lsoa_code"], s["weight"], strict=True))
             want = np.ones(len(c)) if s is None else np.array([look.get(x, 0.0) for x in c])
             np.testing.assert_array_equal(wm[:, j], want)
-            np.testing.assert_array_equal(profile._weights(s, c), want)
+            np.testing.assert_array_equal(profile._weight_matrix({"set": s}, c)[:, 0], want)
     assert (profile._weight_matrix(sets, codes)[:, :-2] > 0).sum() > 0  # the areas hold LSOAs

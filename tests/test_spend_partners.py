@@ -248,3 +248,34 @@ def test_area_findings_compare_with_rest_of_borough():
     text = " ".join(words.partner_findings(t, t, "2011-12", "2017-18", "Canklow", "canklow"))
     assert "£13.5m" in text and "rest of the borough" in text and "£6,750 a head" in text
     assert "GBP" not in text and ".00" not in text
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize("drop", [False, True])
+def test_driver_parts_found_once_give_the_same_shares(processed, drop):
+    """Every run of ``partner_shares`` on one ``Inputs`` reuses each driver's region values
+    and district pieces: the same pence as fresh inputs, run by run, and as the plain
+    functions, for the default areas and with one LSOA dropped from an area."""
+    from dataclasses import replace
+
+    a = _rotherham()
+    if drop:
+        big = next(x for x in a.areas if len(x.lsoas) > 1)
+        a = replace(a, areas=[replace(x, lsoas=x.lsoas[1:]) if x is big else x
+                              for x in a.areas])
+    cfg = partner_spend.load_partner_config()
+    shared = partner_spend.inputs(a, "2017-18", cfg)
+    for partner, drivers in cfg.alternatives.items():
+        for drv in drivers:
+            got = partner_spend.partner_shares(a, "2017-18", cfg, {partner: drv},
+                                               only=[partner], data=shared)
+            fresh = partner_spend.partner_shares(a, "2017-18", cfg, {partner: drv},
+                                                 only=[partner])
+            pd.testing.assert_frame_equal(got[0], fresh[0], check_exact=True)
+            pd.testing.assert_frame_equal(got[1], fresh[1], check_exact=True)
+    assert shared.by_driver  # the parts were kept
+    for drv, (values, piece_table) in shared.by_driver.items():
+        pd.testing.assert_series_equal(values, partner_spend.region_values(drv, a.la_code))
+        pd.testing.assert_frame_equal(piece_table, partner_spend.district_pieces(drv, a))
+        assert partner_spend.district_to_areas(10**9, drv, a).equals(
+            partner_spend.district_to_areas(10**9, drv, a, piece_table))

@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from evidence_pack import config
+from evidence_pack.sources import table_cache
 from evidence_pack.sources.hashing import sha256_json
 from evidence_pack.sources.io import DataError, read_yaml
 from evidence_pack.stores.lookups import VINTAGES, cached_crosswalk, lsoa_districts
@@ -394,16 +395,28 @@ def members(area_set: AreaSet, vintage: int | None = None) -> pd.DataFrame:
     ``vintage`` was formed from member and non-member LSOAs, by overlap population).
     ``vintage=None`` keeps each area's own vintage. Rows in area order, then by code.
     """
+    core = _members(area_set.membership(), vintage)
+    names = area_set.names()
+    name = pd.Series([names[s] for s in core["slug"]], index=core.index,
+                     dtype=core["slug"].dtype)
+    return core.assign(name=name)[["slug", "name", "lsoa_code", "weight"]]
+
+
+@table_cache.memo  # a fresh kernel reads it (no crosswalk): keyed by the membership, no names
+def _members(membership: dict, vintage: int | None) -> pd.DataFrame:
+    """``members`` without the names (``name`` empty) of ``AreaSet.membership()``."""
     cols = ["slug", "name", "lsoa_code", "weight"]
+    table = pd.DataFrame([{"slug": slug, "name": "", "lsoa_vintage": v, "lsoa_code": c}
+                          for slug, v, codes in membership["areas"] for c in codes],
+                         columns=["slug", "name", "lsoa_vintage", "lsoa_code"])
     frames = []
-    table = area_set.table()
     for v_from, g in table.groupby("lsoa_vintage", sort=True):
         target = int(v_from) if vintage is None else vintage
         frames.append(_carry_table(g[["slug", "name", "lsoa_code"]], int(v_from), target))
     if not frames:
         return pd.DataFrame(columns=cols)
     out = pd.concat(frames, ignore_index=True)
-    order = {s: i for i, s in enumerate(area_set.slugs)}
+    order = {a[0]: i for i, a in enumerate(membership["areas"])}
     out = out.assign(_o=out["slug"].map(order)).sort_values(["_o", "lsoa_code"])
     return out[cols].reset_index(drop=True)
 

@@ -16,7 +16,7 @@ import pandas as pd
 from evidence_pack import config
 from evidence_pack.analysis import areas
 from evidence_pack.analysis.evaluation_did import context_changes, did, did_by_area, trajectories
-from evidence_pack.analysis.evaluation_match import MatchSpec, balance, match
+from evidence_pack.analysis.evaluation_match import MatchSpec, balance_by_group, match
 from evidence_pack.analysis.evaluation_monitoring import (
     england_positions,
     monitoring,
@@ -73,9 +73,7 @@ def run(areas_file: str | Path | areas.AreaSet = config.DEFAULT_AREAS_FILE,
     lad = area_set.la_code
     matches = match(units, list(groups.index), lad, spec)
     variables = list(spec.weights)
-    bal = pd.concat([balance(units, matches, variables, lad).assign(group="all")] + [
-        balance(units, matches[matches["treated"].isin(sub.index)], variables, lad)
-        .assign(group=str(slug)) for slug, sub in groups.groupby(groups)], ignore_index=True)
+    bal = balance_by_group(units, matches, groups, variables, lad)
     est = did_by_area(panel, matches, groups, n_boot=n_boot, seed=seed)
 
     region = units.loc[groups.index, "region_name"].mode().iloc[0]

@@ -169,28 +169,33 @@ def trajectories(panel: pd.DataFrame, members: Mapping[str, Sequence[str]],
     comparators as ``<name>__comparators`` (each comparison set weighted 1/size).
     """
     rows = []
+    # the panel's columns as one float matrix, read once (not a column a set and release)
+    cols = [(meas, rel, col(meas, rel)) for meas in measures for rel in RELEASES
+            if col(meas, rel) in panel]
+    values = panel[[c for _, _, c in cols]].to_numpy(float)
+    index = pd.Index(panel.index.to_numpy(dtype=object))
     for name, codes in members.items():
         codes = list(codes)
-        sets: list[tuple[str, pd.Series]] = [(name, pd.Series(1.0, index=codes))]
+        sets: list[tuple[str, np.ndarray, np.ndarray]] = [
+            (name, np.asarray(codes, dtype=object), np.ones(len(codes)))]
         if matches is not None:
             mm = matches[matches["treated"].isin(codes)]
             if len(mm):
                 w = 1.0 / mm.groupby("treated")["control"].transform("count")
-                sets.append((f"{name}__comparators",
-                             pd.Series(w.to_numpy(), index=mm["control"].to_numpy())))
-        for label, wts in sets:
+                sets.append((f"{name}__comparators", mm["control"].to_numpy(dtype=object),
+                             w.to_numpy()))
+        for label, labels, weights in sets:
             # positions found once a set, not once a measure and release (-1: not in the panel)
-            pos = panel.index.get_indexer(pd.Index(wts.index, dtype=object))
-            for meas in measures:
-                for rel in RELEASES:
-                    c = col(meas, rel)
-                    if c not in panel:
-                        continue
-                    v = _at(panel[c].to_numpy(float), pos)
-                    ok = ~np.isnan(v)
-                    if not ok.any():
-                        continue
-                    rows.append({"group": label, "measure": meas, "release": rel,
-                                 "mean_pct": float(np.average(v[ok], weights=wts.to_numpy()[ok])),
-                                 "n_lsoas": int(len(set(wts.index[ok])))})
+            pos = index.get_indexer(labels)
+            block = values[pos]
+            block[pos < 0] = np.nan
+            distinct = pd.factorize(labels)[0]  # the set's LSOAs counted once each
+            for j, (meas, rel, _) in enumerate(cols):
+                v = block[:, j]
+                ok = ~np.isnan(v)
+                if not ok.any():
+                    continue
+                rows.append({"group": label, "measure": meas, "release": rel,
+                             "mean_pct": float(np.average(v[ok], weights=weights[ok])),
+                             "n_lsoas": int(len(np.unique(distinct[ok])))})
     return pd.DataFrame(rows)

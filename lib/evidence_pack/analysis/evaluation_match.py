@@ -118,15 +118,48 @@ def balance(units: pd.DataFrame, matches: pd.DataFrame, variables: Sequence[str]
     after = treated vs matched comparators, each comparison set weighted 1/size so each
     treated LSOA counts once. Both SMDs use the same (before) pooled SD.
     """
+    return _balance(units, *_pool(units, exclude_lad), matches, variables)
+
+
+def balance_by_group(units: pd.DataFrame, matches: pd.DataFrame, groups: pd.Series,
+                     variables: Sequence[str], exclude_lad: str | Iterable[str]
+                     ) -> pd.DataFrame:
+    """``balance`` of all treated LSOAs (``group`` "all") then of each group's (``groups``:
+    treated LSOA -> slug, in slug order), the units' positions found once for all."""
+    index, outside = _pool(units, exclude_lad)
+    parts = [_balance(units, index, outside, matches, variables).assign(group="all")]
+    for slug, sub in groups.groupby(groups):
+        parts.append(_balance(units, index, outside, matches[matches["treated"].isin(sub.index)],
+                              variables).assign(group=str(slug)))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _pool(units: pd.DataFrame, exclude_lad: str | Iterable[str]) -> tuple[pd.Index, np.ndarray]:
+    """The units' codes as a plain-string index, and which units lie outside ``exclude_lad``."""
     excl = {exclude_lad} if isinstance(exclude_lad, str) else set(exclude_lad)
+    index = pd.Index(units.index.to_numpy(dtype=object))
+    outside = ~np.isin(units["lad_code"].to_numpy(dtype=object),
+                       np.array(sorted(excl), dtype=object))
+    return index, outside
+
+
+def _balance(units: pd.DataFrame, index: pd.Index, outside: np.ndarray,
+             matches: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
+    """``balance`` given ``_pool``'s index and pool (positions and the pool on numpy arrays,
+    not a filtered copy of ``units`` with its text columns, nor a label lookup a variable)."""
     treated = matches["treated"].unique()
-    pool = units[~units["lad_code"].isin(excl) & ~units.index.isin(treated)]
+    t_pos = _found(index, treated)
+    c_pos = _found(index, matches["control"].to_numpy(dtype=object))
+    in_pool = outside.copy()
+    in_pool[t_pos] = False
     w = 1.0 / matches.groupby("treated")["control"].transform("count")
     rows = []
     for v in variables:
-        t = units.loc[treated, v].to_numpy(float)
-        p = pool[v].dropna().to_numpy(float)
-        c = units.loc[matches["control"], v].to_numpy(float)
+        vals = units[v].to_numpy(float)
+        t = vals[t_pos]
+        p = vals[in_pool]
+        p = p[~np.isnan(p)]
+        c = vals[c_pos]
         sd = float(np.sqrt((t.var() + p.var()) / 2))
         rows.append({
             "variable": v, "mean_treated": t.mean(), "mean_england_pool": p.mean(),
@@ -135,3 +168,12 @@ def balance(units: pd.DataFrame, matches: pd.DataFrame, variables: Sequence[str]
             "smd_after": smd(t, c, wb=w.to_numpy(), sd_pooled=sd),
         })
     return pd.DataFrame(rows)
+
+
+def _found(index: pd.Index, codes) -> np.ndarray:
+    """Positions of ``codes`` in ``index``; KeyError naming those not in it (as ``.loc``)."""
+    pos = index.get_indexer(np.asarray(codes, dtype=object))
+    if (pos < 0).any():
+        missing = [c for c, p in zip(codes, pos, strict=True) if p < 0]
+        raise KeyError(f"{len(missing)} LSOA(s) not in the units, e.g. {missing[:3]}")
+    return pos

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -115,18 +115,32 @@ def district_region(la_code: str) -> str:
     return str(hit.iloc[0])
 
 
-def region_to_district(total_pence: int, driver: str, la_code: str) -> int:
-    """The district's share of a regional total (pence) by ``driver`` summed to districts."""
-    t = district_driver(driver)
-    t = t[t["region"] == district_region(la_code)].set_index("lad_code")["value"]
+def region_to_district(total_pence: int, driver: str, la_code: str,
+                       values: pd.Series | None = None) -> int:
+    """The district's share of a regional total (pence) by ``driver`` summed to districts
+    (``values``: ``region_values(driver, la_code)`` when already at hand)."""
+    t = values if values is not None else region_values(driver, la_code)
     return int(apportion_pence(total_pence, t)[la_code])
 
 
-def district_to_areas(total_pence: int, driver: str, area_set) -> pd.Series:
-    """A district total (pence) shared to the target areas and ``REST`` by ``driver``."""
-    p = pieces(driver_weights(driver, area_set.la_code), members_at(area_set,
-                                                                    DRIVERS[driver].vintage))
+def region_values(driver: str, la_code: str) -> pd.Series:
+    """``driver`` summed to each district of ``la_code``'s region, by district code."""
+    t = district_driver(driver)
+    return t[t["region"] == district_region(la_code)].set_index("lad_code")["value"]
+
+
+def district_to_areas(total_pence: int, driver: str, area_set,
+                      piece_table: pd.DataFrame | None = None) -> pd.Series:
+    """A district total (pence) shared to the target areas and ``REST`` by ``driver``
+    (``piece_table``: ``district_pieces(driver, area_set)`` when already at hand)."""
+    p = piece_table if piece_table is not None else district_pieces(driver, area_set)
     return share_lines(np.array([total_pence]), p).iloc[0]
+
+
+def district_pieces(driver: str, area_set) -> pd.DataFrame:
+    """The district's LSOAs' ``driver`` split between the target areas and ``REST``."""
+    return pieces(driver_weights(driver, area_set.la_code),
+                  members_at(area_set, DRIVERS[driver].vintage))
 
 
 def _council_lines(area_set, year: str, cfg: PartnerConfig) -> pd.DataFrame:
@@ -151,6 +165,16 @@ class Inputs:
 
     rows: pd.DataFrame
     council: pd.DataFrame
+    #: driver -> (``region_values``, ``district_pieces``): found once for every run of
+    #: ``partner_shares`` on these inputs (the base run and each alternative driver)
+    by_driver: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def driver_parts(self, driver: str, area_set) -> tuple[pd.Series, pd.DataFrame]:
+        """``region_values`` and ``district_pieces`` of ``driver`` (computed once)."""
+        if driver not in self.by_driver:
+            self.by_driver[driver] = (region_values(driver, area_set.la_code),
+                                      district_pieces(driver, area_set))
+        return self.by_driver[driver]
 
 
 def inputs(area_set, year: str, cfg: PartnerConfig) -> Inputs:
@@ -180,8 +204,9 @@ def partner_shares(area_set, year: str, cfg: PartnerConfig | None = None,
     for (partner, driver), g in rows.groupby(["partner", "driver"], sort=False):
         drv = force.get(partner, driver)
         region_p = to_pence(g["gbp_thousands"])
-        district_p = region_to_district(region_p, drv, area_set.la_code)
-        shares = district_to_areas(district_p, drv, area_set)
+        values, piece_table = data.driver_parts(drv, area_set)
+        district_p = region_to_district(region_p, drv, area_set.la_code, values)
+        shares = district_to_areas(district_p, drv, area_set, piece_table)
         out.append(pd.DataFrame({"partner": partner, "slug": shares.index,
                                  "pence": shares.to_numpy()}))
         rec.append({"partner": partner, "driver": drv, "source": "CRA (modelled)",

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from evidence_pack import config
 from evidence_pack.analysis.areas import members
@@ -159,33 +161,24 @@ def area_sets(area_set, members_2021: pd.DataFrame, iod2025: pd.DataFrame,
     return out
 
 
-def _weights(s: pd.DataFrame | None, codes: pd.Series) -> np.ndarray:
-    """The weight of each of ``codes`` in the set ``s`` (0 outside it; None: England, all 1)."""
-    return _weight_matrix({"set": s}, codes)[:, 0]
-
-
 def _weight_matrix(sets: Sets, codes: pd.Series) -> np.ndarray:
-    """(len(codes), len(sets)) weights of each LSOA in each set.
+    """(len(codes), len(sets)) weights of each LSOA in each set (0 outside it).
 
-    ``codes`` (often every LSOA in England) are made plain strings once; when they are unique
-    each set's few codes are looked up among them, else each of them in the set."""
-    index = pd.Index(np.asarray(codes, dtype=object))
-    unique = index.is_unique
-    out = np.zeros((len(index), len(sets)))
+    ``codes`` (often every LSOA in England, repeated or not) are passed to Arrow once and
+    each set's few codes looked up among them with ``pyarrow.compute.index_in`` (a hash of the
+    set, one scan of ``codes``): no pandas index of England's codes per call. A set lists each
+    code once (``area_sets`` groups by code)."""
+    arr = pa.array(codes.array if isinstance(codes, pd.Series | pd.Index) else codes,
+                   from_pandas=True)
+    out = np.zeros((len(arr), len(sets)))
     for j, s in enumerate(sets.values()):
         if s is None:
             out[:, j] = 1.0
             continue
-        own = np.asarray(s["lsoa_code"], dtype=object)
-        w = s["weight"].to_numpy(float)
-        if unique:
-            pos = index.get_indexer(own)
-            hit = pos >= 0
-            out[pos[hit], j] = w[hit]
-        else:
-            idx = pd.Index(own).get_indexer(index)
-            hit = idx >= 0
-            out[hit, j] = w[idx[hit]]
+        own = pa.array(np.asarray(s["lsoa_code"], dtype=object), type=arr.type)
+        idx = pc.index_in(arr, value_set=own).fill_null(-1).to_numpy(zero_copy_only=False)
+        hit = idx >= 0
+        out[hit, j] = s["weight"].to_numpy(float)[idx[hit]]
     return out
 
 
@@ -307,17 +300,16 @@ def census_table(sets: Sets, rows: Iterable[tuple[str, str]] = CENSUS_ROWS,
     t = census_lsoa if census_lsoa is not None else census.load_lsoa()
     rows = list(rows)
     topics = sorted({r[0] for r in rows})
-    t = t.loc[t["topic"].isin(topics)]
-    codes = set().union(*(set(s["lsoa_code"]) for s in sets.values() if s is not None))
-    small = t.loc[t["lsoa_code"].isin(codes)]
+    some = census.shares_many({name: (s["lsoa_code"], dict(zip(s["lsoa_code"], s["weight"],
+                                                                strict=True)))
+                               for name, s in sets.items() if s is not None}, topics, table=t)
     cols = {}
     for name, s in sets.items():
         if s is None:
             sh = (census.shares(None, topics, table=t) if census_lsoa is not None
                   else england_shares(tuple(topics)))
         else:
-            sh = census.shares(s["lsoa_code"], topics, table=small,
-                               weights=dict(zip(s["lsoa_code"], s["weight"], strict=True)))
+            sh = some[name]
         cols[name] = sh.set_index(["topic", "category"])["prop"]
     out = pd.DataFrame(cols).loc[rows]
     out.insert(0, "measure", [census.label(c) for _, c in rows])
@@ -331,16 +323,19 @@ def msoa_context(sets: Sets, msoa_of: pd.Series | None = None,
     area itself). Columns: area, msoas, churn, poor_english (0-1)."""
     t = census_msoa if census_msoa is not None else census.load_msoa()
     msoa_of = msoa_of if msoa_of is not None else lsoa_to_msoa()
+    topics = ["migration", "proficiency"]
+    codes = {name: None if s is None else sorted(set(msoa_of.reindex(s["lsoa_code"]).dropna()))
+             for name, s in sets.items()}
+    codes = {name: c for name, c in codes.items() if c is None or c}
+    some = census.shares_many({name: (c, None) for name, c in codes.items() if c is not None},
+                              topics, table=t, key="msoa_code")
     rows = []
-    for name, s in sets.items():
-        codes = None if s is None else sorted(set(msoa_of.reindex(s["lsoa_code"]).dropna()))
-        if codes is not None and not codes:
-            continue
-        sh = (england_shares(("migration", "proficiency"), "msoa")
-              if codes is None and census_msoa is None
-              else census.shares(codes, ["migration", "proficiency"], table=t, key="msoa_code")
-              ).set_index("category")["prop"]
-        rows.append({"area": name, "msoas": len(codes) if codes is not None
+    for name, c in codes.items():
+        sh = (some[name] if c is not None
+              else england_shares(tuple(topics), "msoa") if census_msoa is None
+              else census.shares(None, topics, table=t, key="msoa_code"))
+        sh = sh.set_index("category")["prop"]
+        rows.append({"area": name, "msoas": len(c) if c is not None
                      else t["msoa_code"].nunique(),
                      "churn": sh["churn"], "poor_english": sh["poor_english"]})
     return pd.DataFrame(rows)
@@ -353,13 +348,16 @@ def cni_table(sets: Sets, cni: pd.DataFrame | None = None) -> pd.DataFrame:
     c = cni if cni is not None else load_cni()
     n = len(c) if cni is not None else config.ENGLAND_LSOAS[2021]
     rows = []
-    for name, s in sets.items():
-        w = _weights(s, c["lsoa_code"])
-        row = {"area": name, "left_behind": float((w * c["left_behind"]).sum())}
+    wm = _weight_matrix(sets, c["lsoa_code"])
+    behind = c["left_behind"].to_numpy()
+    top = {key: c[f"{key}_rank"].to_numpy() <= n / 10 for key in CNI_DOMAINS}
+    score = {key: c[f"{key}_score"].to_numpy() for key in CNI_DOMAINS}
+    for j, name in enumerate(sets):
+        w = np.ascontiguousarray(wm[:, j])
+        row = {"area": name, "left_behind": float((w * behind).sum())}
         for key in CNI_DOMAINS:
-            top = (c[f"{key}_rank"].to_numpy() <= n / 10)
-            row[f"{key}_top10"] = float((w * top).sum() / w.sum())
-            row[f"{key}_score"] = float((w * c[f"{key}_score"]).sum() / w.sum())
+            row[f"{key}_top10"] = float((w * top[key]).sum() / w.sum())
+            row[f"{key}_score"] = float((w * score[key]).sum() / w.sum())
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -367,10 +365,12 @@ def cni_table(sets: Sets, cni: pd.DataFrame | None = None) -> pd.DataFrame:
 def rurality(sets: Sets, ruc: pd.DataFrame | None = None) -> pd.DataFrame:
     """Share of each set's LSOAs in each Rural-Urban Classification 2021 class (0-1)."""
     r = ruc if ruc is not None else load_ruc()
-    cols = {}
-    for name, s in sets.items():
-        w = _weights(s, r["lsoa_code"])
-        cols[name] = pd.Series(w, index=r.index).groupby(r["classification"]).sum() / w.sum()
+    wm = _weight_matrix(sets, r["lsoa_code"])
+    # one groupby for every set (each column summed as its own Series would be)
+    per = pd.DataFrame(wm, index=r.index, columns=pd.RangeIndex(len(sets))).groupby(
+        r["classification"]).sum()
+    cols = {name: per[j] / np.ascontiguousarray(wm[:, j]).sum()
+            for j, name in enumerate(sets)}
     out = pd.DataFrame(cols).fillna(0.0)
     return out.loc[(out.drop(columns=["England"], errors="ignore") > 0).any(axis=1)
                    ].rename_axis("classification").reset_index()

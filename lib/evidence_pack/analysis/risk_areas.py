@@ -252,20 +252,27 @@ def vulnerability(members: Mapping[int, pd.DataFrame],
         numbers = vals["value"].to_numpy(dtype=float)
         slugs = [(slug, g["lsoa_code"].to_numpy(dtype=object), g["weight"].to_numpy())
                  for slug, g in m.groupby("slug", sort=False)]
+        # every area's members looked up at once a measure (one hash table, one lookup)
+        wanted = (np.concatenate([c for _, c, _ in slugs]) if slugs
+                  else np.array([], dtype=object))
+        bounds = np.cumsum([0, *(len(c) for _, c, _ in slugs)])
         for theme, rel, kind, key, label in VULNERABILITY_INDICATORS:
             if rel != release:
                 continue
             at = rows_of.get(key, np.array([], dtype=np.intp))
             known = ~np.isnan(numbers[at])
-            ser = pd.Series(numbers[at][known], index=pd.Index(codes[at][known], dtype=object))
-            sorted_vals = np.sort(ser.to_numpy())
+            present = numbers[at][known]
+            pos = pd.Index(codes[at][known], dtype=object).get_indexer(wanted)
+            found = np.full(len(wanted), np.nan)
+            found[pos >= 0] = present[pos[pos >= 0]]
+            sorted_vals = np.sort(present)
             median = float(np.median(sorted_vals)) if len(sorted_vals) else np.nan
-            for slug, member_codes, weights in slugs:
-                v = ser.reindex(member_codes)
-                ok = v.notna().to_numpy()
+            for i, (slug, _, weights) in enumerate(slugs):
+                v = found[bounds[i]:bounds[i + 1]]
+                ok = ~np.isnan(v)
                 if not ok.any():
                     continue
-                val = float(np.average(v.to_numpy()[ok], weights=weights[ok]))
+                val = float(np.average(v[ok], weights=weights[ok]))
                 pct = 100 * np.searchsorted(sorted_vals, val, side="left") / len(sorted_vals)
                 rows.append({"slug": slug, "theme": theme, "problem": VULNERABILITY[theme],
                              "release": release, "key": key, "kind": kind, "label": label,

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from evidence_pack import config
 from evidence_pack.sources import table_cache
@@ -155,10 +156,18 @@ def _groups(iod: pd.DataFrame | _Groups) -> _Groups:
         return iod
     cols = ["score", "rank", "decile"]
     g = _Groups()
+    seen: list[tuple[pa.ChunkedArray, pd.Index]] = []
     for key, sub in iod.groupby(["release", "measure"], sort=False, observed=True):
         # an index of plain strings: its hash table is built once and reused by every
-        # lookup (an Arrow string index is converted again at each reindex, ~5 ms)
-        codes = pd.Index(np.asarray(sub["lsoa_code"], dtype=object), name="lsoa_code")
+        # lookup (an Arrow string index is converted again at each reindex, ~5 ms); the
+        # measures of a release list the same LSOAs in the same order, so they share one
+        # index (one conversion and one hash table a release, not one a measure)
+        arrow = pa.array(sub["lsoa_code"].array, from_pandas=True)
+        arrow = arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
+        codes = next((ix for a, ix in seen if a.type == arrow.type and a.equals(arrow)), None)
+        if codes is None:
+            codes = pd.Index(np.asarray(sub["lsoa_code"], dtype=object), name="lsoa_code")
+            seen.append((arrow, codes))
         g[(int(key[0]), str(key[1]))] = sub[cols].set_axis(codes)
     return g
 

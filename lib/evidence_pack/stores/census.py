@@ -367,7 +367,9 @@ def _safe_div(n, d):
 
 def add_groups(df: pd.DataFrame, key: str | None = None) -> pd.DataFrame:
     """Append the ``GROUPS`` categories (summed n, same total) to a tidy frame."""
-    keys = [key] if key else []
+    if key is None:
+        return _add_set_groups(df)
+    keys = [key]
     extra = []
     for topic, groups in GROUPS.items():
         sub = df.loc[df["topic"] == topic]
@@ -379,13 +381,38 @@ def add_groups(df: pd.DataFrame, key: str | None = None) -> pd.DataFrame:
             if m.empty or gkey in present:
                 continue
             agg = m.groupby(keys + ["topic"], sort=False, observed=True).agg(
-                n=("n", "sum"), total=("total", "first")).reset_index() if keys else \
-                pd.DataFrame({"topic": [topic], "n": [m["n"].sum()], "total": [m["total"].iloc[0]]})
+                n=("n", "sum"), total=("total", "first")).reset_index()
             agg["category"] = gkey
             extra.append(agg)
     if not extra:
         return df
     out = pd.concat([df, *extra], ignore_index=True)
+    out["prop"] = _safe_div(out["n"], out["total"])
+    return out
+
+
+def _add_set_groups(df: pd.DataFrame) -> pd.DataFrame:
+    """``add_groups`` of one set's frame (one row per topic x category): each group's n summed
+    over its categories in row order, the total of its first; on numpy arrays, one concat."""
+    topics, cats = df["topic"].to_numpy(dtype=object), df["category"].to_numpy(dtype=object)
+    n, total = df["n"].to_numpy(dtype=float), df["total"].to_numpy(dtype=float)
+    extra: dict[str, list] = {"topic": [], "n": [], "total": [], "category": []}
+    for topic, groups in GROUPS.items():
+        in_topic = topics == topic
+        if not in_topic.any():
+            continue
+        present = set(cats[in_topic])
+        for gkey, members in groups.items():
+            m = in_topic & np.isin(cats, members)
+            if not m.any() or gkey in present:
+                continue
+            extra["topic"].append(topic)
+            extra["n"].append(n[m].sum())
+            extra["total"].append(total[m][0])
+            extra["category"].append(gkey)
+    if not extra["topic"]:
+        return df
+    out = pd.concat([df, pd.DataFrame(extra)], ignore_index=True)
     out["prop"] = _safe_div(out["n"], out["total"])
     return out
 
@@ -424,6 +451,49 @@ def shares(codes: Iterable[str] | None, topics: Iterable[str] | None = None,
     if groups:
         agg = add_groups(agg)
     return agg[_COLUMNS].reset_index(drop=True)
+
+
+def shares_many(sets: Mapping[str, tuple[Iterable[str], Mapping[str, float] | None]],
+                topics: Iterable[str], table: pd.DataFrame, key: str = "lsoa_code"
+                ) -> dict[str, pd.DataFrame]:
+    """``shares`` of many sets of areas at once: {name: frame}, each frame equal to
+    ``shares(codes, topics, table=table, key=key, weights=weights)`` for ``sets[name]`` =
+    (codes, weights or None). The table is scanned once for every set's codes and summed in
+    one groupby (each set's rows in the table's order, as ``shares`` sums them)."""
+    topics = list(topics)
+    sets = {name: (list(dict.fromkeys(codes)), weights) for name, (codes, weights) in sets.items()}
+    if not sets:
+        return {}
+    union = set().union(*(codes for codes, _ in sets.values()))
+    small = table.loc[table["topic"].isin(topics) & table[key].isin(union)]
+    own = small[key].to_numpy(dtype=object)
+    parts = []
+    for i, (codes, weights) in enumerate(sets.values()):
+        hit = np.isin(own, codes)
+        sub = small.loc[hit]
+        missing = sorted(set(codes) - set(own[hit]))
+        if missing:
+            raise KeyError(f"{len(missing)} code(s) not in the census table: {missing[:5]}")
+        if weights is not None:
+            w = sub[key].map(weights).fillna(0.0).to_numpy()
+            sub = sub.assign(n=sub["n"] * w, total=sub["total"] * w)
+        parts.append(sub[[key, "topic", "category", "n", "total"]].assign(_set=i))
+    st = pd.concat(parts, ignore_index=True)
+    per = (st.groupby(["_set", key, "topic"], sort=False, observed=True)["total"].first()
+           .groupby(level=["_set", "topic"], observed=True).sum())
+    agg = st.groupby(["_set", "topic", "category"], sort=False, observed=True)["n"].sum()
+    agg = agg.reset_index()
+    for col in ("topic", "category"):
+        agg[col] = agg[col].astype(str)
+    per = per.rename(index=str, level="topic")
+    agg["total"] = pd.Series(per.reindex(pd.MultiIndex.from_arrays(
+        [agg["_set"], agg["topic"]])).to_numpy(), index=agg.index).astype(float)
+    agg["prop"] = _safe_div(agg["n"], agg["total"])
+    out = {}
+    for i, name in enumerate(sets):
+        one = agg.loc[agg["_set"].to_numpy() == i, ["topic", "category", "n", "total", "prop"]]
+        out[name] = add_groups(one.reset_index(drop=True))[_COLUMNS].reset_index(drop=True)
+    return out
 
 
 def compare(sets: Mapping[str, Iterable[str] | None], topics: Iterable[str] | None = None,
