@@ -95,6 +95,20 @@ def test_kernels_cache_no_outputs_and_await_nothing(warm_kernel):
         client.stop_channels()
 
 
+def test_the_reset_between_reports_keeps_the_kernel_and_forgets_per_report_state(warm_kernel):
+    """The reset before each report runs cleanly on the warm kernel (a failing reset would
+    quietly start a new kernel each report): names, key figures and the data stamp go, the
+    kernel and its imports stay."""
+    pid = warm_kernel.provisioner.process.pid
+    _printed(warm_kernel, "from evidence_pack.sources import table_cache\n"
+                          "table_cache._STAMP['x'] = (1,); left_over = 1")
+    km = kernels.kernel_for_run()
+    assert km is warm_kernel and km.provisioner.process.pid == pid
+    code = ("import sys; print('left_over' in globals(), "
+            "sys.modules['evidence_pack.sources.table_cache']._STAMP)")
+    assert _printed(km, code) == "False {}"
+
+
 def test_code_on_a_kernel_killed_meanwhile_fails_within_seconds(tmp_path):
     """A kernel killed while it runs the warm-up or the reset (an interrupted batch kills
     kernels) fails the run within about a second, instead of holding the worker for the

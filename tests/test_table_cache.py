@@ -188,6 +188,28 @@ def test_data_stamp_leaves_out_results_cached_per_areas_file(tmp_path, monkeypat
     assert table_cache.data_stamp(tmp_path) != before
 
 
+def test_data_stamp_walked_once_a_report_in_a_build_kernel(tmp_path, monkeypatch):
+    """In a build's kernel (memo folder set) the data folders are walked once a report: a
+    file changed meanwhile shows after the kernel's reset forgets the stamp; in any other
+    session every call walks them."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "t.parquet").write_text("v1")
+    monkeypatch.setattr(table_cache, "DATA_DIRS", (str(data),))
+    monkeypatch.delenv("EVIDENCE_PACK_MEMO_DIR", raising=False)
+    before = table_cache.data_stamp(tmp_path)
+    (data / "u.parquet").write_text("new")
+    assert table_cache.data_stamp(tmp_path) != before  # no build: walked at every call
+    monkeypatch.setenv("EVIDENCE_PACK_MEMO_DIR", str(tmp_path / "memo"))
+    table_cache.forget_data_stamp()
+    during = table_cache.data_stamp(tmp_path)
+    (data / "v.parquet").write_text("newer")
+    assert table_cache.data_stamp(tmp_path) == during  # the same report
+    table_cache.forget_data_stamp()  # the kernel's reset between reports
+    assert table_cache.data_stamp(tmp_path) != during
+    table_cache.forget_data_stamp()
+
+
 def test_memo_keys_an_area_set_by_membership_and_names_are_joined_at_use(processed):
     """A lead officer's or a name change reuses the district's spend results (the memoised
     computation is given the set without names, leads, evidence and confidence, so it cannot

@@ -98,6 +98,8 @@ if "matplotlib.pyplot" in _sys.modules:
     _sys.modules["matplotlib"].rcdefaults()
 if "evidence_pack.publish.report" in _sys.modules:
     _sys.modules["evidence_pack.publish.report"]._summary.clear()
+if "evidence_pack.sources.table_cache" in _sys.modules:
+    _sys.modules["evidence_pack.sources.table_cache"].forget_data_stamp()
 del _os, _sys
 """
 
