@@ -107,12 +107,21 @@ def _focusable(tag: str) -> str:
     return tag[:-2] + ' tabindex="0"/>' if tag.endswith("/>") else tag[:-1] + ' tabindex="0">'
 
 
+#: An element that is not void written as ``<a ... />`` (nbconvert's heading anchors): HTML
+#: has no self-closing syntax for it, so a browser or WeasyPrint opens it there and it swallows
+#: the rest of the page. BeautifulSoup's serialisation closed it; ``_accessible`` does.
+_SELF_CLOSED = re.compile(r"<(?!(?:area|base|br|col|embed|hr|img|input|link|meta|param|source|"
+                          r"track|wbr)\b)([a-zA-Z][\w-]*)((?:\s[^<>]*?)?)\s*/>")
+
+
 def _accessible(html_text: str) -> str:
     """What nbconvert's HTMLExporter does to every page after its template, without its
-    BeautifulSoup parse and re-serialisation of the whole page (~60% of an export): an image
-    with no alt text gets ``NO_ALT``, and each cell's input wrapper and output area
-    ``tabindex="0"`` (focusable for keyboard users). The page equals HTMLExporter's once both
-    are parsed (a test checks it on real reports)."""
+    BeautifulSoup parse and re-serialisation of the whole page (~60% of an export): an element
+    that is not void but written self-closed is closed (``<a ... />`` -> ``<a ...></a>``),
+    an image with no alt text gets ``NO_ALT``, and each cell's input wrapper and output area
+    ``tabindex="0"`` (focusable for keyboard users). Parsed as browsers parse HTML, the page
+    equals HTMLExporter's (a test checks it on real reports)."""
+    html_text = _SELF_CLOSED.sub(r"<\1\2></\1>", html_text)
     html_text = _IMG_NO_ALT.sub(lambda m: f'<img{m.group(1)} alt="{NO_ALT}"{m.group(2)}>',
                                 html_text)
     notebook = _NOTEBOOK.search(html_text)  # only once the notebook element opens (the
