@@ -134,9 +134,10 @@ _THEME: dict[str, Any] = {}
 def theme_settings() -> dict[str, Any]:
     """What ``seaborn.set_theme(**THEME)`` leaves set, from matplotlib's defaults: every
     rcParam (less ``_NOT_THEME``) as ``rc``, the colours of the one-letter colour codes
-    ("b", "g", ...) as ``codes``, and the default colour map (seaborn's) as ``cmaps``. Kept in the build's memo folder, keyed by the theme, the
-    seaborn and matplotlib versions and the package code: importing seaborn imports
-    scipy.stats (~0.7 s), which every new kernel of a build paid for these settings alone."""
+    ("b", "g", ...) as ``codes``, and the default colour map (seaborn's) as ``cmaps``. Kept
+    in the build's memo folder, keyed by the theme, the seaborn and matplotlib versions and
+    the package code: importing seaborn imports scipy.stats (~0.7 s), which every new kernel
+    of a build paid for these settings alone."""
     from importlib.metadata import version
 
     if _THEME:
