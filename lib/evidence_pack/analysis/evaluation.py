@@ -2,13 +2,14 @@
 
 Orchestration and storage. ``run`` computes every frame the notebook shows for one areas file
 (panel -> matching -> difference-in-differences -> context -> monitoring); ``prepare`` writes
-them for the default areas file; ``load`` returns them for any areas file from a cache keyed
-by the file's content (``data/processed/evaluation/<hash>/``), computing them once on first
-use. This is an observational comparison, not an experiment (docs/caveats/evaluation.md).
+the England-wide inputs (``england_inputs``) and the frames for the default areas file;
+``load`` returns them for any areas file from a cache keyed by its areas' membership
+(``data/processed/evaluation/<key>/``), computing them once on first use. This is an observational comparison, not an experiment (docs/caveats/evaluation.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,7 @@ from evidence_pack.analysis.evaluation_did import context_changes, did, did_by_a
 from evidence_pack.analysis.evaluation_match import MatchSpec, balance_by_group, match
 from evidence_pack.analysis.evaluation_monitoring import (
     england_positions,
+    england_stats,
     monitoring,
     rate_indicators,
 )
@@ -112,12 +114,22 @@ def run(areas_file: str | Path | areas.AreaSet = config.DEFAULT_AREAS_FILE,
             "monitoring": mons}
 
 
-@table_cache.memo  # the same for every areas file: computed once, kept in the build's memo
 def england_inputs() -> dict[str, object]:
     """What ``run`` reads that does not depend on the areas: ``panel`` (England percentile of
     every LSOA 2001 by measure and release), ``units`` (panel, region, rural-urban class and
     2004-2010 trend) and ``monitoring`` (``england_positions`` of the IoD 2019 and 2025
-    indicators and their rates, ``rate_indicators``, against England)."""
+    indicators and their rates, ``rate_indicators``, against England).
+
+    Computed by ``prepare`` (about 3 s) into ``data/processed/evaluation/england/`` and read
+    from there (about 0.2 s), so a never-seen membership computes only its own part; computed
+    there on first use when missing or older than an input or the code."""
+    frames = table_cache.frames_for(CACHE_DIR, _processed("iod_lsoa.parquet"), ENGLAND_FRAMES,
+                                    _england_frames, _inputs(), key=ENGLAND_KEY)
+    return _england_from_frames(frames)
+
+
+def compute_england_inputs() -> dict[str, object]:
+    """``england_inputs`` computed from the processed store (no cache)."""
     iod = _read("iod_lsoa.parquet", columns=["release", "lsoa_code", "lsoa_vintage", "lad_code",
                                               "lad_name", "measure", "score", "rank"])
     geo = _read("lsoa_geography.parquet", columns=["lsoa_code", "lsoa_vintage", "region_name",
@@ -134,9 +146,44 @@ def england_inputs() -> dict[str, object]:
     ind = _read("iod_indicators.parquet")
     ind = pd.concat([ind, rate_indicators(ind, iod, pop)], ignore_index=True)
     imd_rank = {r: iod[(iod["release"] == r) & (iod["measure"] == "imd")]
-                .drop_duplicates("lsoa_code").set_index("lsoa_code")["rank"] for r in (2019, 2025)}
+                .drop_duplicates("lsoa_code").set_index("lsoa_code")["rank"]
+                for r in MONITORED}
     return {"panel": panel, "units": units,
-            "monitoring": england_positions(ind, imd_rank, (2019, 2025))}
+            "monitoring": england_positions(ind, imd_rank, MONITORED)}
+
+
+def _england_frames() -> dict[str, pd.DataFrame]:
+    """``compute_england_inputs`` as flat frames (one parquet file each): the LSOA code as a
+    column, and each release's polarities beside its wide indicator table."""
+    england = compute_england_inputs()
+    out = {"panel": england["panel"].rename_axis("lsoa_code").reset_index(),
+           "units": england["units"].rename_axis("lsoa_code").reset_index()}
+    for rel, pos in england["monitoring"].items():
+        out[f"monitoring_{rel}"] = pos["wide"].rename_axis("lsoa_code").reset_index()
+        out[f"polarity_{rel}"] = pd.DataFrame(
+            {"indicator": [str(k) for k in pos["stats"]],
+             "polarity": [int(v[0]) for v in pos["stats"].values()]})
+    return out
+
+
+def _by_code(frame: pd.DataFrame, name: str | None, dtype: str | None) -> pd.DataFrame:
+    """``frame`` indexed by its ``lsoa_code`` column, with the index's name and dtype as
+    computed (``object`` for the panel's; inferred, so ``str``, for the monitoring tables')."""
+    out = frame.set_index("lsoa_code")
+    out.index = pd.Index(out.index.to_numpy(dtype=object), dtype=dtype, name=name)
+    return out
+
+
+def _england_from_frames(frames: Mapping[str, pd.DataFrame]) -> dict[str, object]:
+    monitoring = {}
+    for rel in MONITORED:
+        wide = (_by_code(frames[f"monitoring_{rel}"], None, None)
+                .rename_axis(columns="indicator"))
+        pol = frames[f"polarity_{rel}"]
+        monitoring[rel] = england_stats(wide, dict(zip(pol["indicator"], pol["polarity"],
+                                                       strict=True)))
+    return {"panel": _by_code(frames["panel"], "lsoa_code", "object"),
+            "units": _by_code(frames["units"], "lsoa_code", "object"), "monitoring": monitoring}
 
 
 #: Every frame ``run`` returns (one parquet file each in the cache folder).
@@ -144,6 +191,13 @@ FRAMES: tuple[str, ...] = ("units", "matches", "balance", "did", "context", "tra
                            "monitoring")
 #: Where per-areas-file results live: ``<CACHE_DIR>/<content hash of the areas file>/``.
 CACHE_DIR = config.PROCESSED_DIR / "evaluation"
+#: The folder (in ``CACHE_DIR``) of ``england_inputs``, the same for every areas file.
+ENGLAND_KEY = "england"
+#: The IoD releases whose indicators the monitoring table compares.
+MONITORED: tuple[int, int] = (2019, 2025)
+#: ``england_inputs`` as flat frames (one parquet file each).
+ENGLAND_FRAMES: tuple[str, ...] = ("panel", "units", *(f"{part}_{r}" for r in MONITORED
+                                                         for part in ("monitoring", "polarity")))
 #: The code that computes the frames: changing it recomputes them (shared freshness rule).
 CODE_FILES: tuple[Path, ...] = tuple(Path(__file__).with_name(f"{m}.py") for m in (
     "evaluation", "evaluation_panel", "evaluation_match", "evaluation_did",
@@ -177,12 +231,14 @@ def load(areas_file: str | Path = config.DEFAULT_AREAS_FILE) -> dict[str, pd.Dat
 
 
 def prepare(force: bool = False) -> list[Path]:
-    """Stage "evaluation": the frames for the default areas file, in
-    ``data/processed/evaluation/<hash>/`` (skipped when fresh, unless ``force``)."""
+    """Stage "evaluation": the England-wide inputs in ``data/processed/evaluation/england/``,
+    then the frames for the default areas file in ``data/processed/evaluation/<hash>/`` (each
+    skipped when fresh, unless ``force``)."""
     path = config.DEFAULT_AREAS_FILE
-    folder = CACHE_DIR / areas.load_areas(path).membership_key()
+    folders = [CACHE_DIR / ENGLAND_KEY, CACHE_DIR / areas.load_areas(path).membership_key()]
     if force:
-        for f in folder.glob("*.parquet"):
+        for f in (f for folder in folders for f in folder.glob("*.parquet")):
             f.unlink()
+    england_inputs()
     load(path)
-    return sorted(folder.glob("*.parquet"))
+    return sorted(f for folder in folders for f in folder.glob("*.parquet"))

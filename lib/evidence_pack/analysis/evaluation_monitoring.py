@@ -88,14 +88,21 @@ def england_positions(indicators: pd.DataFrame, imd_rank: Mapping[int, pd.Series
         rank = imd_rank[rel].copy()
         rank.index = pd.Index(rank.index.to_numpy(dtype=object))
         rank = rank[~rank.index.duplicated()].reindex(wide.index)
-        stats = {}
-        for name in wide.columns:
-            vals = wide[name]
-            pol = indicator_polarity(vals, rank)
-            clean = vals.dropna().to_numpy(dtype=float)
-            stats[name] = (pol, np.sort(clean * pol), float(np.median(clean)))
-        out[rel] = {"wide": wide, "stats": stats}
+        polarity = {str(name): indicator_polarity(wide[name], rank) for name in wide.columns}
+        out[rel] = england_stats(wide, polarity)
     return out
+
+
+def england_stats(wide: pd.DataFrame, polarity: Mapping[str, int]) -> dict[str, object]:
+    """One release of ``england_positions`` from its ``wide`` table (LSOA x indicator) and
+    each indicator's polarity: ``{"wide": wide, "stats": {indicator: (polarity, England's
+    sorted values times the polarity, England's median)}}``."""
+    stats = {}
+    for name in wide.columns:
+        pol = int(polarity[str(name)])
+        clean = wide[name].dropna().to_numpy(dtype=float)
+        stats[name] = (pol, np.sort(clean * pol), float(np.median(clean)))
+    return {"wide": wide, "stats": stats}
 
 
 def monitoring(indicators: pd.DataFrame | None, members: Mapping[int, pd.DataFrame],

@@ -16,7 +16,14 @@ import pandas as pd
 
 from evidence_pack import config
 from evidence_pack.analysis import areas
-from evidence_pack.analysis.risk_areas import score_areas, vulnerability
+from evidence_pack.analysis.risk_areas import (
+    AREA_CACHE_DIR,
+    ENGLAND_KEY,
+    VALUE_RELEASES,
+    england_values,
+    score_areas,
+    vulnerability,
+)
 from evidence_pack.analysis.risk_inputs import build_all
 from evidence_pack.analysis.risk_spec import OUTCOME_RELEASES
 from evidence_pack.sources import catalogue, journey_times, table_cache
@@ -26,8 +33,6 @@ from evidence_pack.stores import iod
 
 OUT_FILES = {k: config.PROCESSED_DIR / f"risk_{k}.parquet" for k in
              ("table", "odds", "cv", "predictions", "verdicts", "domains", "scaling")}
-#: Per-areas-file results: ``<AREA_CACHE_DIR>/<content hash of the areas file>/``.
-AREA_CACHE_DIR = config.PROCESSED_DIR / "risk_areas"
 #: Frames ``area_results`` returns: scores for each outcome release, and the vulnerability.
 AREA_FRAMES: tuple[str, ...] = tuple(f"{part}_{r}" for r in OUTCOME_RELEASES
                                      for part in ("lsoas", "areas", "factors")) + (
@@ -47,7 +52,8 @@ def _inputs() -> list[Path]:
 
 
 def prepare(force: bool = False) -> list[Path]:
-    """Build ``risk_*.parquet`` in data/processed/ (skipped when newer than the inputs), then
+    """Build ``risk_*.parquet`` in data/processed/ (skipped when newer than the inputs), the
+    England-wide values of the vulnerability measures (``risk_areas.england_values``), then
     the area results of the default areas file."""
     outputs = list(OUT_FILES.values())
     if force or not is_fresh(outputs, _inputs()):
@@ -58,6 +64,11 @@ def prepare(force: bool = False) -> list[Path]:
         t = out["table"]
         print(f"  risk: cohort {int(t['cohort10'].sum()):,} (10%) / {len(t):,} (20%) LSOAs, "
               f"{time.perf_counter() - t0:.1f} s")
+    if force:
+        for f in (AREA_CACHE_DIR / ENGLAND_KEY).glob("*.parquet"):
+            f.unlink()
+    for release in VALUE_RELEASES:  # England-wide, whatever the areas: read by every new set
+        england_values(release)
     area_results(config.DEFAULT_AREAS_FILE)
     return outputs
 

@@ -6,14 +6,21 @@ similar neighbourhoods elsewhere, and the 2011 report's long-term problems in th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from evidence_pack import config
 from evidence_pack.analysis.risk_model import standardise
 from evidence_pack.analysis.risk_spec import FACTORS
 from evidence_pack.sources import table_cache
 from evidence_pack.stores import iod
+
+#: Per-areas results: ``<AREA_CACHE_DIR>/<the areas' membership key>/`` (``risk.area_results``);
+#: the England-wide values of the vulnerability measures in ``<AREA_CACHE_DIR>/england/``.
+AREA_CACHE_DIR = config.PROCESSED_DIR / "risk_areas"
+ENGLAND_KEY = "england"
 
 #: Baseline factors used to find similar neighbourhoods (IoD 2010 domain/sub-domain scores).
 SIMILARITY_FACTORS: tuple[str, ...] = ("income", "employment", "health", "crime",
@@ -199,9 +206,30 @@ VULNERABILITY_INDICATORS: tuple[tuple[str, int, str, str, str], ...] = (
 )
 
 
-@table_cache.memo  # the same for every areas file: once per build (kept in build/memo)
+#: The releases of the vulnerability measures (the IoD 2019 and 2025).
+VALUE_RELEASES: tuple[int, ...] = tuple(sorted({s[1] for s in VULNERABILITY_INDICATORS}))
+
+
 def england_values(release: int) -> pd.DataFrame:
     """Every LSOA's value of each vulnerability measure for ``release`` (its own LSOA vintage):
+    lsoa_code, key, kind, value (higher = worse; for domains the rank turned into the share of
+    England less deprived, 0-100). The same for every areas file: computed by ``prepare``
+    (stage risk, about 1.2 s) into ``<AREA_CACHE_DIR>/england/`` and read from there, or
+    computed there on first use when missing or older than an input or this code. A shared
+    frame: copy before modifying."""
+    if release not in VALUE_RELEASES:
+        return compute_england_values(release)
+    names = [f"values_{r}" for r in VALUE_RELEASES]
+    frames = table_cache.frames_for(
+        AREA_CACHE_DIR, iod.INDICATORS_FILE, names,
+        lambda: {f"values_{r}": compute_england_values(r) for r in VALUE_RELEASES},
+        [iod.INDICATORS_FILE, iod.POPULATION_FILE, iod.IOD_FILE, Path(__file__)],
+        key=ENGLAND_KEY)
+    return frames[f"values_{release}"]
+
+
+def compute_england_values(release: int) -> pd.DataFrame:
+    """``england_values`` computed from the IoD store (no cache): every LSOA's value of each vulnerability measure for ``release`` (its own LSOA vintage):
     lsoa_code, key, kind, value (higher = worse; for domains the rank turned into the share of
     England less deprived, 0-100)."""
 

@@ -264,7 +264,8 @@ def content_key(path: str | os.PathLike) -> str:
 def frames_for(root: Path, source: Path, names: Iterable[str],
                compute: Callable[[], Mapping[str, pd.DataFrame]],
                inputs: Iterable[Path] = (), key: str | None = None) -> dict[str, pd.DataFrame]:
-    """The frames ``names`` for ``source`` (an areas file): read from ``root/<key>/<name>.parquet``
+    """The frames ``names`` for ``source`` (an areas file, or the data file England-wide
+    frames come from): read from ``root/<key>/<name>.parquet``
     when present and newer than every path in ``inputs`` (the shared freshness rule), otherwise
     ``compute()``d, written and returned. ``key`` names what the frames depend on (e.g. the
     areas' membership, ``AreaSet.membership``, so that a renamed area reuses them); default:
@@ -295,7 +296,7 @@ def _write_frames(folder: Path, source: Path, names: list[str],
     try:
         for n in names:
             frames[n].to_parquet(tmp / f"{n}.parquet", index=False)
-        (tmp / MARKER).write_text(json.dumps({"areas_file": str(source)}), encoding="utf-8")
+        (tmp / MARKER).write_text(json.dumps({"source": str(source)}), encoding="utf-8")
         os.chmod(tmp, 0o755)
         if folder.exists():  # stale (or written by another process meanwhile): replace it
             stale = folder.with_name(f".{folder.name}.stale.{os.getpid()}")
