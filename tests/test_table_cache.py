@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from evidence_pack.sources import table_cache
 
 
@@ -106,6 +107,29 @@ def test_memo_computes_once_per_content_and_data_version(tmp_path, monkeypatch):
     monkeypatch.setenv("EVIDENCE_PACK_MEMO", "0")
     f(pd.DataFrame({"v": [1, 2]}), "2011-12")
     assert len(calls) == 5
+
+
+def test_memo_keys_a_call_by_its_arguments_values_defaults_filled_in(tmp_path, monkeypatch):
+    """``f(x)``, ``f(x, ledger=None)`` and ``f(x, None)`` are one computation when None is
+    the default (the briefing and the spend reports asked for the same partner spend in two
+    spellings, and it was computed twice); another value is another computation."""
+    monkeypatch.setattr(table_cache, "DATA_DIRS", (str(tmp_path),))
+    calls: list[tuple] = []
+
+    @table_cache.memo
+    def f(year: str, ledger: str | None = None, *, cfg: str = "default") -> tuple:
+        calls.append((year, ledger, cfg))
+        return year, ledger, cfg
+
+    table_cache.clear()
+    assert f("2017-18") == f("2017-18", ledger=None) == f("2017-18", None) == f(
+        year="2017-18", cfg="default") == ("2017-18", None, "default")
+    assert calls == [("2017-18", None, "default")]
+    assert f("2017-18", "a ledger") == ("2017-18", "a ledger", "default")
+    assert f("2017-18", cfg="other") == ("2017-18", None, "other")
+    assert len(calls) == 3
+    with pytest.raises(TypeError):  # a wrong call fails as it would without the memo
+        f("2017-18", nosuch=1)
 
 
 def test_memo_gives_what_the_computation_gives(processed):

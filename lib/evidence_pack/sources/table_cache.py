@@ -29,6 +29,7 @@ import copy
 import fcntl
 import functools
 import hashlib
+import inspect
 import json
 import os
 import pickle
@@ -216,13 +217,18 @@ def memo(fn: F) -> F:
     keyed by its arguments' content and the data stamp; return a deep copy each time (see the
     module docstring)."""
     name = f"{fn.__module__}.{fn.__qualname__}"
+    signature = inspect.signature(fn)
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # keyed by every parameter's value, defaults filled in: ``f(x)``, ``f(x, y=None)``
+        # and ``f(x, None)`` are one computation when None is the default
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
         # the computation sees what it is keyed by (an areas file's set without names or
         # leads), cached or not: a result can never carry a name its key does not cover
-        args = tuple(_keyed(a) for a in args)
-        kwargs = {k: _keyed(v) for k, v in kwargs.items()}
+        args = tuple(_keyed(a) for a in bound.args)
+        kwargs = {k: _keyed(v) for k, v in bound.kwargs.items()}
         if os.environ.get("EVIDENCE_PACK_MEMO", "1") == "0":
             return fn(*args, **kwargs)
         try:
