@@ -37,19 +37,23 @@ def plot_trajectories(res: Mapping[str, pd.DataFrame], group: str, title: str,
                       measure: str = "imd", context: bool = True,
                       decision: tuple[float, str] | None = None):
     """Line chart: mean England percentile of the target LSOAs and their comparators by
-    release (and, with ``context``, the district's and region's other most deprived LSOAs).
-    ``decision``: (year as a decimal, label) of the targeting decision, drawn as a line."""
+    release (and, with ``context``, the region's other most deprived LSOAs; for all the
+    target areas together, ``group`` "all", the district's untargeted ones as well: a
+    district figure, shown in the district's report only, so that an area's chart depends on
+    its own neighbourhoods alone). ``decision``: (year as a decimal, label) of the targeting
+    decision, drawn as a line."""
     traj = res["trajectories"]
     traj = traj[traj["measure"] == measure]
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     series = [(group, "Target LSOAs", dict(color=TARGET, lw=2.5, marker="o")),
               (f"{group}__comparators", "Matched comparators (elsewhere in England)",
                dict(color=COMPARATOR, lw=2.5, ls="--", marker="s"))]
+    if context and group == "all":
+        series.append((CONTEXT_DISTRICT_D1, CONTEXT_LABELS[CONTEXT_DISTRICT_D1],
+                       dict(color="#a3367a", lw=1.2, marker=".")))
     if context:
-        series += [(CONTEXT_DISTRICT_D1, CONTEXT_LABELS[CONTEXT_DISTRICT_D1],
-                    dict(color="#a3367a", lw=1.2, marker=".")),
-                   (CONTEXT_REGION_D1, CONTEXT_LABELS[CONTEXT_REGION_D1],
-                    dict(color="#666666", lw=1.2, marker="."))]
+        series.append((CONTEXT_REGION_D1, CONTEXT_LABELS[CONTEXT_REGION_D1],
+                       dict(color="#666666", lw=1.2, marker=".")))
     for name, label, style in series:
         t = traj[traj["group"] == name].sort_values("release")
         if len(t):

@@ -95,7 +95,9 @@ def key_findings(res: Mapping[str, pd.DataFrame], group: str, names: Mapping[str
                        f"{signed(sv['ci_low'])} to {signed(sv['ci_high'])}).")
     ctx = res["context"]
     ctx = ctx[(ctx["measure"] == "imd") & (ctx["release"] == release)].set_index("group")
-    if CONTEXT_DISTRICT_D1 in ctx.index and CONTEXT_REST in ctx.index:
+    # the district's untargeted neighbourhoods: a district figure, in the district's report
+    # only (an area's report is about its area, and then depends on its neighbourhoods alone)
+    if group == "all" and CONTEXT_DISTRICT_D1 in ctx.index and CONTEXT_REST in ctx.index:
         o, r = ctx.loc[CONTEXT_DISTRICT_D1], ctx.loc[CONTEXT_REST]
         out.append(f"For context, {district}'s other most-deprived-10% neighbourhoods that were not "
                    f"targeted ({int(o['n_lsoas'])}) moved by {signed(o['change'])} points and the "

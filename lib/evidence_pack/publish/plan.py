@@ -10,9 +10,9 @@ is bad). Cache keys (sha256):
   district-level part and every area's slug, name, vintage and LSOAs;
 - an area report depends on its own area's entry and the district-level part of the file
   (everything but the ``areas`` list), and, by the notebook's ``all_areas`` in reports.yml:
-  ``false`` (the default) nothing of the other areas; ``lsoas`` (the method uses the other
-  areas' neighbourhoods, e.g. every targeted LSOA is left out of the comparator pool, but no
-  other area is named) the set of every area's LSOAs (vintage, code); ``true`` (the report
+  ``false`` (the default) nothing of the other areas; ``lsoas`` (the report uses the other
+  areas' neighbourhoods, e.g. the rest of the borough is the district less every area's, but
+  no other area is named) the set of every area's LSOAs (vintage, code); ``true`` (the report
   shows the other areas by name) every area's slug, name, vintage and LSOAs. Never other
   areas' descriptive fields (type, leads, evidence, confidence); with ``area_details: false``
   not its own area's either (its own slug, name, vintage and LSOAs only);
