@@ -9,8 +9,8 @@ The stages, in the order they run (each later stage reads what the earlier ones 
 | census      | Census 2021 LSOA/MSOA tables                               | census21_lsoa, census21_msoa        |
 | spend       | Revenue Outturn (RS) and Revenue Account (RA) workbooks    | council_spend                       |
 | public_spend | HM Treasury CRA 2010/2014/2018 workbooks, combined PESA series | public_spend, public_spend_combined |
-| risk        | iod store, census, lookups, regional GDP, DfT journey times; the default areas file | risk_*.parquet; risk_areas/<hash>/ |
-| evaluation  | iod store, lookups, the default areas file                 | evaluation/<hash>/*.parquet         |
+| risk        | iod store, census, lookups, regional GDP, DfT journey times; the default areas file | risk_*.parquet; risk_areas/england/ and <hash>/ |
+| evaluation  | iod store, lookups, the default areas file                 | evaluation/england/ and <hash>/*.parquet |
 
 Each stage is a function ``prepare(force: bool) -> list[Path]`` that skips work whose outputs
 are fresh (``sources.freshness.is_fresh``) unless ``force``. ``<hash>`` is the content hash of
