@@ -4,7 +4,8 @@ Orchestration and storage. ``run`` computes every frame the notebook shows for o
 (panel -> matching -> difference-in-differences -> context -> monitoring); ``prepare`` writes
 the England-wide inputs (``england_inputs``) and the frames for the default areas file;
 ``load`` returns them for any areas file from a cache keyed by its areas' membership
-(``data/processed/evaluation/<key>/``), computing them once on first use. This is an observational comparison, not an experiment (docs/caveats/evaluation.md).
+(``data/processed/evaluation/<key>/``), computing them once on first use. This is an
+observational comparison, not an experiment (docs/caveats/evaluation.md).
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ def _england_from_frames(frames: Mapping[str, pd.DataFrame]) -> dict[str, object
 #: Every frame ``run`` returns (one parquet file each in the cache folder).
 FRAMES: tuple[str, ...] = ("units", "matches", "balance", "did", "context", "trajectories",
                            "monitoring")
-#: Where per-areas-file results live: ``<CACHE_DIR>/<content hash of the areas file>/``.
+#: Where per-areas-file results live: ``<CACHE_DIR>/<the areas' membership key>/``.
 CACHE_DIR = config.PROCESSED_DIR / "evaluation"
 #: The folder (in ``CACHE_DIR``) of ``england_inputs``, the same for every areas file.
 ENGLAND_KEY = "england"

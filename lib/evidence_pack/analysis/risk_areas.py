@@ -229,9 +229,7 @@ def england_values(release: int) -> pd.DataFrame:
 
 
 def compute_england_values(release: int) -> pd.DataFrame:
-    """``england_values`` computed from the IoD store (no cache): every LSOA's value of each vulnerability measure for ``release`` (its own LSOA vintage):
-    lsoa_code, key, kind, value (higher = worse; for domains the rank turned into the share of
-    England less deprived, 0-100)."""
+    """``england_values`` computed from the IoD store (no cache)."""
 
     specs = [s for s in VULNERABILITY_INDICATORS if s[1] == release]
     ind_keys = [s[3] for s in specs if s[2] in (_I, "rate")]

@@ -271,9 +271,9 @@ def frames_for(root: Path, source: Path, names: Iterable[str],
                compute: Callable[[], Mapping[str, pd.DataFrame]],
                inputs: Iterable[Path] = (), key: str | None = None) -> dict[str, pd.DataFrame]:
     """The frames ``names`` for ``source`` (an areas file, or the data file England-wide
-    frames come from): read from ``root/<key>/<name>.parquet``
-    when present and newer than every path in ``inputs`` (the shared freshness rule), otherwise
-    ``compute()``d, written and returned. ``key`` names what the frames depend on (e.g. the
+    frames come from): read from ``root/<key>/<name>.parquet`` when present and newer than
+    every path in ``inputs`` (the shared freshness rule), otherwise ``compute()``d, written
+    and returned. ``key`` names what the frames depend on (e.g. the
     areas' membership, ``AreaSet.membership``, so that a renamed area reuses them); default:
     the file's content. A lock per key makes a second process wait for the first and read
     its frames rather than compute them at once."""
